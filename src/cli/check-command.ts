@@ -1,0 +1,61 @@
+import { relative, resolve } from "node:path";
+import { checkText, findPlaybookFiles, readFromDisk } from "../language/index.js";
+import { renderDiagnostic } from "../text/code-frame.js";
+import type { Diagnostic } from "../text/diagnostic.js";
+import { SourceFile } from "../text/source.js";
+import { EXIT, paintFor, UsageError, type Io } from "./output.js";
+
+export interface CheckOptions {
+  format: "human" | "json";
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** `touchline check`: every problem in every playbook under the given paths. */
+export function runCheck(paths: string[], options: CheckOptions, io: Io): number {
+  const { files, missing } = findPlaybookFiles(paths.length > 0 ? paths : ["."]);
+  if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(", ")}`);
+  if (files.length === 0) throw new UsageError(`no playbooks (.play, .yaml, .yml) found in ${paths.join(", ") || "."}`);
+  const all: Diagnostic[] = [];
+  const sources = new Map<string, SourceFile>();
+  const seen = new Set<string>();
+  for (const file of files) {
+    const text = readFromDisk(file);
+    if (text === undefined) throw new UsageError(`cannot read ${file}`);
+    const checked = checkText(file, text);
+    for (const layer of checked.layers) sources.set(layer.source.path, layer.source);
+    for (const diagnostic of checked.diagnostics) {
+      const key = `${diagnostic.file}|${diagnostic.span.start}|${diagnostic.code}|${diagnostic.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      all.push(diagnostic);
+    }
+  }
+  const errors = all.filter((d) => d.severity === "error").length;
+  const warnings = all.filter((d) => d.severity === "warning").length;
+  const display = (file: string) => relative(process.cwd(), file) || file;
+  if (options.format === "json") {
+    const report = {
+      files: files.map((f) => display(resolve(f))),
+      errors,
+      warnings,
+      diagnostics: all.map((d) => ({
+        file: display(d.file),
+        code: d.code,
+        severity: d.severity,
+        message: d.message,
+        range: { start: { line: d.range.start.line + 1, column: d.range.start.character + 1 }, end: { line: d.range.end.line + 1, column: d.range.end.character + 1 } },
+        ...(d.fixes ? { fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ file: display(e.file), start: e.span.start, end: e.span.end, newText: e.newText })) })) } : {}),
+      })),
+    };
+    io.out(JSON.stringify(report, null, 2));
+  } else {
+    const paint = paintFor(io);
+    for (const diagnostic of all) io.out(`${renderDiagnostic(diagnostic, sources.get(diagnostic.file), paint, display(diagnostic.file))}\n`);
+    const summary = errors + warnings === 0 ? `${plural(files.length, "playbook")} checked: no problems` : `${plural(files.length, "playbook")} checked: ${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+    io.out(errors > 0 ? paint.red(summary) : summary);
+  }
+  return errors > 0 ? EXIT.problems : EXIT.ok;
+}

@@ -1,0 +1,103 @@
+import { Lexer, type ILexingError, type IRecognitionException, type TokenType } from "chevrotain";
+import type { DiagnosticCode } from "../text/diagnostic.js";
+import type { Span } from "../text/source.js";
+import type { Expr } from "./ast.js";
+import { ExpressionGrammar, type LiteralProblem } from "./grammar.js";
+import { tokenVocabulary, UnterminatedString } from "./tokens.js";
+
+export interface SyntaxProblem {
+  code: DiagnosticCode;
+  span: Span;
+  message: string;
+}
+
+/** Converts lexer errors to problems, treating an unterminated quote specially. */
+export function lexingProblems(errors: ILexingError[], text: string, baseOffset: number): SyntaxProblem[] {
+  return errors.map((error) => {
+    const char = text[error.offset] ?? "";
+    return {
+      code: "TL1001" as const,
+      span: { start: baseOffset + error.offset, end: baseOffset + error.offset + Math.max(1, error.length) },
+      message: `unexpected character \`${char}\``,
+    };
+  });
+}
+
+/** Converts parser errors to problems with the span of the offending token. */
+export function parsingProblems(errors: IRecognitionException[], baseOffset: number, textLength: number): SyntaxProblem[] {
+  return errors.map((error) => {
+    const token = error.token;
+    let start = token.startOffset;
+    let end = (token.endOffset ?? token.startOffset) + 1;
+    if (Number.isNaN(start) || token.tokenType.name === "EOF") {
+      // At the end of input Chevrotain has no real token: point just past the last character.
+      const previous = (error as { previousToken?: { endOffset: number } }).previousToken;
+      start = previous && !Number.isNaN(previous.endOffset) ? previous.endOffset + 1 : textLength;
+      end = start;
+    }
+    return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message: error.message };
+  });
+}
+
+/** Splits out unterminated strings, which the lexer matches as a token of their own. */
+export function unterminatedStringProblems(tokens: { tokenType: TokenType; startOffset: number; image: string }[], baseOffset: number): SyntaxProblem[] {
+  return tokens
+    .filter((token) => token.tokenType === UnterminatedString)
+    .map((token) => ({
+      code: "TL1003" as const,
+      span: { start: baseOffset + token.startOffset, end: baseOffset + token.startOffset + token.image.length },
+      message: `this text is missing its closing quote ${token.image[0]}`,
+    }));
+}
+
+const expressionTokens = tokenVocabulary([]);
+const expressionLexer = new Lexer(expressionTokens, { positionTracking: "full", ensureOptimizations: false });
+
+class ExpressionParser extends ExpressionGrammar {
+  readonly standalone = this.RULE("standalone", () => this.SUBRULE(this.expression));
+
+  constructor() {
+    super(expressionTokens);
+    this.performSelfAnalysis();
+  }
+
+  parseAt(baseOffset: number): Expr {
+    this.baseOffset = baseOffset;
+    this.literalProblems = [];
+    return this.standalone();
+  }
+
+  takeLiteralProblems(): LiteralProblem[] {
+    return this.literalProblems;
+  }
+}
+
+let sharedParser: ExpressionParser | undefined;
+
+export interface ParsedExpression {
+  expr: Expr;
+  problems: SyntaxProblem[];
+}
+
+/**
+ * Parses one expression written in a string (a YAML value, a test, the
+ * REPL). `baseOffset` is where the text starts in its file, so every span
+ * in the result points into that file. Never throws.
+ */
+export function parseExpression(text: string, baseOffset = 0): ParsedExpression {
+  sharedParser ??= new ExpressionParser();
+  const lexed = expressionLexer.tokenize(text);
+  const problems: SyntaxProblem[] = [
+    ...lexingProblems(lexed.errors, text, baseOffset),
+    ...unterminatedStringProblems(lexed.tokens, baseOffset),
+  ];
+  const tokens = lexed.tokens.filter((token) => token.tokenType !== UnterminatedString);
+  if (tokens.length === 0) {
+    if (problems.length === 0) problems.push({ code: "TL1002", span: { start: baseOffset, end: baseOffset + text.length }, message: "expected an expression but found nothing" });
+    return { expr: { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems };
+  }
+  sharedParser.input = tokens;
+  const expr = sharedParser.parseAt(baseOffset);
+  problems.push(...sharedParser.takeLiteralProblems(), ...parsingProblems(sharedParser.errors, baseOffset, text.length));
+  return { expr: expr ?? { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems };
+}

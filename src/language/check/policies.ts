@@ -1,0 +1,49 @@
+import { closestName } from "../../text/suggest.js";
+import type { CheckContext } from "./context.js";
+import { define } from "./definitions.js";
+import type { PlaybookEnvironment } from "./environment.js";
+import { checkHealthModelName } from "./onboarding.js";
+
+/** Templates and offers are defined once and referenced by name from actions. */
+export function defineResources(ctx: CheckContext): void {
+  for (const [name, template] of Object.entries(ctx.model.templates ?? {})) {
+    const path = ["templates", name];
+    define(ctx, "template", name, path, template?.description ? { description: template.description } : template?.subject ? { description: `Subject: ${template.subject}` } : {});
+    if (template && template.body === undefined && template.file === undefined) ctx.report("TL3001", path, `template "${name}" needs a body or a file`, { at: "key" });
+    if (template?.file !== undefined) {
+      const base = ctx.sources.locate([...path, "file"]).map.source.path;
+      const target = new URL(template.file, `file://${base}`).pathname;
+      if (ctx.readFile(target) === undefined) ctx.report("TL2010", [...path, "file"], `the template file \`${template.file}\` does not exist (looked for ${target})`);
+    }
+  }
+  for (const [name, offer] of Object.entries(ctx.model.offers ?? {})) {
+    define(ctx, "offer", name, ["offers", name], offer?.description ? { description: offer.description } : {});
+  }
+}
+
+/** Policies and manual overrides: conditions, model names and override targets that exist. */
+export function checkPolicies(ctx: CheckContext, env: PlaybookEnvironment): void {
+  const policies = ctx.model.policies;
+  if (policies) {
+    env.within("policies", ["policies", "suppress_when"], () => ctx.checkExpressionAt(["policies", "suppress_when"], env, { expect: "bool", role: "the suppression condition" }));
+    const grace = policies.grace_period;
+    if (grace) {
+      env.within("policies", ["policies", "grace_period", "since"], () => ctx.checkExpressionAt(["policies", "grace_period", "since"], env, { role: "the date accounts count as new from" }));
+      if (grace.health_model !== undefined) checkHealthModelName(ctx, env, ["policies", "grace_period", "health_model"], grace.health_model);
+    }
+    const quiet = policies.quiet_hours;
+    if (quiet && quiet.from === quiet.to) ctx.report("TL3004", ["policies", "quiet_hours"], "quiet hours that start and end at the same time are empty; leave them out or set a range");
+  }
+  const targets = [
+    "tier",
+    "health.status",
+    "health.score",
+    ...env.componentNames.map((c) => `health.${c}`),
+  ];
+  (ctx.model.overrides?.allow ?? []).forEach((target, index) => {
+    const path = ["overrides", "allow", index];
+    if (targets.includes(target)) return;
+    const suggestion = closestName(target, targets);
+    ctx.report("TL2021", path, `\`${target}\` cannot be overridden${suggestion ? `; did you mean \`${suggestion}\`?` : `; CSMs can override ${targets.map((t) => `\`${t}\``).join(", ")}`}`);
+  });
+}

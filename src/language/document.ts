@@ -1,0 +1,112 @@
+import { dirname, resolve } from "node:path";
+import type { SyntaxProblem } from "../expression/parse.js";
+import type { Playbook } from "../model/playbook.js";
+import { mergePatch } from "../model/resolve.js";
+import { type Diagnostic } from "../text/diagnostic.js";
+import { DiagnosticSink } from "../text/diagnostic-sink.js";
+import { SourceFile } from "../text/source.js";
+import { parseDsl, type Comment } from "./dsl/parser.js";
+import { LayeredSourceMap, SourceMap } from "./source-map.js";
+import { validatePlaybookData } from "./validate.js";
+import { parseYaml } from "./yaml/load.js";
+
+export type Notation = "yaml" | "play";
+
+/** The notation of a playbook file, from its extension. */
+export function notationOf(path: string): Notation | undefined {
+  if (/\.play$/i.test(path)) return "play";
+  if (/\.ya?ml$/i.test(path)) return "yaml";
+  return undefined;
+}
+
+/** One playbook file after parsing and schema validation: the first stage of the pipeline. */
+export interface ParsedDocument {
+  source: SourceFile;
+  notation: Notation;
+  /** the data as written (before `extends` is applied); undefined when unreadable */
+  data: Record<string, unknown> | undefined;
+  map: SourceMap;
+  /** syntax and schema problems of this file */
+  diagnostics: Diagnostic[];
+  /** ordinary comments of a `.play` file, for the formatter */
+  comments: Comment[];
+  /** no syntax errors: the formatter may rewrite it */
+  syntaxOk: boolean;
+}
+
+function reportProblems(sink: DiagnosticSink, problems: SyntaxProblem[]): void {
+  for (const problem of problems) sink.report(problem.code, problem.span, problem.message);
+}
+
+/** Parses and validates one playbook text. Never throws. */
+export function parseDocument(path: string, text: string, notation: Notation = notationOf(path) ?? "yaml"): ParsedDocument {
+  const source = new SourceFile(path, text);
+  const sink = new DiagnosticSink(source);
+  const map = new SourceMap(source);
+  const parsed = notation === "play" ? parseDsl(text) : { ...parseYaml(text), comments: [] as Comment[] };
+  reportProblems(sink, parsed.problems);
+  for (const { path: modelPath, entry } of parsed.entries) map.set(modelPath, entry);
+  const syntaxOk = sink.items.length === 0;
+  let data: Record<string, unknown> | undefined;
+  if (typeof parsed.model === "object" && parsed.model !== null && !Array.isArray(parsed.model)) {
+    data = parsed.model as Record<string, unknown>;
+    validatePlaybookData(data, map, sink, { partial: typeof data.extends === "string" });
+  } else if (syntaxOk) {
+    sink.report("TL3003", { start: 0, end: Math.min(text.length, 1) }, "a playbook must be a section of settings starting with `playbook: <name>`");
+  }
+  return { source, notation, data, map, diagnostics: sink.items, comments: parsed.comments, syntaxOk };
+}
+
+/** Reads a file the playbook refers to; the language server answers from open editors first. */
+export type ReadFile = (path: string) => string | undefined;
+
+/** A playbook with the bases it extends applied: what the checker and the engine work on. */
+export interface LoadedPlaybook {
+  document: ParsedDocument;
+  /** the playbook's own document first, then each base it extends */
+  layers: ParsedDocument[];
+  model: Playbook;
+  sources: LayeredSourceMap;
+  /** syntax, schema and `extends` problems of all layers */
+  diagnostics: Diagnostic[];
+}
+
+/** Parses a playbook and the chain of playbooks it extends, and merges them. */
+export function loadPlaybook(document: ParsedDocument, readFile: ReadFile): LoadedPlaybook {
+  const layers = [document];
+  const diagnostics = [...document.diagnostics];
+  const visited = new Set([resolve(document.source.path)]);
+  let current = document;
+  while (typeof current.data?.extends === "string") {
+    const target = resolve(dirname(current.source.path), current.data.extends);
+    const sink = new DiagnosticSink(current.source);
+    const span = current.map.valueSpan(["extends"]);
+    if (visited.has(target)) {
+      sink.report("TL2020", span, `\`${current.data.extends}\` leads back to a playbook already in this chain: a playbook cannot extend itself`);
+      diagnostics.push(...sink.items);
+      break;
+    }
+    const text = readFile(target);
+    if (text === undefined) {
+      sink.report("TL2020", span, `the base playbook \`${current.data.extends}\` cannot be read (looked for ${target})`);
+      diagnostics.push(...sink.items);
+      break;
+    }
+    visited.add(target);
+    const base = parseDocument(target, text);
+    layers.push(base);
+    diagnostics.push(...base.diagnostics);
+    current = base;
+  }
+  let merged: unknown = {};
+  for (const layer of [...layers].reverse()) merged = mergePatch(merged, layer.data ?? {});
+  const model = merged as Playbook;
+  if (layers.length > 1) {
+    delete (model as { extends?: string }).extends;
+    // Each layer may leave out what another provides; the merged whole must be complete.
+    const sink = new DiagnosticSink(document.source);
+    validatePlaybookData(model, document.map, sink);
+    diagnostics.push(...sink.items.filter((d) => d.code === "TL3001"));
+  }
+  return { document, layers, model, sources: new LayeredSourceMap(layers.map((l) => l.map)), diagnostics };
+}

@@ -1,0 +1,1227 @@
+import { Lexer, type IToken, type TokenType } from "chevrotain";
+import type { Expr } from "../../expression/ast.js";
+import { ExpressionGrammar } from "../../expression/grammar.js";
+import { unquote } from "../../expression/literals.js";
+import { lexingProblems, parsingProblems, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { printExpr } from "../../expression/print.js";
+import * as t from "../../expression/tokens.js";
+import type { Span } from "../../text/source.js";
+import type { ModelPath, SourceEntry } from "../source-map.js";
+import { dslTokens, KEYWORDS as K } from "./tokens.js";
+
+type Obj = Record<string, unknown>;
+
+/** A comment kept for the formatter. */
+export interface Comment {
+  text: string;
+  span: Span;
+}
+
+export interface DslParseResult {
+  model: Obj;
+  entries: { path: ModelPath; entry: SourceEntry }[];
+  problems: SyntaxProblem[];
+  comments: Comment[];
+}
+
+const KEYWORD_TYPES = new Set<TokenType>(Object.values(K));
+
+const dslLexer = new Lexer(dslTokens, { positionTracking: "full", ensureOptimizations: false });
+
+/**
+ * The `.play` parser: reads the whole DSL into the model's plain shape and
+ * records where each node was written. Chevrotain's error recovery lets it
+ * go on after a mistake, so one pass reports many errors and the editor keeps
+ * an outline of everything that did parse.
+ */
+class PlaybookParser extends ExpressionGrammar {
+  private model: Obj = {};
+  private entries: { path: ModelPath; entry: SourceEntry }[] = [];
+  private docComments: IToken[] = [];
+  private text = "";
+  duplicates: { path: ModelPath; span: Span; kind: string; name: string }[] = [];
+
+  constructor() {
+    super(dslTokens);
+    this.performSelfAnalysis();
+  }
+
+  parseFile(tokens: IToken[], comments: IToken[], text: string): Obj {
+    this.input = tokens;
+    this.text = text;
+    this.model = {};
+    this.entries = [];
+    this.duplicates = [];
+    this.literalProblems = [];
+    this.docComments = comments.filter((c) => c.tokenType === t.DocComment);
+    this.playbookFile();
+    return this.model;
+  }
+
+  takeEntries() {
+    return this.entries;
+  }
+
+  protected override canStartOperand(token: IToken): boolean {
+    if (token.tokenType === t.Identifier || !KEYWORD_TYPES.has(token.tokenType)) return true;
+    const lineStart = this.text.lastIndexOf("\n", token.startOffset - 1) + 1;
+    return this.text.slice(lineStart, token.startOffset).trim().length > 0;
+  }
+
+  // ---- helpers used from actions -------------------------------------------------
+
+  private record(path: ModelPath, span: Span, keySpan?: Span, textOffset?: number): void {
+    this.entries.push({ path, entry: { span, ...(keySpan ? { keySpan } : {}), ...(textOffset !== undefined ? { textOffset } : {}) } });
+  }
+
+  /** Stores the text of an expression as written, and where it starts. */
+  private exprText(expr: Expr): string {
+    return this.text.slice(expr.span.start, expr.span.end);
+  }
+
+  private setExpr(target: Obj, key: string, path: ModelPath, expr: Expr | undefined): void {
+    if (!expr || expr.kind === "error" && expr.span.end <= expr.span.start) return;
+    target[key] = this.exprText(expr);
+    this.record([...path, key], expr.span, undefined, expr.span.start);
+  }
+
+  /** The `///` comment lines just above `token`, joined: they become the description. */
+  private docBefore(token: IToken): string | undefined {
+    const lines: string[] = [];
+    let cursor = token.startOffset;
+    for (let i = this.docComments.length - 1; i >= 0; i--) {
+      const doc = this.docComments[i]!;
+      if (doc.endOffset! >= cursor) continue;
+      const between = this.text.slice(doc.endOffset! + 1, cursor);
+      if (!/^\s*$/.test(between) || (between.match(/\n/g) ?? []).length > 1) break;
+      lines.unshift(doc.image.replace(/^\/\/\/ ?/, "").trimEnd());
+      cursor = doc.startOffset;
+    }
+    return lines.length > 0 ? lines.join("\n") : undefined;
+  }
+
+  private withDoc(target: Obj, token: IToken, path: ModelPath): void {
+    const doc = this.docBefore(token);
+    if (doc !== undefined) {
+      target.description = doc;
+      this.record([...path, "description"], this.span(token));
+    }
+  }
+
+  /** A map section (`metrics`, `triggers`...) of the model, created on first use. */
+  private section(key: string): Obj {
+    return ((this.model[key] as Obj | undefined) ??= {});
+  }
+
+  private addNamed(container: Obj, containerPath: ModelPath, nameToken: IToken, name: string, value: unknown, kind: string, span: Span): ModelPath {
+    const path = [...containerPath, name];
+    if (Object.hasOwn(container, name)) {
+      this.duplicates.push({ path, span: this.span(nameToken), kind, name });
+      return path;
+    }
+    container[name] = value;
+    this.record(path, span, this.span(nameToken));
+    return path;
+  }
+
+  private nameOf(token: IToken): string {
+    return token.tokenType === t.StringLiteral ? unquote(token.image) : token.image;
+  }
+
+  private stringValue(token: IToken): string {
+    return token.tokenType === t.StringLiteral ? unquote(token.image) : "";
+  }
+
+  // ---- grammar ---------------------------------------------------------------------
+
+  private readonly playbookFile = this.RULE("playbookFile", () => {
+    const head = this.CONSUME(K.playbook);
+    const name = this.CONSUME(t.StringLiteral);
+    this.ACTION(() => {
+      this.model.playbook = this.stringValue(name);
+      this.record([], this.span(head, name), this.span(name));
+      this.record(["playbook"], this.span(name));
+      this.withDoc(this.model, head, []);
+    });
+    this.OPTION(() => {
+      this.CONSUME(K.extends);
+      const base = this.CONSUME2(t.StringLiteral);
+      this.ACTION(() => {
+        this.model.extends = this.stringValue(base);
+        this.record(["extends"], this.span(base));
+      });
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => this.SUBRULE(this.topItem));
+    this.CONSUME(t.RBrace);
+  });
+
+  private readonly topItem = this.RULE("topItem", () => {
+    this.OR({
+      ERR_MSG: "a section such as account, metric, segment, health, tiers, onboarding, trigger, template, offer, policies or overrides",
+      DEF: [
+        { ALT: () => this.SUBRULE(this.versionItem) },
+        { ALT: () => this.SUBRULE(this.descriptionItem) },
+        { ALT: () => this.SUBRULE(this.seedItem) },
+        { ALT: () => this.SUBRULE(this.accountBlock) },
+        { ALT: () => this.SUBRULE(this.eventsBlock) },
+        { ALT: () => this.SUBRULE(this.metricItem) },
+        { ALT: () => this.SUBRULE(this.segmentItem) },
+        { ALT: () => this.SUBRULE(this.healthBlock) },
+        { ALT: () => this.SUBRULE(this.tiersBlock) },
+        { ALT: () => this.SUBRULE(this.onboardingBlock) },
+        { ALT: () => this.SUBRULE(this.templateBlock) },
+        { ALT: () => this.SUBRULE(this.offerBlock) },
+        { ALT: () => this.SUBRULE(this.triggerBlock) },
+        { ALT: () => this.SUBRULE(this.policiesBlock) },
+        { ALT: () => this.SUBRULE(this.overridesBlock) },
+      ],
+    });
+  });
+
+  private readonly versionItem = this.RULE("versionItem", () => {
+    this.CONSUME(K.version);
+    const value = this.CONSUME(t.NumberLiteral);
+    this.ACTION(() => {
+      this.model.version = Number(value.image.replace(/_/g, ""));
+      this.record(["version"], this.span(value));
+    });
+  });
+
+  private readonly descriptionItem = this.RULE("descriptionItem", () => {
+    this.CONSUME(K.description);
+    const value = this.CONSUME(t.StringLiteral);
+    this.ACTION(() => {
+      this.model.description = this.stringValue(value);
+      this.record(["description"], this.span(value));
+    });
+  });
+
+  private readonly seedItem = this.RULE("seedItem", () => {
+    this.CONSUME(K.seed);
+    const value = this.CONSUME(t.StringLiteral);
+    this.ACTION(() => {
+      this.model.seed = this.stringValue(value);
+      this.record(["seed"], this.span(value));
+    });
+  });
+
+  // account { arr: money  nps: int?  plan: enum(a, b) = "a" }
+  private readonly accountBlock = this.RULE("accountBlock", () => {
+    const head = this.CONSUME(K.account);
+    this.ACTION(() => {
+      this.section("account");
+      if (!this.entries.some((e) => e.path.length === 1 && e.path[0] === "account")) this.record(["account"], this.span(head), this.span(head));
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => {
+      const field = this.SUBRULE(this.fieldDecl);
+      this.ACTION(() => {
+        if (field) this.addNamed(this.section("account"), ["account"], field.nameToken, field.nameToken.image, field.value, "field", field.span);
+        if (field) this.recordField(["account", field.nameToken.image], field);
+      });
+    });
+    this.CONSUME(t.RBrace);
+  });
+
+  private recordField(path: ModelPath, field: FieldDecl): void {
+    this.record([...path, "type"], field.typeSpan);
+    if (field.defaultSpan) this.record([...path, "default"], field.defaultSpan);
+  }
+
+  private readonly fieldDecl = this.RULE("fieldDecl", (): FieldDecl => {
+    const name = this.CONSUME(t.Identifier);
+    this.CONSUME(t.Colon);
+    const typeName = this.CONSUME2(t.Identifier);
+    let typeText = "";
+    let last = typeName;
+    this.ACTION(() => (typeText = typeName.image));
+    this.OPTION(() => {
+      this.CONSUME(t.LParen);
+      const values: string[] = [];
+      this.MANY_SEP({
+        SEP: t.Comma,
+        DEF: () => {
+          const value = this.OR([{ ALT: () => this.CONSUME3(t.Identifier) }, { ALT: () => this.CONSUME(t.StringLiteral) }]);
+          this.ACTION(() => values.push(this.nameOf(value)));
+        },
+      });
+      last = this.CONSUME(t.RParen);
+      this.ACTION(() => (typeText += `(${values.join(", ")})`));
+    });
+    this.OPTION2(() => {
+      last = this.CONSUME(t.Question);
+      this.ACTION(() => (typeText += "?"));
+    });
+    let defaultValue: unknown;
+    let defaultSpan: Span | undefined;
+    this.OPTION3(() => {
+      this.CONSUME(t.Equals);
+      const expr = this.SUBRULE(this.expression);
+      this.ACTION(() => {
+        defaultValue = literalValue(expr);
+        defaultSpan = expr.span;
+        if (defaultValue === undefined) {
+          this.literalProblems.push({ code: "TL2022", span: expr.span, message: `a default value must be a plain value such as 0, "UTC" or true, not \`${printExpr(expr)}\`` });
+        }
+      });
+    });
+    return this.ACTION(() => {
+      const doc = this.docBefore(name);
+      const simple = doc === undefined && defaultValue === undefined;
+      const spec: Obj = { type: typeText };
+      if (doc !== undefined) spec.description = doc;
+      if (defaultValue !== undefined) spec.default = defaultValue;
+      return { nameToken: name, value: simple ? typeText : spec, span: this.span(name, last), typeSpan: this.span(typeName, last), defaultSpan };
+    });
+  });
+
+  // events { login { user_id: string }  "feature-used" }
+  private readonly eventsBlock = this.RULE("eventsBlock", () => {
+    const head = this.CONSUME(K.events);
+    this.ACTION(() => {
+      this.section("events");
+      this.record(["events"], this.span(head), this.span(head));
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => {
+      const name = this.OR([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.StringLiteral) }]);
+      const spec: Obj = {};
+      let path: ModelPath = [];
+      this.ACTION(() => {
+        const doc = this.docBefore(name);
+        if (doc !== undefined) spec.description = doc;
+        path = this.addNamed(this.section("events"), ["events"], name, this.nameOf(name), spec, "event type", this.span(name));
+      });
+      this.OPTION(() => {
+        this.CONSUME2(t.LBrace);
+        this.MANY2(() => {
+          const field = this.SUBRULE(this.fieldDecl);
+          this.OPTION2(() => this.CONSUME(t.Comma));
+          this.ACTION(() => {
+            const properties = ((spec.properties as Obj | undefined) ??= {});
+            this.addNamed(properties, [...path, "properties"], field.nameToken, field.nameToken.image, field.value, "property", field.span);
+            this.recordField([...path, "properties", field.nameToken.image], field);
+          });
+        });
+        this.CONSUME2(t.RBrace);
+      });
+    });
+    this.CONSUME(t.RBrace);
+  });
+
+  private readonly metricItem = this.RULE("metricItem", () => {
+    const head = this.CONSUME(K.metric);
+    const name = this.CONSUME(t.Identifier);
+    this.CONSUME(t.Equals);
+    const expr = this.SUBRULE(this.expression);
+    this.ACTION(() => this.namedExpression("metrics", "metric", "value", head, name, expr));
+  });
+
+  private readonly segmentItem = this.RULE("segmentItem", () => {
+    const head = this.CONSUME(K.segment);
+    const name = this.CONSUME(t.Identifier);
+    this.CONSUME(t.Equals);
+    const expr = this.SUBRULE(this.expression);
+    this.ACTION(() => this.namedExpression("segments", "segment", "when", head, name, expr));
+  });
+
+  /** Metrics and segments: the plain expression, or an object when a doc comment describes it. */
+  private namedExpression(section: string, kind: string, key: string, head: IToken, name: IToken, expr: Expr): void {
+    const container = this.section(section);
+    if (Object.hasOwn(container, name.image)) {
+      this.duplicates.push({ path: [section, name.image], span: this.span(name), kind, name: name.image });
+      return;
+    }
+    const doc = this.docBefore(head);
+    const text = this.exprText(expr);
+    const path = [section, name.image];
+    if (doc === undefined) {
+      container[name.image] = text;
+      this.record(path, expr.span, this.span(name), expr.span.start);
+    } else {
+      container[name.image] = { [key]: text, description: doc };
+      this.record(path, { start: this.span(head).start, end: expr.span.end }, this.span(name));
+      this.record([...path, key], expr.span, undefined, expr.span.start);
+    }
+  }
+
+  // health [name] [when expr] [priority n] [extends base] { ... }
+  private readonly healthBlock = this.RULE("healthBlock", () => {
+    const head = this.CONSUME(K.health);
+    let modelName: IToken | undefined;
+    const model: Obj = {};
+    let path: ModelPath = ["health"];
+    this.OPTION(() => (modelName = this.CONSUME(t.Identifier)));
+    this.ACTION(() => {
+      if (modelName) {
+        path = this.addNamed(this.section("health_models"), ["health_models"], modelName, modelName.image, model, "health model", this.span(head, modelName));
+      } else if (this.model.health !== undefined) {
+        this.duplicates.push({ path, span: this.span(head), kind: "section", name: "health" });
+      } else {
+        this.model.health = model;
+        this.record(path, this.span(head), this.span(head));
+      }
+      this.withDoc(model, head, path);
+    });
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(K.when);
+            const expr = this.SUBRULE(this.expression);
+            this.ACTION(() => this.setExpr(model, "when", path, expr));
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.priority);
+            const value = this.SUBRULE(this.integer);
+            this.ACTION(() => {
+              model.priority = value.value;
+              this.record([...path, "priority"], value.span);
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.extends);
+            const base = this.CONSUME2(t.Identifier);
+            this.ACTION(() => {
+              model.extends = base.image;
+              this.record([...path, "extends"], this.span(base));
+            });
+          },
+        },
+      ]);
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY2(() => this.SUBRULE(this.healthItem, { ARGS: [model, path] }));
+    this.CONSUME(t.RBrace);
+  });
+
+  private readonly healthItem = this.RULE("healthItem", (model: Obj, path: ModelPath) => {
+    this.OR({
+      IGNORE_AMBIGUITIES: true,
+      ERR_MSG: "a health component (name weight% = score), cap, status, missing or trend",
+      DEF: [
+        {
+          ALT: () => {
+            const head = this.CONSUME(K.cap);
+            const cap: Obj = {};
+            this.OR2([
+              {
+                ALT: () => {
+                  const status = this.CONSUME(K.yellow);
+                  this.ACTION(() => (cap.status = status.image));
+                },
+              },
+              {
+                ALT: () => {
+                  const status = this.CONSUME(K.red);
+                  this.ACTION(() => (cap.status = status.image));
+                },
+              },
+              {
+                ALT: () => {
+                  const score = this.SUBRULE(this.numberValue);
+                  this.ACTION(() => (cap.score = score.value));
+                },
+              },
+            ]);
+            this.CONSUME(K.when);
+            const expr = this.SUBRULE(this.expression);
+            this.ACTION(() => {
+              const caps = ((model.caps as Obj[] | undefined) ??= []);
+              const capPath = [...path, "caps", caps.length];
+              caps.push(cap);
+              this.record(capPath, { start: this.span(head).start, end: expr.span.end }, this.span(head));
+              this.withDoc(cap, head, capPath);
+              this.setExpr(cap, "when", capPath, expr);
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const head = this.CONSUME(K.status);
+            this.CONSUME(K.green);
+            this.CONSUME(t.GreaterEqual);
+            const green = this.SUBRULE2(this.numberValue);
+            this.CONSUME(t.Comma);
+            this.CONSUME2(K.yellow);
+            this.CONSUME2(t.GreaterEqual);
+            const yellow = this.SUBRULE3(this.numberValue);
+            this.ACTION(() => {
+              model.status = { green: green.value, yellow: yellow.value };
+              this.record([...path, "status"], { start: this.span(head).start, end: yellow.span.end }, this.span(head));
+              this.record([...path, "status", "green"], green.span);
+              this.record([...path, "status", "yellow"], yellow.span);
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.missing);
+            const policy = this.SUBRULE(this.missingPolicy);
+            this.ACTION(() => {
+              model.missing = policy.value;
+              this.record([...path, "missing"], policy.span);
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.trend);
+            const duration = this.CONSUME(t.DurationLiteral);
+            this.ACTION(() => {
+              model.trend = duration.image;
+              this.record([...path, "trend"], this.span(duration));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const name = this.CONSUME(t.Identifier);
+            const component: Obj = {};
+            let componentPath: ModelPath = [];
+            this.ACTION(() => {
+              const components = ((model.components as Obj | undefined) ??= {});
+              componentPath = this.addNamed(components, [...path, "components"], name, name.image, component, "health component", this.span(name));
+              this.withDoc(component, name, componentPath);
+            });
+            let end = this.span(name).end;
+            this.OPTION(() => {
+              const weight = this.CONSUME(t.PercentLiteral);
+              this.ACTION(() => {
+                component.weight = weight.image;
+                this.record([...componentPath, "weight"], this.span(weight));
+                end = this.span(weight).end;
+              });
+            });
+            this.OPTION2(() => {
+              this.CONSUME2(K.missing);
+              const policy = this.SUBRULE2(this.missingPolicy);
+              this.ACTION(() => {
+                component.missing = policy.value;
+                this.record([...componentPath, "missing"], policy.span);
+                end = policy.span.end;
+              });
+            });
+            this.OPTION3(() => {
+              this.CONSUME(t.Equals);
+              const expr = this.SUBRULE2(this.expression);
+              this.ACTION(() => {
+                this.setExpr(component, "score", componentPath, expr);
+                end = expr.span.end;
+              });
+            });
+            this.ACTION(() => {
+              const entry = [...this.entries].reverse().find((e) => e.path.join("/") === componentPath.join("/"));
+              if (entry) entry.entry.span = { start: this.span(name).start, end };
+            });
+          },
+        },
+      ],
+    });
+  });
+
+  private readonly missingPolicy = this.RULE("missingPolicy", (): { value: number | string; span: Span } =>
+    this.OR([
+      {
+        ALT: () => {
+          const token = this.CONSUME(K.skip);
+          return this.ACTION(() => ({ value: token.image, span: this.span(token) }));
+        },
+      },
+      {
+        ALT: () => {
+          const token = this.CONSUME(K.zero);
+          return this.ACTION(() => ({ value: token.image, span: this.span(token) }));
+        },
+      },
+      { ALT: () => this.SUBRULE(this.numberValue) },
+    ]),
+  );
+
+  private readonly numberValue = this.RULE("numberValue", (): { value: number; span: Span } => {
+    const token = this.CONSUME(t.NumberLiteral);
+    return this.ACTION(() => ({ value: Number(token.image.replace(/_/g, "")), span: this.span(token) }));
+  });
+
+  private readonly integer = this.RULE("integer", (): { value: number; span: Span } => {
+    const minus = this.OPTION(() => this.CONSUME(t.Minus));
+    const token = this.CONSUME(t.NumberLiteral);
+    return this.ACTION(() => ({ value: (minus ? -1 : 1) * Number(token.image.replace(/_/g, "")), span: this.span(minus ?? token, token) }));
+  });
+
+  // tiers [hysteresis 14d] { high_touch when arr >= 100_000   tech_touch otherwise }
+  private readonly tiersBlock = this.RULE("tiersBlock", () => {
+    const head = this.CONSUME(K.tiers);
+    const tiers: Obj = { rules: [] };
+    this.ACTION(() => {
+      if (this.model.tiers !== undefined) this.duplicates.push({ path: ["tiers"], span: this.span(head), kind: "section", name: "tiers" });
+      else {
+        this.model.tiers = tiers;
+        this.record(["tiers"], this.span(head), this.span(head));
+        this.record(["tiers", "rules"], this.span(head));
+      }
+    });
+    this.OPTION(() => {
+      this.CONSUME(K.hysteresis);
+      const duration = this.CONSUME(t.DurationLiteral);
+      this.ACTION(() => {
+        tiers.hysteresis = duration.image;
+        this.record(["tiers", "hysteresis"], this.span(duration));
+      });
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => {
+      const name = this.CONSUME(t.Identifier);
+      const rule: Obj = {};
+      let rulePath: ModelPath = [];
+      this.ACTION(() => {
+        const rules = tiers.rules as Obj[];
+        rulePath = ["tiers", "rules", rules.length];
+        rule.tier = name.image;
+        const doc = this.docBefore(name);
+        if (doc !== undefined) rule.description = doc;
+        rules.push(rule);
+        this.record([...rulePath, "tier"], this.span(name));
+      });
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(K.when);
+            const expr = this.SUBRULE(this.expression);
+            this.ACTION(() => {
+              this.setExpr(rule, "when", rulePath, expr);
+              this.record(rulePath, { start: this.span(name).start, end: expr.span.end }, this.span(name));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const otherwise = this.CONSUME(K.otherwise);
+            this.ACTION(() => this.record(rulePath, this.span(name, otherwise), this.span(name)));
+          },
+        },
+      ]);
+    });
+    this.CONSUME(t.RBrace);
+  });
+
+  // onboarding from contract_start [due_soon 3d] [health model] { kickoff due 7d [after x] done when expr }
+  private readonly onboardingBlock = this.RULE("onboardingBlock", () => {
+    const head = this.CONSUME(K.onboarding);
+    const onboarding: Obj = { milestones: {} };
+    this.ACTION(() => {
+      if (this.model.onboarding !== undefined) this.duplicates.push({ path: ["onboarding"], span: this.span(head), kind: "section", name: "onboarding" });
+      else {
+        this.model.onboarding = onboarding;
+        this.record(["onboarding"], this.span(head), this.span(head));
+        this.record(["onboarding", "milestones"], this.span(head));
+      }
+    });
+    this.CONSUME(K.from);
+    const start = this.SUBRULE(this.expression);
+    this.ACTION(() => this.setExpr(onboarding, "start", ["onboarding"], start));
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(K.due_soon);
+            const duration = this.CONSUME(t.DurationLiteral);
+            this.ACTION(() => {
+              onboarding.due_soon = duration.image;
+              this.record(["onboarding", "due_soon"], this.span(duration));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.health);
+            const model = this.CONSUME(t.Identifier);
+            this.ACTION(() => {
+              onboarding.health_model = model.image;
+              this.record(["onboarding", "health_model"], this.span(model));
+            });
+          },
+        },
+      ]);
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY2(() => {
+      const name = this.CONSUME2(t.Identifier);
+      const milestone: Obj = {};
+      let path: ModelPath = [];
+      this.ACTION(() => {
+        path = this.addNamed(onboarding.milestones as Obj, ["onboarding", "milestones"], name, name.image, milestone, "milestone", this.span(name));
+        this.withDoc(milestone, name, path);
+      });
+      this.CONSUME(K.due);
+      const due = this.CONSUME2(t.DurationLiteral);
+      this.ACTION(() => {
+        milestone.due = due.image;
+        this.record([...path, "due"], this.span(due));
+      });
+      this.OPTION(() => {
+        this.CONSUME(K.after);
+        const after = this.CONSUME3(t.Identifier);
+        this.ACTION(() => {
+          milestone.after = after.image;
+          this.record([...path, "after"], this.span(after));
+        });
+      });
+      this.CONSUME(K.done);
+      this.CONSUME(K.when);
+      const doneWhen = this.SUBRULE2(this.expression);
+      this.ACTION(() => this.setExpr(milestone, "done_when", path, doneWhen));
+    });
+    this.CONSUME(t.RBrace);
+  });
+
+  // template "adoption-tips" { subject "..." body "..." | file "..." }
+  private readonly templateBlock = this.RULE("templateBlock", () => {
+    const head = this.CONSUME(K.template);
+    const name = this.CONSUME(t.StringLiteral);
+    const template: Obj = {};
+    let path: ModelPath = [];
+    this.ACTION(() => {
+      path = this.addNamed(this.section("templates"), ["templates"], name, this.nameOf(name), template, "template", this.span(head, name));
+      this.withDoc(template, head, path);
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => {
+      const key = this.OR([{ ALT: () => this.CONSUME(K.subject) }, { ALT: () => this.CONSUME(K.body) }, { ALT: () => this.CONSUME(K.file) }]);
+      const value = this.CONSUME2(t.StringLiteral);
+      this.ACTION(() => {
+        template[key.image] = this.stringValue(value);
+        this.record([...path, key.image], this.span(value));
+      });
+    });
+    this.CONSUME(t.RBrace);
+  });
+
+  // offer "seats-pack-10" { product "..." discount 10% expires 30d }
+  private readonly offerBlock = this.RULE("offerBlock", () => {
+    const head = this.CONSUME(K.offer);
+    const name = this.CONSUME(t.StringLiteral);
+    const offer: Obj = {};
+    let path: ModelPath = [];
+    this.ACTION(() => {
+      path = this.addNamed(this.section("offers"), ["offers"], name, this.nameOf(name), offer, "offer", this.span(head, name));
+      this.withDoc(offer, head, path);
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(K.product);
+            const value = this.CONSUME2(t.StringLiteral);
+            this.ACTION(() => {
+              offer.product = this.stringValue(value);
+              this.record([...path, "product"], this.span(value));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.discount);
+            const value = this.CONSUME(t.PercentLiteral);
+            this.ACTION(() => {
+              offer.discount = value.image;
+              this.record([...path, "discount"], this.span(value));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.expires);
+            const value = this.CONSUME(t.DurationLiteral);
+            this.ACTION(() => {
+              offer.expires = value.image;
+              this.record([...path, "expires"], this.span(value));
+            });
+          },
+        },
+      ]);
+    });
+    this.CONSUME(t.RBrace);
+  });
+
+  // trigger name [priority n] { ... }
+  private readonly triggerBlock = this.RULE("triggerBlock", () => {
+    const head = this.CONSUME(K.trigger);
+    const name = this.CONSUME(t.Identifier);
+    const trigger: Obj = {};
+    let path: ModelPath = [];
+    this.ACTION(() => {
+      path = this.addNamed(this.section("triggers"), ["triggers"], name, name.image, trigger, "trigger", this.span(head, name));
+      this.withDoc(trigger, head, path);
+    });
+    this.OPTION(() => {
+      this.CONSUME(K.priority);
+      const value = this.SUBRULE(this.integer);
+      this.ACTION(() => {
+        trigger.priority = value.value;
+        this.record([...path, "priority"], value.span);
+      });
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => this.SUBRULE(this.triggerItem, { ARGS: [trigger, path] }));
+    const close = this.CONSUME(t.RBrace);
+    this.ACTION(() => {
+      const entry = [...this.entries].reverse().find((e) => e.path.join("/") === path.join("/"));
+      if (entry) entry.entry.span = this.span(head, close);
+    });
+  });
+
+  private readonly triggerItem = this.RULE("triggerItem", (trigger: Obj, path: ModelPath) => {
+    this.OR({
+      ERR_MSG: "a trigger setting (for, when, fire, cooldown, limit, holdout, enroll, goal) or an action (email, task, offer, webhook, step)",
+      DEF: [
+        {
+          ALT: () => {
+            const head = this.CONSUME(K.for);
+            const names: IToken[] = [];
+            this.AT_LEAST_ONE_SEP({ SEP: t.Comma, DEF: () => names.push(this.CONSUME(t.Identifier)) });
+            this.ACTION(() => {
+              trigger.for = names.map((n) => n.image);
+              this.record([...path, "for"], this.span(head, names[names.length - 1]));
+              names.forEach((n, i) => this.record([...path, "for", i], this.span(n)));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.when);
+            const expr = this.SUBRULE(this.expression);
+            this.ACTION(() => this.setExpr(trigger, "when", path, expr));
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.goal);
+            const expr = this.SUBRULE2(this.expression);
+            this.ACTION(() => this.setExpr(trigger, "goal", path, expr));
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.fire);
+            const mode = this.OR2([{ ALT: () => this.CONSUME(K.on_enter) }, { ALT: () => this.CONSUME(K.while_true) }]);
+            this.ACTION(() => {
+              trigger.fire = mode.image;
+              this.record([...path, "fire"], this.span(mode));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.cooldown);
+            const duration = this.CONSUME(t.DurationLiteral);
+            this.ACTION(() => {
+              trigger.cooldown = duration.image;
+              this.record([...path, "cooldown"], this.span(duration));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const head = this.CONSUME(K.limit);
+            this.OR3([
+              {
+                ALT: () => {
+                  const once = this.CONSUME(K.once);
+                  this.ACTION(() => (trigger.limit = once.image));
+                },
+              },
+              {
+                ALT: () => {
+                  const once = this.CONSUME(K.once_per_renewal);
+                  this.ACTION(() => (trigger.limit = once.image));
+                },
+              },
+              {
+                ALT: () => {
+                  const max = this.CONSUME(t.NumberLiteral);
+                  this.CONSUME(K.per);
+                  const per = this.CONSUME2(t.DurationLiteral);
+                  this.ACTION(() => (trigger.limit = { max: Number(max.image.replace(/_/g, "")), per: per.image }));
+                },
+              },
+            ]);
+            this.ACTION(() => this.record([...path, "limit"], { start: this.span(head).start, end: this.span(this.LA(0)).end }));
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.holdout);
+            const value = this.CONSUME(t.PercentLiteral);
+            this.ACTION(() => {
+              trigger.holdout = value.image;
+              this.record([...path, "holdout"], this.span(value));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.enroll);
+            const which = this.OR4([{ ALT: () => this.CONSUME(K.existing) }, { ALT: () => this.CONSUME(K.new) }]);
+            this.ACTION(() => {
+              trigger.enroll_existing = which.image === "existing";
+              this.record([...path, "enroll_existing"], this.span(which));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const head = this.CONSUME(K.step);
+            const step: Obj = { actions: [] };
+            let stepPath: ModelPath = [];
+            this.ACTION(() => {
+              const steps = ((trigger.steps as Obj[] | undefined) ??= []);
+              stepPath = [...path, "steps", steps.length];
+              steps.push(step);
+              this.record(stepPath, this.span(head), this.span(head));
+              this.record([...stepPath, "actions"], this.span(head));
+            });
+            this.OPTION(() => {
+              this.CONSUME(K.wait);
+              const wait = this.CONSUME3(t.DurationLiteral);
+              this.ACTION(() => {
+                step.wait = wait.image;
+                this.record([...stepPath, "wait"], this.span(wait));
+              });
+            });
+            this.CONSUME(t.LBrace);
+            this.MANY(() => this.SUBRULE(this.action, { ARGS: [step.actions as Obj[], stepPath] }));
+            this.CONSUME(t.RBrace);
+          },
+        },
+        {
+          ALT: () => {
+            let actions: Obj[] = [];
+            this.ACTION(() => {
+              actions = (trigger.actions as Obj[] | undefined) ?? [];
+              if (!trigger.actions) {
+                trigger.actions = actions;
+                this.record([...path, "actions"], this.span(this.LA(1)));
+              }
+            });
+            this.SUBRULE2(this.action, { ARGS: [actions, path] });
+          },
+        },
+      ],
+    });
+  });
+
+  private readonly action = this.RULE("action", (actions: Obj[], ownerPath: ModelPath) => {
+    const action: Obj = {};
+    let path: ModelPath = [];
+    const start = this.LA(1);
+    this.ACTION(() => {
+      path = [...ownerPath, "actions", actions.length];
+      actions.push(action);
+    });
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(K.email);
+          const template = this.CONSUME(t.StringLiteral);
+          this.ACTION(() => {
+            action.email = this.stringValue(template);
+            this.record([...path, "email"], this.span(template));
+          });
+          this.OPTION(() => this.SUBRULE(this.actionPriority, { ARGS: [action, path] }));
+          this.CONSUME(K.to);
+          const to = this.SUBRULE(this.expression);
+          this.ACTION(() => this.setExpr(action, "to", path, to));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.task);
+          const title = this.CONSUME2(t.StringLiteral);
+          this.ACTION(() => {
+            action.task = this.stringValue(title);
+            this.record([...path, "task"], this.span(title));
+          });
+          this.OPTION2(() => {
+            this.CONSUME(K.due);
+            const due = this.CONSUME(t.DurationLiteral);
+            this.ACTION(() => {
+              action.due = due.image;
+              this.record([...path, "due"], this.span(due));
+            });
+          });
+          this.OPTION3(() => this.SUBRULE2(this.actionPriority, { ARGS: [action, path] }));
+          this.OPTION4(() => {
+            this.CONSUME(K.owner);
+            const owner = this.SUBRULE2(this.expression);
+            this.ACTION(() => this.setExpr(action, "owner", path, owner));
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.offer);
+          const offer = this.CONSUME3(t.StringLiteral);
+          this.ACTION(() => {
+            action.offer = this.stringValue(offer);
+            this.record([...path, "offer"], this.span(offer));
+          });
+          this.OPTION5(() => {
+            this.CONSUME(K.discount);
+            const discount = this.CONSUME(t.PercentLiteral);
+            this.ACTION(() => {
+              action.discount = discount.image;
+              this.record([...path, "discount"], this.span(discount));
+            });
+          });
+          this.OPTION6(() => {
+            this.CONSUME(K.expires);
+            const expires = this.CONSUME2(t.DurationLiteral);
+            this.ACTION(() => {
+              action.expires = expires.image;
+              this.record([...path, "expires"], this.span(expires));
+            });
+          });
+          this.OPTION7(() => this.SUBRULE3(this.actionPriority, { ARGS: [action, path] }));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.webhook);
+          const url = this.CONSUME4(t.StringLiteral);
+          this.ACTION(() => {
+            action.webhook = this.stringValue(url);
+            this.record([...path, "webhook"], this.span(url));
+          });
+          this.OPTION8(() => this.SUBRULE4(this.actionPriority, { ARGS: [action, path] }));
+        },
+      },
+    ]);
+    this.ACTION(() => this.record(path, { start: this.span(start).start, end: this.span(this.LA(0)).end }, this.span(start)));
+  });
+
+  private readonly actionPriority = this.RULE("actionPriority", (action: Obj, path: ModelPath) => {
+    this.CONSUME(K.priority);
+    const value = this.SUBRULE(this.integer);
+    this.ACTION(() => {
+      action.priority = value.value;
+      this.record([...path, "priority"], value.span);
+    });
+  });
+
+  // policies { cap email 2 per 7d  quiet_hours "20:00" to "08:00"  business_days_only  suppress when x  grace 30d ... }
+  private readonly policiesBlock = this.RULE("policiesBlock", () => {
+    const head = this.CONSUME(K.policies);
+    const policies: Obj = {};
+    this.ACTION(() => {
+      if (this.model.policies !== undefined) this.duplicates.push({ path: ["policies"], span: this.span(head), kind: "section", name: "policies" });
+      else {
+        this.model.policies = policies;
+        this.record(["policies"], this.span(head), this.span(head));
+      }
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            const capHead = this.CONSUME(K.cap);
+            const channel = this.CONSUME(t.Identifier);
+            const max = this.CONSUME(t.NumberLiteral);
+            this.CONSUME(K.per);
+            const per = this.CONSUME(t.DurationLiteral);
+            this.ACTION(() => {
+              const caps = ((policies.frequency_caps as Obj[] | undefined) ??= []);
+              const capPath = ["policies", "frequency_caps", caps.length];
+              caps.push({ channel: channel.image, max: Number(max.image.replace(/_/g, "")), per: per.image });
+              this.record(capPath, this.span(capHead, per), this.span(capHead));
+              this.record([...capPath, "channel"], this.span(channel));
+              this.record([...capPath, "max"], this.span(max));
+              this.record([...capPath, "per"], this.span(per));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const qh = this.CONSUME(K.quiet_hours);
+            const from = this.CONSUME(t.StringLiteral);
+            this.CONSUME(K.to);
+            const to = this.CONSUME2(t.StringLiteral);
+            this.ACTION(() => {
+              policies.quiet_hours = { from: this.stringValue(from), to: this.stringValue(to) };
+              this.record(["policies", "quiet_hours"], this.span(qh, to), this.span(qh));
+              this.record(["policies", "quiet_hours", "from"], this.span(from));
+              this.record(["policies", "quiet_hours", "to"], this.span(to));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const token = this.CONSUME(K.business_days_only);
+            this.ACTION(() => {
+              policies.business_days_only = true;
+              this.record(["policies", "business_days_only"], this.span(token));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.suppress);
+            this.CONSUME(K.when);
+            const expr = this.SUBRULE(this.expression);
+            this.ACTION(() => this.setExpr(policies, "suppress_when", ["policies"], expr));
+          },
+        },
+        {
+          ALT: () => {
+            const grace = this.CONSUME(K.grace);
+            const duration = this.CONSUME2(t.DurationLiteral);
+            const spec: Obj = {};
+            this.ACTION(() => {
+              spec.for = duration.image;
+              policies.grace_period = spec;
+              this.record(["policies", "grace_period"], this.span(grace, duration), this.span(grace));
+              this.record(["policies", "grace_period", "for"], this.span(duration));
+            });
+            this.MANY2(() => {
+              this.OR3([
+                {
+                  ALT: () => {
+                    this.CONSUME(K.since);
+                    const since = this.SUBRULE2(this.expression);
+                    this.ACTION(() => this.setExpr(spec, "since", ["policies", "grace_period"], since));
+                  },
+                },
+                {
+                  ALT: () => {
+                    const noRed = this.CONSUME(K.no_red);
+                    this.ACTION(() => {
+                      spec.no_red = true;
+                      this.record(["policies", "grace_period", "no_red"], this.span(noRed));
+                    });
+                  },
+                },
+                {
+                  ALT: () => {
+                    this.CONSUME(K.health);
+                    const model = this.CONSUME2(t.Identifier);
+                    this.ACTION(() => {
+                      spec.health_model = model.image;
+                      this.record(["policies", "grace_period", "health_model"], this.span(model));
+                    });
+                  },
+                },
+              ]);
+            });
+          },
+        },
+      ]);
+    });
+    this.CONSUME(t.RBrace);
+  });
+
+  // overrides { allow tier, health.status, health.sentiment  max 90d }
+  private readonly overridesBlock = this.RULE("overridesBlock", () => {
+    const head = this.CONSUME(K.overrides);
+    const overrides: Obj = { allow: [] };
+    this.ACTION(() => {
+      if (this.model.overrides !== undefined) this.duplicates.push({ path: ["overrides"], span: this.span(head), kind: "section", name: "overrides" });
+      else {
+        this.model.overrides = overrides;
+        this.record(["overrides"], this.span(head), this.span(head));
+      }
+    });
+    this.CONSUME(t.LBrace);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            const allow = this.CONSUME(K.allow);
+            this.AT_LEAST_ONE_SEP({
+              SEP: t.Comma,
+              DEF: () => {
+                const target = this.SUBRULE(this.expression);
+                this.ACTION(() => {
+                  const list = overrides.allow as string[];
+                  this.record(["overrides", "allow", list.length], target.span);
+                  list.push(this.exprText(target));
+                });
+              },
+            });
+            this.ACTION(() => this.record(["overrides", "allow"], this.span(allow)));
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.max);
+            const duration = this.CONSUME(t.DurationLiteral);
+            this.ACTION(() => {
+              overrides.max_duration = duration.image;
+              this.record(["overrides", "max_duration"], this.span(duration));
+            });
+          },
+        },
+      ]);
+    });
+    this.CONSUME(t.RBrace);
+  });
+}
+
+interface FieldDecl {
+  nameToken: IToken;
+  value: unknown;
+  span: Span;
+  typeSpan: Span;
+  defaultSpan: Span | undefined;
+}
+
+/** The value of a literal default (`"UTC"`, `0`, `-1`, `true`), or undefined for anything else. */
+function literalValue(expr: Expr): string | number | boolean | null | undefined {
+  switch (expr.kind) {
+    case "string":
+    case "number":
+    case "bool":
+      return expr.value;
+    case "percent":
+    case "date":
+    case "datetime":
+    case "duration":
+      return expr.text;
+    case "null":
+      return null;
+    case "unary":
+      return expr.op === "-" && expr.operand.kind === "number" ? -expr.operand.value : undefined;
+    default:
+      return undefined;
+  }
+}
+
+let sharedParser: PlaybookParser | undefined;
+
+/** Parses a `.play` text. Never throws: problems come back with spans. */
+export function parseDsl(text: string): DslParseResult {
+  sharedParser ??= new PlaybookParser();
+  const lexed = dslLexer.tokenize(text);
+  const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0)];
+  const tokens = lexed.tokens.filter((token) => token.tokenType !== t.UnterminatedString);
+  const comments = (lexed.groups.comments ?? []) as IToken[];
+  const model = sharedParser.parseFile(tokens, comments, text);
+  problems.push(...sharedParser.literalProblems, ...parsingProblems(sharedParser.errors, 0, text.length));
+  for (const duplicate of sharedParser.duplicates) {
+    problems.push({ code: "TL2001", span: duplicate.span, message: `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored` });
+  }
+  return {
+    model,
+    entries: sharedParser.takeEntries(),
+    problems,
+    comments: comments.filter((c) => c.tokenType !== t.DocComment).map((c) => ({ text: c.image, span: { start: c.startOffset, end: c.endOffset! + 1 } })),
+  };
+}
+
+export type { TokenType };

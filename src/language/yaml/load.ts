@@ -1,0 +1,79 @@
+import { isMap, isScalar, isSeq, parseDocument, Scalar, type Node as YamlNode } from "yaml";
+import type { SyntaxProblem } from "../../expression/parse.js";
+import type { ModelPath, SourceEntry } from "../source-map.js";
+
+export interface YamlParseResult {
+  model: unknown;
+  entries: { path: ModelPath; entry: SourceEntry }[];
+  problems: SyntaxProblem[];
+}
+
+/**
+ * Reads a YAML playbook into plain data plus the source span of every key
+ * and value, using the `yaml` library's own positions.
+ */
+export function parseYaml(text: string): YamlParseResult {
+  const problems: SyntaxProblem[] = [];
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+  for (const error of doc.errors) {
+    const [start, end] = error.pos;
+    const duplicate = error.code === "DUPLICATE_KEY";
+    problems.push({
+      code: duplicate ? "TL2001" : "TL1004",
+      span: { start, end: Math.max(end, start + 1) },
+      message: duplicate ? "this key appears twice in the same section; each name must be unique" : yamlMessage(error.message),
+    });
+  }
+  const entries: { path: ModelPath; entry: SourceEntry }[] = [];
+  if (doc.contents) walk(doc.contents as YamlNode, [], undefined, text, entries);
+  let model: unknown;
+  try {
+    model = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    problems.push({ code: "TL1004", span: { start: 0, end: 0 }, message: `the YAML cannot be read: ${(error as Error).message}` });
+    model = undefined;
+  }
+  return { model, entries, problems };
+}
+
+function yamlMessage(message: string): string {
+  const first = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  return `YAML: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
+}
+
+function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], text: string, out: { path: ModelPath; entry: SourceEntry }[]): void {
+  const range = node.range;
+  if (!range) return;
+  const entry: SourceEntry = { span: { start: range[0], end: range[1] } };
+  if (keySpan) entry.keySpan = keySpan;
+  if (isScalar(node) && typeof node.value === "string") {
+    const offset = textOffsetOf(node, text);
+    if (offset !== undefined) entry.textOffset = offset;
+  }
+  out.push({ path, entry });
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = pair.key as YamlNode | null;
+      const keyValue = isScalar(key) ? String(key.value) : undefined;
+      if (keyValue === undefined || !key?.range) continue;
+      const childKeySpan = { start: key.range[0], end: key.range[1] };
+      const value = pair.value as YamlNode | null;
+      if (value && value.range) walk(value, [...path, keyValue], childKeySpan, text, out);
+      else out.push({ path: [...path, keyValue], entry: { span: childKeySpan, keySpan: childKeySpan } });
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      if (item && (item as YamlNode).range) walk(item as YamlNode, [...path, index], undefined, text, out);
+    });
+  }
+}
+
+/** Where a string scalar's characters start, when the file holds them verbatim (no escapes, one line). */
+function textOffsetOf(node: Scalar, text: string): number | undefined {
+  const [start, end] = node.range!;
+  const raw = text.slice(start, end);
+  const value = node.value as string;
+  if (node.type === Scalar.PLAIN && raw === value) return start;
+  if ((node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && raw.slice(1, -1) === value) return start + 1;
+  return undefined;
+}

@@ -1,0 +1,268 @@
+import { z } from "zod";
+
+/**
+ * The playbook model: the single source of truth. YAML playbooks are
+ * validated against the JSON Schema generated from these definitions
+ * (`schemas/playbook.schema.json`), `.play` files are parsed into the same
+ * shape, and the checker, engine and language server read only this.
+ */
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESOURCE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+export const DURATION_PATTERN = "^[0-9][0-9_]*(d|w|mo|y)$";
+export const PERCENT_PATTERN = "^[0-9]+(\\.[0-9]+)?%$";
+
+const Name = z.string().regex(NAME, "a name: letters, digits and _, not starting with a digit");
+const ResourceName = z.string().regex(RESOURCE);
+const Expression = z.string().min(1).describe("An expression of the Touchline expression language");
+const Duration = z.string().regex(new RegExp(DURATION_PATTERN)).describe("A duration: a whole number and d, w, mo or y (14d, 2w, 3mo, 1y)");
+const Percent = z.string().regex(new RegExp(PERCENT_PATTERN)).describe("A percentage such as 40%");
+const Description = z.string().describe("What this is for, shown on hover");
+const Priority = z.number().int().min(0).max(1000).describe("Higher goes first when a frequency cap lets only some actions through");
+
+export const FieldSpec = z
+  .object({
+    type: z.string().describe("int, number, money, percent, string, bool, date, datetime, duration, email or enum(a, b); add ? when the value may be missing"),
+    description: Description.optional(),
+    default: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional().describe("Used when an input row has no value"),
+  })
+  .strict();
+
+/** A field is written either as its type alone (`arr: money`) or with details. */
+export const FieldEntry = z.union([z.string(), FieldSpec]);
+
+export const EventTypeSpec = z
+  .object({
+    description: Description.optional(),
+    properties: z.record(Name, FieldEntry).optional().describe("The properties events of this type carry"),
+  })
+  .strict();
+
+export const MetricSpec = z.union([
+  Expression,
+  z.object({ value: Expression, description: Description.optional() }).strict(),
+]);
+
+export const SegmentSpec = z.union([
+  Expression,
+  z.object({ when: Expression, description: Description.optional() }).strict(),
+]);
+
+export const MissingPolicy = z
+  .union([z.number().min(0).max(100), z.enum(["skip", "zero"])])
+  .describe("When the input is missing: a fixed score 0..100, `zero`, or `skip` (leave the component out and reweight the rest)");
+
+export const HealthComponent = z
+  .object({
+    weight: Percent.optional().describe("Share of the health score"),
+    score: Expression.optional().describe("A 0..100 score, e.g. scale(utilization, 0.2 .. 0.9)"),
+    missing: MissingPolicy.optional(),
+    description: Description.optional(),
+  })
+  .strict();
+
+export const HealthCap = z
+  .object({
+    when: Expression,
+    status: z.enum(["yellow", "red"]).optional().describe("The best status the account can have while the condition holds"),
+    score: z.number().min(0).max(100).optional().describe("The highest score the account can have while the condition holds"),
+    description: Description.optional(),
+  })
+  .strict();
+
+export const StatusBands = z
+  .object({
+    green: z.number().min(0).max(100).describe("Lowest score that is green"),
+    yellow: z.number().min(0).max(100).describe("Lowest score that is yellow; below it is red"),
+  })
+  .strict();
+
+export const HealthModel = z
+  .object({
+    description: Description.optional(),
+    when: Expression.optional().describe("Accounts this health model applies to (only for models in health_models)"),
+    priority: z.number().int().optional().describe("Which model wins when several apply: the highest priority"),
+    extends: Name.optional().describe("Another health model this one starts from; `default` is the playbook's `health`"),
+    components: z.record(Name, HealthComponent).optional(),
+    caps: z.array(HealthCap).optional(),
+    status: StatusBands.optional(),
+    missing: MissingPolicy.optional(),
+    trend: Duration.optional().describe("Compare the score with its value this long ago"),
+  })
+  .strict();
+
+export const TierRule = z
+  .object({
+    tier: Name,
+    when: Expression.optional().describe("Left out: the default tier (otherwise)"),
+    description: Description.optional(),
+  })
+  .strict();
+
+export const Tiers = z
+  .object({
+    hysteresis: Duration.optional().describe("A move to another tier must hold this long before it takes effect"),
+    rules: z.array(TierRule),
+  })
+  .strict();
+
+export const Milestone = z
+  .object({
+    due: Duration.describe("Due this long after the onboarding start, or after the milestone named in `after`"),
+    after: Name.optional(),
+    done_when: Expression,
+    description: Description.optional(),
+  })
+  .strict();
+
+export const Onboarding = z
+  .object({
+    start: Expression.describe("The date onboarding starts, e.g. contract_start"),
+    due_soon: Duration.optional().describe("A milestone is due soon this long before its due date"),
+    health_model: Name.optional().describe("The health model used while an account is onboarding"),
+    milestones: z.record(Name, Milestone),
+  })
+  .strict();
+
+export const EmailAction = z
+  .object({ email: ResourceName.describe("The template to send"), to: Expression, priority: Priority.optional() })
+  .strict();
+export const TaskAction = z
+  .object({
+    task: z.string().min(1).describe("What the CSM should do"),
+    owner: Expression.optional(),
+    due: Duration.optional(),
+    priority: Priority.optional(),
+  })
+  .strict();
+export const OfferAction = z
+  .object({ offer: ResourceName, discount: Percent.optional(), expires: Duration.optional(), priority: Priority.optional() })
+  .strict();
+export const WebhookAction = z
+  .object({ webhook: z.string().min(1).describe("The URL to POST to"), priority: Priority.optional() })
+  .strict();
+
+export const Action = z.union([EmailAction, TaskAction, OfferAction, WebhookAction]);
+
+export const Step = z
+  .object({
+    wait: Duration.optional().describe("How long after the previous step"),
+    actions: z.array(Action),
+  })
+  .strict();
+
+export const EntryLimit = z.union([
+  z.enum(["once", "once_per_renewal"]),
+  z.object({ max: z.number().int().min(1), per: Duration }).strict(),
+]);
+
+export const Trigger = z
+  .object({
+    description: Description.optional(),
+    for: z.array(Name).optional().describe("Tiers and segments the trigger is limited to"),
+    when: Expression.optional(),
+    fire: z.enum(["on_enter", "while_true"]).optional().describe("on_enter: when the condition becomes true; while_true: every run it holds, subject to the cooldown"),
+    cooldown: Duration.optional(),
+    limit: EntryLimit.optional(),
+    holdout: Percent.optional().describe("Share of eligible accounts that get no action, to measure the effect"),
+    enroll_existing: z.boolean().optional().describe("Whether accounts that already match when the trigger is first activated are enrolled"),
+    goal: Expression.optional().describe("When this holds, the account leaves the sequence"),
+    priority: Priority.optional(),
+    actions: z.array(Action).optional(),
+    steps: z.array(Step).optional(),
+  })
+  .strict();
+
+export const Template = z
+  .object({
+    subject: z.string(),
+    body: z.string().optional().describe("Liquid template text"),
+    file: z.string().optional().describe("A Liquid template file, relative to the playbook"),
+    description: Description.optional(),
+  })
+  .strict();
+
+export const Offer = z
+  .object({
+    description: Description.optional(),
+    product: z.string().optional(),
+    discount: Percent.optional(),
+    expires: Duration.optional(),
+  })
+  .strict();
+
+export const FrequencyCap = z
+  .object({
+    channel: z.enum(["email", "task", "offer", "webhook", "any"]),
+    max: z.number().int().min(0),
+    per: Duration,
+  })
+  .strict();
+
+export const Policies = z
+  .object({
+    frequency_caps: z.array(FrequencyCap).optional(),
+    quiet_hours: z
+      .object({ from: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/), to: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/) })
+      .strict()
+      .optional(),
+    business_days_only: z.boolean().optional(),
+    suppress_when: Expression.optional().describe("Accounts for which no automated action goes out"),
+    grace_period: z
+      .object({
+        for: Duration,
+        no_red: z.boolean().optional().describe("New accounts are never red during the grace period"),
+        health_model: Name.optional().describe("The health model new accounts use during the grace period"),
+        since: Expression.optional().describe("The date an account counts as new from, e.g. contract_start"),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const Overrides = z
+  .object({
+    allow: z.array(z.string()).describe("What CSMs may override by hand: tier, health.status or health.<component>"),
+    max_duration: Duration.optional().describe("The longest an override may last"),
+  })
+  .strict();
+
+export const Playbook = z
+  .object({
+    playbook: ResourceName.describe("The playbook's name"),
+    version: z.number().int().min(0).optional(),
+    description: Description.optional(),
+    extends: z.string().optional().describe("A base playbook file this one changes; only what differs is written here"),
+    seed: z.string().optional().describe("Makes holdout membership stable; defaults to the playbook's name"),
+    account: z.record(Name, FieldEntry).optional().describe("The account data contract: each field and its type"),
+    events: z.record(ResourceName, EventTypeSpec).optional().describe("The usage event types and their properties"),
+    metrics: z.record(Name, MetricSpec).optional(),
+    segments: z.record(Name, SegmentSpec).optional(),
+    health: HealthModel.optional(),
+    health_models: z.record(Name, HealthModel).optional().describe("Further health models for some accounts, chosen by `when` and `priority`"),
+    tiers: Tiers.optional(),
+    onboarding: Onboarding.optional(),
+    triggers: z.record(Name, Trigger).optional(),
+    templates: z.record(ResourceName, Template).optional(),
+    offers: z.record(ResourceName, Offer).optional(),
+    policies: Policies.optional(),
+    overrides: Overrides.optional(),
+  })
+  .strict();
+
+export type Playbook = z.infer<typeof Playbook>;
+export type FieldEntry = z.infer<typeof FieldEntry>;
+export type FieldSpec = z.infer<typeof FieldSpec>;
+export type HealthModel = z.infer<typeof HealthModel>;
+export type HealthComponent = z.infer<typeof HealthComponent>;
+export type Trigger = z.infer<typeof Trigger>;
+export type Action = z.infer<typeof Action>;
+export type Milestone = z.infer<typeof Milestone>;
+export type MissingPolicy = z.infer<typeof MissingPolicy>;
+
+/** The order sections are written in by the formatter and the converter. */
+export const SECTION_ORDER = [
+  "playbook", "version", "description", "extends", "seed", "account", "events", "metrics", "segments",
+  "health", "health_models", "tiers", "onboarding", "templates", "offers", "triggers", "policies", "overrides",
+] as const satisfies readonly (keyof Playbook)[];
