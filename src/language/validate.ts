@@ -70,6 +70,16 @@ function selectUnionBranches(errors: ErrorObject[]): ErrorObject[] {
       dropped.push(union.schemaPath);
       continue;
     }
+    const requiredAtRoot = (branch: ErrorObject[]) => branch.find((e) => e.keyword === "required" && e.instancePath === union.instancePath);
+    if (candidates.every(({ branch }) => requiredAtRoot(branch))) {
+      // A shape chosen by its key (an action is `email:`, `task:`, ...) but written with none of them.
+      const keys = candidates.map(({ branch }) => String(requiredAtRoot(branch)!.params.missingProperty));
+      const allowed = new Set(candidates.flatMap(({ branch }) => Object.keys((requiredAtRoot(branch)!.parentSchema as { properties?: object })?.properties ?? {})));
+      replacements.push({ ...union, keyword: "oneOfKeys", params: { keys, allowed: [...allowed] } });
+      branches.forEach((_, i) => dropped.push(`${union.schemaPath}/${i}/`));
+      dropped.push(union.schemaPath);
+      continue;
+    }
     candidates.sort((a, b) => a.branch.length - b.branch.length);
     const best = candidates[0]!.index;
     branches.forEach((_, i) => {
@@ -132,6 +142,19 @@ function reportError(error: ErrorObject, path: ModelPath, map: SourceMap, sink: 
       const known = allowed.length > 0 ? `; ${where} can have ${allowed.map((a) => `\`${a}\``).join(", ")}` : "";
       sink.report("TL3002", span, `unknown setting \`${unknown}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : known}`,
         suggestion ? { fixes: [sink.replaceFix(`Change to \`${suggestion}\``, span, suggestion)] } : {});
+      return;
+    }
+    case "oneOfKeys": {
+      const keys = error.params.keys as string[];
+      const allowed = error.params.allowed as string[];
+      sink.report("TL3001", map.keySpan(path), `${where} needs one of ${keys.map((k) => `\`${k}\``).join(", ")}`);
+      for (const key of Object.keys((error.data as object) ?? {})) {
+        if (allowed.includes(key)) continue;
+        const suggestion = closestName(key, keys) ?? closestName(key, allowed);
+        const span = map.keySpan([...path, key]);
+        sink.report("TL3002", span, `unknown setting \`${key}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : ""}`,
+          suggestion ? { fixes: [sink.replaceFix(`Change to \`${suggestion}\``, span, suggestion)] } : {});
+      }
       return;
     }
     case "type":

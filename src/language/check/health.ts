@@ -58,7 +58,8 @@ export function checkHealth(ctx: CheckContext, env: PlaybookEnvironment): void {
       }
       if (component?.score === undefined) ctx.report("TL3001", ownPath, `health component \`${name}\` of ${label} has no score: write \`= <expression>\` (DSL) or \`score:\` (YAML)`, { at: "key" });
       if (component?.weight === undefined) ctx.report("TL3001", ownPath, `health component \`${name}\` of ${label} has no weight, e.g. 30%`, { at: "key" });
-      else if (percentValue(component.weight) === 0) ctx.report("TL4010", declaredComponentPath(ctx.model, modelName, name, "weight"), `health component \`${name}\` has weight 0%: it never changes the score; remove it or give it a weight`);
+      // In a model that extends another, 0% is how a component is switched off.
+      else if (percentValue(component.weight) === 0 && declared?.extends === undefined) ctx.report("TL4010", declaredComponentPath(ctx.model, modelName, name, "weight"), `health component \`${name}\` has weight 0%: it never changes the score; remove it or give it a weight`);
     }
     checkWeights(ctx, modelName, model, label);
     if (model.status && typeof model.status.green === "number" && typeof model.status.yellow === "number" && model.status.green <= model.status.yellow) {
@@ -71,7 +72,10 @@ export function checkHealth(ctx: CheckContext, env: PlaybookEnvironment): void {
     });
     if (modelName !== DEFAULT_HEALTH_MODEL) {
       env.within("health", [...modelPath, "when"], () => ctx.checkExpressionAt([...modelPath, "when"], env, { expect: "bool", role: `the condition of health model \`${modelName}\`` }));
-      if (declared?.when === undefined) ctx.report("TL3001", modelPath, `health model \`${modelName}\` needs \`when\`: the accounts it applies to`, { at: "key" });
+      const namedElsewhere = ctx.model.onboarding?.health_model === modelName || ctx.model.policies?.grace_period?.health_model === modelName;
+      if (declared?.when === undefined && !namedElsewhere) {
+        ctx.report("TL3001", modelPath, `health model \`${modelName}\` needs \`when\`: the accounts it applies to (or name it as the onboarding or grace-period health model)`, { at: "key" });
+      }
     }
   }
   checkPrecedence(ctx);
