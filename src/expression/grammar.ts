@@ -6,6 +6,11 @@ import { durationOf, epochDayOf, epochMsOf, numberOf, unquote } from "./literals
 import { friendlyErrorMessages } from "./parse-errors.js";
 import * as t from "./tokens.js";
 
+const EXPRESSION_RULES = new Set([
+  "expression", "orExpression", "andExpression", "notExpression", "comparison", "rangeExpression", "coalesceExpression",
+  "additive", "multiplicative", "unary", "primary", "list", "referenceOrCall", "bandsTable", "literal",
+]);
+
 /** A problem found while building literals (an impossible date, `1__0`). */
 export interface LiteralProblem {
   code: DiagnosticCode;
@@ -42,14 +47,27 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
     return true;
   }
 
+  /**
+   * Every rule that yields an expression yields an error node when it has
+   * to give up, so code building the tree never meets a missing operand.
+   */
+  override RULE<F extends (...args: any[]) => any>(name: string, implementation: F, config: Parameters<EmbeddedActionsParser["RULE"]>[2] = {}): ReturnType<EmbeddedActionsParser["RULE"]> & F {
+    const fallback = this.recoveryValue(name);
+    const recovering = fallback ? { recoveryValueFunc: fallback, ...config } : config;
+    return super.RULE(name, implementation, recovering) as ReturnType<EmbeddedActionsParser["RULE"]> & F;
+  }
+
+  /** What a rule yields when it gives up; subclasses add their own rules. */
+  protected recoveryValue(ruleName: string): (() => unknown) | undefined {
+    return EXPRESSION_RULES.has(ruleName) ? () => this.errorNode() : undefined;
+  }
+
   protected errorNode(): Expr {
     const token = this.LA(0);
     return { kind: "error", span: this.span(token) };
   }
 
-  readonly expression = this.RULE("expression", (): Expr => this.SUBRULE(this.orExpression), {
-    recoveryValueFunc: () => this.errorNode(),
-  });
+  readonly expression = this.RULE("expression", (): Expr => this.SUBRULE(this.orExpression));
 
   /** `first` and `rest` call the same subrule twice; Chevrotain needs two call sites (SUBRULE, SUBRULE2). */
   private binaryChain(first: () => Expr, rest: () => Expr, operators: () => IToken | undefined): Expr {

@@ -34,7 +34,7 @@ export function describePath(path: ModelPath): string {
     if (name === "caps" && rest[0] !== undefined) return `cap ${Number(rest[0]) + 1} of the health score`;
     return "the health score";
   }
-  if (section === "tiers") return name === "rules" && rest[0] !== undefined ? `tier rule ${Number(rest[0]) + 1}` : "the tiers";
+  if (section === "tiers") return name === "rules" && rest[0] !== undefined ? `tier rule ${Number(rest[0]) + 1}` : "the tier section";
   if (section === "onboarding") return name === "milestones" && rest[0] !== undefined ? `milestone \`${rest[0]}\`` : "onboarding";
   if (section === "policies") {
     if (name === "frequency_caps" && rest[0] !== undefined) return `frequency cap ${Number(rest[0]) + 1}`;

@@ -6,7 +6,7 @@ import { type Diagnostic } from "../text/diagnostic.js";
 import { DiagnosticSink } from "../text/diagnostic-sink.js";
 import { SourceFile } from "../text/source.js";
 import { parseDsl, type Comment } from "./dsl/parser.js";
-import { LayeredSourceMap, SourceMap } from "./source-map.js";
+import { LayeredSourceMap, pathKey, SourceMap } from "./source-map.js";
 import { validatePlaybookData } from "./validate.js";
 import { parseYaml } from "./yaml/load.js";
 
@@ -32,6 +32,8 @@ export interface ParsedDocument {
   comments: Comment[];
   /** no syntax errors: the formatter may rewrite it */
   syntaxOk: boolean;
+  /** paths whose values the schema rejected (and which were removed from `data`) */
+  rejected: string[];
 }
 
 function reportProblems(sink: DiagnosticSink, problems: SyntaxProblem[]): void {
@@ -47,14 +49,19 @@ export function parseDocument(path: string, text: string, notation: Notation = n
   reportProblems(sink, parsed.problems);
   for (const { path: modelPath, entry } of parsed.entries) map.set(modelPath, entry);
   const syntaxOk = sink.items.length === 0;
+  // Broken YAML structure makes every later message a guess: report the syntax alone.
+  const unreadable = notation === "yaml" && sink.items.some((d) => d.code === "TL1004");
   let data: Record<string, unknown> | undefined;
-  if (typeof parsed.model === "object" && parsed.model !== null && !Array.isArray(parsed.model)) {
+  let rejected: string[] = [];
+  if (unreadable) {
+    data = undefined;
+  } else if (typeof parsed.model === "object" && parsed.model !== null && !Array.isArray(parsed.model)) {
     data = parsed.model as Record<string, unknown>;
-    validatePlaybookData(data, map, sink, { partial: typeof data.extends === "string" });
-  } else if (syntaxOk) {
+    rejected = validatePlaybookData(data, map, sink, { partial: typeof data.extends === "string", prune: true }).map(pathKey);
+  } else if (syntaxOk && !unreadable) {
     sink.report("TL3003", { start: 0, end: Math.min(text.length, 1) }, "a playbook must be a section of settings starting with `playbook: <name>`");
   }
-  return { source, notation, data, map, diagnostics: sink.items, comments: parsed.comments, syntaxOk };
+  return { source, notation, data, map, diagnostics: sink.items, comments: parsed.comments, syntaxOk, rejected };
 }
 
 /** Reads a file the playbook refers to; the language server answers from open editors first. */
@@ -88,7 +95,7 @@ export function loadPlaybook(document: ParsedDocument, readFile: ReadFile): Load
     }
     const text = readFile(target);
     if (text === undefined) {
-      sink.report("TL2020", span, `the base playbook \`${current.data.extends}\` cannot be read (looked for ${target})`);
+      sink.report("TL2020", span, `the base playbook \`${current.data.extends}\` cannot be read: no such file next to this playbook`);
       diagnostics.push(...sink.items);
       break;
     }

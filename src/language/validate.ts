@@ -16,18 +16,23 @@ function playbookValidator(): ValidateFunction {
 export interface ValidateOptions {
   /** a playbook that extends another may leave out what the base defines */
   partial?: boolean;
+  /** remove each rejected value from the data after reporting it */
+  prune?: boolean;
 }
 
 /**
+ * Returns the paths of the values it rejected.
+ *
  * Validates a playbook's data against the JSON Schema generated from the
  * model, and reports each violation at the key or value it concerns, in
  * words: "unknown setting `wieght`; did you mean `weight`?".
  */
-export function validatePlaybookData(data: unknown, map: SourceMap, sink: DiagnosticSink, options: ValidateOptions = {}): boolean {
+export function validatePlaybookData(data: unknown, map: SourceMap, sink: DiagnosticSink, options: ValidateOptions = {}): ModelPath[] {
   const validate = playbookValidator();
-  if (validate(data)) return true;
+  if (validate(data)) return [];
   const errors = selectUnionBranches(validate.errors ?? []);
   const seen = new Set<string>();
+  const invalid: ModelPath[] = [];
   for (const error of errors) {
     if (options.partial && error.keyword === "required") continue;
     const path = instancePath(error.instancePath);
@@ -35,8 +40,30 @@ export function validatePlaybookData(data: unknown, map: SourceMap, sink: Diagno
     if (seen.has(key)) continue;
     seen.add(key);
     reportError(error, path, map, sink);
+    if (error.keyword === "additionalProperties") invalid.push([...path, String(error.params.additionalProperty)]);
+    else if (error.propertyName !== undefined) invalid.push([...path, error.propertyName]);
+    else if (error.keyword !== "required") invalid.push(path);
   }
-  return sink.items.every((d) => d.severity !== "error");
+  if (options.prune) for (const path of invalid) prune(data, path);
+  return invalid;
+}
+
+/**
+ * Removes a value the schema rejected, so later checks only see values of
+ * the shape the model promises (an array item becomes null, keeping the
+ * indices that source maps use).
+ */
+function prune(data: unknown, path: ModelPath): void {
+  if (path.length === 0) return;
+  let parent = data;
+  for (const part of path.slice(0, -1)) {
+    if (typeof parent !== "object" || parent === null) return;
+    parent = (parent as Record<string, unknown>)[String(part)];
+  }
+  if (typeof parent !== "object" || parent === null) return;
+  const last = String(path[path.length - 1]);
+  if (Array.isArray(parent)) parent[Number(last)] = null;
+  else delete (parent as Record<string, unknown>)[last];
 }
 
 function instancePath(pointer: string): ModelPath {
@@ -157,9 +184,12 @@ function reportError(error: ErrorObject, path: ModelPath, map: SourceMap, sink: 
       }
       return;
     }
-    case "type":
-      sink.report("TL3003", map.valueSpan(path), `${setting} must be ${kindWords(String(error.params.type))}, not ${actualKind(error.data)}`);
+    case "type": {
+      const pattern = (error.parentSchema as { pattern?: string } | undefined)?.pattern;
+      const expected = pattern ? patternWords(pattern) : kindWords(String(error.params.type));
+      sink.report("TL3003", map.valueSpan(path), `${setting} must be ${expected}, not ${actualKind(error.data)}`);
       return;
+    }
     case "enum": {
       const allowed = (error.params.allowedValues as unknown[]).map(String);
       const suggestion = typeof error.data === "string" ? closestName(error.data, allowed) : undefined;

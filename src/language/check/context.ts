@@ -22,12 +22,23 @@ export class CheckContext {
   readonly diagnostics: Diagnostic[] = [];
   readonly expressions = new Map<string, CheckedPlaybookExpression>();
 
+  private readonly rejected: string[];
+
   constructor(
     readonly model: Playbook,
     readonly sources: LayeredSourceMap,
     readonly symbols: SymbolTable,
     readonly readFile: ReadFile,
-  ) {}
+    rejected: Iterable<string> = [],
+  ) {
+    this.rejected = [...rejected];
+  }
+
+  /** Whether the schema already rejected something at or below `path`: then "missing" would only repeat it. */
+  wasRejectedWithin(path: ModelPath): boolean {
+    const key = pathKey(path);
+    return this.rejected.some((r) => r === key || r.startsWith(`${key}/`));
+  }
 
   /** Where a path was written: its file and the span of its value or name. */
   locate(path: ModelPath, at: "key" | "value" = "value"): { source: SourceFile; span: Span } {

@@ -1,9 +1,11 @@
 import type { CheckContext } from "./context.js";
 import type { DependencyEdge, PlaybookEnvironment } from "./environment.js";
 
+const NODE_LABELS: Record<string, string> = { health: "the health score", tier: "the tiers", onboarding: "onboarding", policies: "the policies" };
+
 function label(node: string): string {
   const [kind, name] = node.split(":");
-  return name === undefined ? `the ${kind === "tier" ? "tiers" : kind}` : `${kind} \`${name}\``;
+  return name === undefined ? NODE_LABELS[kind!] ?? `the ${kind}` : `${kind} \`${name}\``;
 }
 
 /** Definitions that depend on themselves, directly or through others, can never be computed. */

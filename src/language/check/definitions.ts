@@ -48,7 +48,7 @@ export function checkContract(ctx: CheckContext): void {
         ? typeof spec.default === "string" ? type.values!.includes(spec.default) : spec.default === null && type.nullable
         : defaultType !== undefined && isAssignable(defaultType, type);
       if (!fits) {
-        ctx.report("TL2022", [...path, "default"], `the default of \`${name}\` must be a ${formatType(type)}, not ${JSON.stringify(spec.default)}`);
+        ctx.report("TL2022", [...path, "default"], `the default of \`${name}\` must be of type ${formatType(type)}, not ${JSON.stringify(spec.default)}`);
       }
     }
   }

@@ -56,6 +56,7 @@ export function checkHealth(ctx: CheckContext, env: PlaybookEnvironment): void {
       if (modelName === DEFAULT_HEALTH_MODEL || declared?.components?.[name] !== undefined) {
         define(ctx, "component", name, ownPath, { type: formatType(env.componentTypeMap().get(name)!), ...(component?.description ? { description: component.description } : {}) });
       }
+      if (ctx.wasRejectedWithin(ownPath)) continue;
       if (component?.score === undefined) ctx.report("TL3001", ownPath, `health component \`${name}\` of ${label} has no score: write \`= <expression>\` (DSL) or \`score:\` (YAML)`, { at: "key" });
       if (component?.weight === undefined) ctx.report("TL3001", ownPath, `health component \`${name}\` of ${label} has no weight, e.g. 30%`, { at: "key" });
       // In a model that extends another, 0% is how a component is switched off.

@@ -30,7 +30,7 @@ export interface CheckedPlaybook extends LoadedPlaybook {
  */
 export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): CheckedPlaybook {
   const symbols = new SymbolTable();
-  const ctx = new CheckContext(loaded.model, loaded.sources, symbols, readFile);
+  const ctx = new CheckContext(loaded.model, loaded.sources, symbols, readFile, loaded.layers.flatMap((l) => l.rejected));
   const env = new PlaybookEnvironment(ctx);
   checkContract(ctx);
   defineResources(ctx);

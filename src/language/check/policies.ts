@@ -13,7 +13,7 @@ export function defineResources(ctx: CheckContext): void {
     if (template?.file !== undefined) {
       const base = ctx.sources.locate([...path, "file"]).map.source.path;
       const target = new URL(template.file, `file://${base}`).pathname;
-      if (ctx.readFile(target) === undefined) ctx.report("TL2010", [...path, "file"], `the template file \`${template.file}\` does not exist (looked for ${target})`);
+      if (ctx.readFile(target) === undefined) ctx.report("TL2010", [...path, "file"], `the template file \`${template.file}\` does not exist (paths are relative to the playbook's folder)`);
     }
   }
   for (const [name, offer] of Object.entries(ctx.model.offers ?? {})) {

@@ -62,6 +62,12 @@ class PlaybookParser extends ExpressionGrammar {
     return this.entries;
   }
 
+  protected override recoveryValue(ruleName: string): (() => unknown) | undefined {
+    if (ruleName === "numberValue" || ruleName === "integer") return () => ({ value: 0, span: this.span(this.LA(0)) });
+    if (ruleName === "missingPolicy") return () => ({ value: "skip", span: this.span(this.LA(0)) });
+    return super.recoveryValue(ruleName);
+  }
+
   protected override canStartOperand(token: IToken): boolean {
     if (token.tokenType === t.Identifier || !KEYWORD_TYPES.has(token.tokenType)) return true;
     const lineStart = this.text.lastIndexOf("\n", token.startOffset - 1) + 1;
@@ -299,6 +305,7 @@ class PlaybookParser extends ExpressionGrammar {
           const field = this.SUBRULE(this.fieldDecl);
           this.OPTION2(() => this.CONSUME(t.Comma));
           this.ACTION(() => {
+            if (!field) return;
             const properties = ((spec.properties as Obj | undefined) ??= {});
             this.addNamed(properties, [...path, "properties"], field.nameToken, field.nameToken.image, field.value, "property", field.span);
             this.recordField([...path, "properties", field.nameToken.image], field);
