@@ -37,7 +37,7 @@ export function attachComments(comments: readonly Comment[], map: SourceMap, pat
     if (before.trim().length > 0) {
       const owner = anchors
         .filter((a) => a.start >= lineStart && a.start < comment.span.start)
-        .sort((a, b) => a.start - b.start || a.depth - b.depth)[0];
+        .sort((a, b) => b.start - a.start || b.depth - a.depth)[0];
       if (owner && !trailing.has(owner.key)) {
         trailing.set(owner.key, comment.text);
         continue;

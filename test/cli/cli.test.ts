@@ -1,0 +1,91 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = join(root, "bin/touchline.js");
+
+beforeAll(() => {
+  // The CLI runs from the compiled output; `npm test` builds it first, this keeps a lone vitest run honest.
+  execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: root, stdio: "ignore" });
+});
+
+function touchline(args: string[], cwd = root) {
+  const result = spawnSync("node", [bin, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("touchline check (as a process)", () => {
+  it("exits 0 on the bundled playbooks", () => {
+    const result = touchline(["check", "playbooks/"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/6 playbooks checked: no problems/);
+    expect(result.code).toBe(0);
+  });
+
+  it("exits 1 on errors and shows file:line:col, code, message and a code frame", () => {
+    const result = touchline(["check", "test/corpus/13-unknown-field-suggestion.play"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("test/corpus/13-unknown-field-suggestion.play:14:20 error TL2003 unknown name `login_30d`; did you mean `logins_30d`?");
+    expect(result.stdout).toContain("> 14 |   segment active = login_30d > 10");
+    expect(result.stdout).toMatch(/\|\s+\^{9}\n/);
+    expect(result.stdout).toContain("1 playbook checked: 1 error, 0 warnings");
+  });
+
+  it("exits 0 when there are only warnings", () => {
+    const result = touchline(["check", "test/corpus/36-weights-not-100.play"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("warning TL4001");
+  });
+
+  it("prints machine-readable diagnostics with ranges and fixes with --format json", () => {
+    const result = touchline(["check", "--format", "json", "test/corpus/36-weights-not-100.play", "test/corpus/20-unknown-template-offer.play"]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.errors).toBe(2);
+    expect(report.warnings).toBe(1);
+    const weights = report.diagnostics.find((d: { code: string }) => d.code === "TL4001");
+    expect(weights.range).toEqual({ start: { line: 14, column: 3 }, end: { line: 14, column: 9 } });
+    expect(weights.fixes[0].title).toBe("Normalise the weights to 100%");
+    expect(weights.fixes[0].edits.map((e: { newText: string }) => e.newText)).toEqual(["57.1%", "42.9%"]);
+  });
+
+  it("exits 2 on bad usage, with a one-line message and no stack trace", () => {
+    for (const args of [["check", "no/such/folder"], ["check", "--format", "xml", "playbooks"], ["frobnicate"], ["convert", "playbooks/b2b-saas.play", "--to", "json"]]) {
+      const result = touchline(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    }
+  });
+});
+
+describe("touchline fmt and convert (as a process)", () => {
+  it("fmt --check passes on the bundled playbooks and fails on a messy file, which fmt then fixes", () => {
+    expect(touchline(["fmt", "--check", "playbooks/"]).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), "touchline-fmt-"));
+    const file = join(dir, "messy.play");
+    writeFileSync(file, 'playbook "m" {\naccount { arr : money }\nmetric x=arr*2\n}\n');
+    const checkRun = touchline(["fmt", "--check", file]);
+    expect(checkRun.code).toBe(1);
+    expect(checkRun.stderr).toContain("not in canonical layout");
+    expect(touchline(["fmt", file]).code).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe('playbook "m" {\n  account {\n    arr: money\n  }\n\n  metric x = arr * 2\n}\n');
+    expect(touchline(["fmt", "--check", file]).code).toBe(0);
+  });
+
+  it("convert turns YAML into .play and back into an equivalent YAML that still checks", () => {
+    const dir = mkdtempSync(join(tmpdir(), "touchline-convert-"));
+    copyFileSync(join(root, "playbooks/replaceable-tool.yaml"), join(dir, "tool.yaml"));
+    const toPlay = touchline(["convert", join(dir, "tool.yaml"), "--to", "play", "--out", join(dir, "tool.play")]);
+    expect(toPlay.code).toBe(0);
+    expect(readFileSync(join(dir, "tool.play"), "utf8")).toContain('playbook "replaceable-tool" {');
+    const toYaml = touchline(["convert", join(dir, "tool.play"), "--to", "yaml"]);
+    expect(toYaml.code).toBe(0);
+    writeFileSync(join(dir, "back.yaml"), toYaml.stdout);
+    const checked = touchline(["check", dir]);
+    expect(checked.stdout).toContain("3 playbooks checked: no problems");
+  });
+});

@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { canonicalPlaybook } from "../../src/language/canonical.js";
+import { convertPlaybook, formatPlay, parseDocument } from "../../src/language/index.js";
+import type { Playbook } from "../../src/model/playbook.js";
+
+const folder = fileURLToPath(new URL("../../playbooks/", import.meta.url));
+const playbookFiles = readdirSync(folder).filter((f) => /\.(play|ya?ml)$/.test(f)).sort();
+
+function modelOf(path: string, text: string): Playbook {
+  const document = parseDocument(path, text);
+  expect(document.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return canonicalPlaybook(document.data as Playbook);
+}
+
+describe("one model, two notations", () => {
+  const pairs = playbookFiles.filter((f) => f.endsWith(".play") && playbookFiles.includes(f.replace(/\.play$/, ".yaml")));
+
+  it("ships at least two playbooks in both notations", () => {
+    expect(pairs.length).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const play of pairs) {
+    const yaml = play.replace(/\.play$/, ".yaml");
+    it(`${play} and ${yaml} describe the same playbook`, () => {
+      const fromPlay = modelOf(`${folder}${play}`, readFileSync(`${folder}${play}`, "utf8"));
+      const fromYaml = modelOf(`${folder}${yaml}`, readFileSync(`${folder}${yaml}`, "utf8"));
+      expect(fromYaml).toEqual(fromPlay);
+    });
+  }
+
+  for (const file of playbookFiles) {
+    it(`${file} converts to the other notation and back without loss`, () => {
+      const text = readFileSync(`${folder}${file}`, "utf8");
+      const original = modelOf(`${folder}${file}`, text);
+      const other = file.endsWith(".play") ? "yaml" : "play";
+      const converted = convertPlaybook(`${folder}${file}`, text, other);
+      expect(converted.diagnostics).toEqual([]);
+      const otherPath = `${folder}converted.${other}`;
+      const back = convertPlaybook(otherPath, converted.text!, file.endsWith(".play") ? "play" : "yaml");
+      expect(modelOf(otherPath, converted.text!)).toEqual(original);
+      expect(modelOf(`${folder}${file}`, back.text!)).toEqual(original);
+    });
+  }
+});
+
+describe("the formatter", () => {
+  for (const file of playbookFiles.filter((f) => f.endsWith(".play"))) {
+    it(`${file} is in canonical layout, and formatting keeps its meaning and is idempotent`, () => {
+      const text = readFileSync(`${folder}${file}`, "utf8");
+      const formatted = formatPlay(file, text);
+      expect(formatted.text).toBe(text);
+      const again = formatPlay(file, formatted.text!);
+      expect(again.text).toBe(formatted.text);
+      expect(modelOf(file, formatted.text!)).toEqual(modelOf(file, text));
+    });
+  }
+
+  it("rewrites a messy file into the canonical layout and keeps every comment in place", () => {
+    const messy = `// Header comment
+playbook "messy" {
+version 2
+  account {   arr : money   // yearly
+  plan:enum(a,b)
+  }
+  // about the metric
+  metric   double=arr*2+ ( 1 )
+  tiers { big when arr>=10   // large
+  small otherwise }
+  // trailing note
+}
+`;
+    const formatted = formatPlay("messy.play", messy);
+    expect(formatted.text).toBe(`// Header comment
+playbook "messy" {
+  version 2
+
+  account {
+    arr: money  // yearly
+    plan: enum(a, b)
+  }
+
+  // about the metric
+  metric double = arr * 2 + 1
+
+  tiers {
+    big   when arr >= 10  // large
+    small otherwise
+  }
+}
+// trailing note
+`);
+    expect(formatPlay("messy.play", formatted.text!).text).toBe(formatted.text);
+  });
+
+  it("refuses to format a file with syntax errors and says why", () => {
+    const result = formatPlay("broken.play", 'playbook "x" { metric a = }');
+    expect(result.text).toBeUndefined();
+    expect(result.diagnostics.map((d) => d.code)).toContain("TL1002");
+  });
+});
