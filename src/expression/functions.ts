@@ -27,6 +27,12 @@ export interface FunctionSpec {
   propagatesMissing: boolean;
   result(args: readonly Type[]): Type;
   impl(scope: EvalScope, args: readonly Value[]): Value;
+  /**
+   * The same computation as JavaScript source over already-evaluated,
+   * non-missing argument expressions (`args`) and the scope variable `s`,
+   * so the compiler can inline it. Written here, never from user text.
+   */
+  inline?(args: readonly string[]): string;
 }
 
 const num = (value: Value): number => value as number;
@@ -65,6 +71,7 @@ function numericValues(scope: EvalScope, args: readonly Value[]): number[] {
 const DEFINITIONS: FunctionSpec[] = [
   {
     name: "today",
+    inline: () => "s.asOfDay",
     signature: "today(): date",
     doc: "The day the playbook is evaluated for (the `--as-of` date), in the account's time zone.",
     params: [],
@@ -74,6 +81,7 @@ const DEFINITIONS: FunctionSpec[] = [
   },
   {
     name: "now",
+    inline: () => "s.asOfMs",
     signature: "now(): datetime",
     doc: "The instant the playbook is evaluated for.",
     params: [],
@@ -83,6 +91,7 @@ const DEFINITIONS: FunctionSpec[] = [
   },
   {
     name: "days_since",
+    inline: ([day]) => `(s.asOfDay - ${day})`,
     signature: "days_since(day: date): int",
     doc: "Whole days from `day` to today. Negative when `day` is in the future.",
     params: [{ name: "day", kind: "date" }],
@@ -92,6 +101,7 @@ const DEFINITIONS: FunctionSpec[] = [
   },
   {
     name: "days_until",
+    inline: ([day]) => `(${day} - s.asOfDay)`,
     signature: "days_until(day: date): int",
     doc: "Whole days from today to `day`, for example to a renewal date. Negative once `day` has passed.",
     params: [{ name: "day", kind: "date" }],
@@ -113,6 +123,7 @@ const DEFINITIONS: FunctionSpec[] = [
   },
   {
     name: "min",
+    inline: (args) => `Math.min(${args.join(", ")})`,
     signature: "min(a: number, b: number, ...): number",
     doc: "The smallest of its arguments.",
     params: [{ name: "values", kind: "numeric" }],
@@ -123,6 +134,7 @@ const DEFINITIONS: FunctionSpec[] = [
   },
   {
     name: "max",
+    inline: (args) => `Math.max(${args.join(", ")})`,
     signature: "max(a: number, b: number, ...): number",
     doc: "The largest of its arguments.",
     params: [{ name: "values", kind: "numeric" }],
@@ -133,6 +145,7 @@ const DEFINITIONS: FunctionSpec[] = [
   },
   {
     name: "clamp",
+    inline: ([value, low, high]) => `Math.max(${low}, Math.min(${high}, ${value}))`,
     signature: "clamp(value: number, low: number, high: number): number",
     doc: "`value` limited to the range from `low` to `high`.",
     params: [
@@ -146,6 +159,7 @@ const DEFINITIONS: FunctionSpec[] = [
   },
   {
     name: "abs",
+    inline: ([value]) => `Math.abs(${value})`,
     signature: "abs(value: number): number",
     doc: "The value without its sign.",
     params: [{ name: "value", kind: "numeric" }],

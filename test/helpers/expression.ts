@@ -19,6 +19,7 @@ export interface TestEvent {
 /** A scope that also carries the test's field values. */
 interface TestScope extends EvalScope {
   values: Map<string, Value>;
+  fields: Record<string, Value>;
 }
 
 /** An in-memory event log for tests: a plain scan, no indexes. */
@@ -53,7 +54,7 @@ export interface EvaluationResult {
  * Parses, checks, compiles and evaluates one expression the way the engine
  * will: the whole expression pipeline in one call, for tests.
  */
-export function evaluate(text: string, fields: Record<string, FieldValue> = {}, options: { asOf?: string; events?: TestEvent[]; allowMissing?: boolean; expect?: "bool" | "numeric"; eventTypes?: Record<string, string[]> } = {}): EvaluationResult {
+export function evaluate(text: string, fields: Record<string, FieldValue> = {}, options: { asOf?: string; events?: TestEvent[]; allowMissing?: boolean; expect?: "bool" | "numeric"; eventTypes?: Record<string, string[]>; binding?: "function" | "property" } = {}): EvaluationResult {
   const types = new Map(Object.entries(fields).map(([name, f]) => [name, parseTypeText(f.type)!]));
   const env: CheckEnvironment = {
     resolve: (path) => {
@@ -75,9 +76,9 @@ export function evaluate(text: string, fields: Record<string, FieldValue> = {}, 
   for (const [name, field] of Object.entries(fields)) values.set(name, runtimeValue(types.get(name)!, field.value));
   const compiled = compileExpression<TestScope>(parsed.expr, checked.types, (path) => {
     const key = path.join(".");
-    return (scope) => scope.values.get(key) ?? null;
+    return options.binding === "property" ? { property: ["fields", key] } : (scope) => scope.values.get(key) ?? null;
   });
   const asOfMs = Date.parse(`${options.asOf ?? "2026-03-01"}T00:00:00Z`);
-  const scope: TestScope = { asOfDay: Math.floor(asOfMs / MS_PER_DAY), asOfMs, events: options.events ? eventLog(options.events) : undefined, values };
+  const scope: TestScope = { asOfDay: Math.floor(asOfMs / MS_PER_DAY), asOfMs, events: options.events ? eventLog(options.events) : undefined, values, fields: Object.fromEntries(values) };
   return { value: compiled(scope), codes, messages, type: checked.type.name + (checked.type.nullable ? "?" : "") };
 }
