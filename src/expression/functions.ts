@@ -68,6 +68,26 @@ function numericValues(scope: EvalScope, args: readonly Value[]): number[] {
   return out;
 }
 
+const PROPERTY_WINDOW_PARAMS: ParamSpec[] = [
+  { name: "event", kind: "event" },
+  { name: "property", kind: "property" },
+  { name: "window", kind: "duration" },
+];
+
+/** sum, avg, min_of, max_of: a numeric property of one event type, over a window, reduced to one number. */
+function propertyAggregate(name: string, returns: string, doc: string, result: Type, reduce: (values: number[]) => number | null): FunctionSpec {
+  return {
+    name,
+    signature: `${name}(event: "type", property: "name", window: duration): ${returns}`,
+    doc,
+    params: PROPERTY_WINDOW_PARAMS,
+    usesEvents: true,
+    propagatesMissing: false,
+    result: () => result,
+    impl: (scope, args) => reduce(numericValues(scope, args)),
+  };
+}
+
 const DEFINITIONS: FunctionSpec[] = [
   {
     name: "today",
@@ -255,80 +275,23 @@ const DEFINITIONS: FunctionSpec[] = [
       return scope.events.count(type as string, from, to);
     },
   },
-  {
-    name: "sum",
-    signature: 'sum(event: "type", property: "name", window: duration): number',
-    doc: 'The total of a numeric event property over the last `window`, e.g. `sum("session", "minutes", 30d)`.',
-    params: [
-      { name: "event", kind: "event" },
-      { name: "property", kind: "property" },
-      { name: "window", kind: "duration" },
-    ],
-    usesEvents: true,
-    propagatesMissing: false,
-    result: () => T.number,
-    impl: (scope, args) => numericValues(scope, args).reduce((a, b) => a + b, 0),
-  },
-  {
-    name: "avg",
-    signature: 'avg(event: "type", property: "name", window: duration): number?',
-    doc: "The average of a numeric event property over the last `window`; missing when there was no such event.",
-    params: [
-      { name: "event", kind: "event" },
-      { name: "property", kind: "property" },
-      { name: "window", kind: "duration" },
-    ],
-    usesEvents: true,
-    propagatesMissing: false,
-    result: () => withNullable(T.number, true),
-    impl: (scope, args) => {
-      const values = numericValues(scope, args);
-      return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
-    },
-  },
-  {
-    name: "min_of",
-    signature: 'min_of(event: "type", property: "name", window: duration): number?',
-    doc: "The smallest value of a numeric event property over the last `window`; missing when there was no such event.",
-    params: [
-      { name: "event", kind: "event" },
-      { name: "property", kind: "property" },
-      { name: "window", kind: "duration" },
-    ],
-    usesEvents: true,
-    propagatesMissing: false,
-    result: () => withNullable(T.number, true),
-    impl: (scope, args) => {
-      const values = numericValues(scope, args);
-      return values.length === 0 ? null : Math.min(...values);
-    },
-  },
-  {
-    name: "max_of",
-    signature: 'max_of(event: "type", property: "name", window: duration): number?',
-    doc: "The largest value of a numeric event property over the last `window`; missing when there was no such event.",
-    params: [
-      { name: "event", kind: "event" },
-      { name: "property", kind: "property" },
-      { name: "window", kind: "duration" },
-    ],
-    usesEvents: true,
-    propagatesMissing: false,
-    result: () => withNullable(T.number, true),
-    impl: (scope, args) => {
-      const values = numericValues(scope, args);
-      return values.length === 0 ? null : Math.max(...values);
-    },
-  },
+  propertyAggregate("sum", "number", 'The total of a numeric event property over the last `window`, e.g. `sum("session", "minutes", 30d)`.', T.number, (values) =>
+    values.reduce((a, b) => a + b, 0),
+  ),
+  propertyAggregate("avg", "number?", "The average of a numeric event property over the last `window`; missing when there was no such event.", withNullable(T.number, true), (values) =>
+    values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length,
+  ),
+  propertyAggregate("min_of", "number?", "The smallest value of a numeric event property over the last `window`; missing when there was no such event.", withNullable(T.number, true), (values) =>
+    values.length === 0 ? null : Math.min(...values),
+  ),
+  propertyAggregate("max_of", "number?", "The largest value of a numeric event property over the last `window`; missing when there was no such event.", withNullable(T.number, true), (values) =>
+    values.length === 0 ? null : Math.max(...values),
+  ),
   {
     name: "distinct",
     signature: 'distinct(event: "type", property: "name", window: duration): int',
     doc: 'How many different values a property took over the last `window`, e.g. active users: `distinct("login", "user_id", 30d)`.',
-    params: [
-      { name: "event", kind: "event" },
-      { name: "property", kind: "property" },
-      { name: "window", kind: "duration" },
-    ],
+    params: PROPERTY_WINDOW_PARAMS,
     usesEvents: true,
     propagatesMissing: false,
     result: () => T.int,

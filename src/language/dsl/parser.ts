@@ -80,6 +80,12 @@ class PlaybookParser extends ExpressionGrammar {
     this.entries.push({ path, entry: { span, ...(keySpan ? { keySpan } : {}), ...(textOffset !== undefined ? { textOffset } : {}) } });
   }
 
+  /** Sets one setting of a model node and remembers where its value was written. */
+  private put(target: Obj, path: ModelPath, key: string, value: unknown, span: Span): void {
+    target[key] = value;
+    this.record([...path, key], span);
+  }
+
   /** Stores the text of an expression as written, and where it starts. */
   private exprText(expr: Expr): string {
     return this.text.slice(expr.span.start, expr.span.end);
@@ -384,20 +390,14 @@ class PlaybookParser extends ExpressionGrammar {
           ALT: () => {
             this.CONSUME(K.priority);
             const value = this.SUBRULE(this.integer);
-            this.ACTION(() => {
-              model.priority = value.value;
-              this.record([...path, "priority"], value.span);
-            });
+            this.ACTION(() => this.put(model, path, "priority", value.value, value.span));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.extends);
             const base = this.CONSUME2(t.Identifier);
-            this.ACTION(() => {
-              model.extends = base.image;
-              this.record([...path, "extends"], this.span(base));
-            });
+            this.ACTION(() => this.put(model, path, "extends", base.image, this.span(base)));
           },
         },
       ]);
@@ -470,20 +470,14 @@ class PlaybookParser extends ExpressionGrammar {
           ALT: () => {
             this.CONSUME(K.missing);
             const policy = this.SUBRULE(this.missingPolicy);
-            this.ACTION(() => {
-              model.missing = policy.value;
-              this.record([...path, "missing"], policy.span);
-            });
+            this.ACTION(() => this.put(model, path, "missing", policy.value, policy.span));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.trend);
             const duration = this.CONSUME(t.DurationLiteral);
-            this.ACTION(() => {
-              model.trend = duration.image;
-              this.record([...path, "trend"], this.span(duration));
-            });
+            this.ACTION(() => this.put(model, path, "trend", duration.image, this.span(duration)));
           },
         },
         {
@@ -576,10 +570,7 @@ class PlaybookParser extends ExpressionGrammar {
     this.OPTION(() => {
       this.CONSUME(K.hysteresis);
       const duration = this.CONSUME(t.DurationLiteral);
-      this.ACTION(() => {
-        tiers.hysteresis = duration.image;
-        this.record(["tiers", "hysteresis"], this.span(duration));
-      });
+      this.ACTION(() => this.put(tiers, ["tiers"], "hysteresis", duration.image, this.span(duration)));
     });
     this.CONSUME(t.LBrace);
     this.MANY(() => {
@@ -638,20 +629,14 @@ class PlaybookParser extends ExpressionGrammar {
           ALT: () => {
             this.CONSUME(K.due_soon);
             const duration = this.CONSUME(t.DurationLiteral);
-            this.ACTION(() => {
-              onboarding.due_soon = duration.image;
-              this.record(["onboarding", "due_soon"], this.span(duration));
-            });
+            this.ACTION(() => this.put(onboarding, ["onboarding"], "due_soon", duration.image, this.span(duration)));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.health);
             const model = this.CONSUME(t.Identifier);
-            this.ACTION(() => {
-              onboarding.health_model = model.image;
-              this.record(["onboarding", "health_model"], this.span(model));
-            });
+            this.ACTION(() => this.put(onboarding, ["onboarding"], "health_model", model.image, this.span(model)));
           },
         },
       ]);
@@ -667,17 +652,11 @@ class PlaybookParser extends ExpressionGrammar {
       });
       this.CONSUME(K.due);
       const due = this.CONSUME2(t.DurationLiteral);
-      this.ACTION(() => {
-        milestone.due = due.image;
-        this.record([...path, "due"], this.span(due));
-      });
+      this.ACTION(() => this.put(milestone, path, "due", due.image, this.span(due)));
       this.OPTION(() => {
         this.CONSUME(K.after);
         const after = this.CONSUME3(t.Identifier);
-        this.ACTION(() => {
-          milestone.after = after.image;
-          this.record([...path, "after"], this.span(after));
-        });
+        this.ACTION(() => this.put(milestone, path, "after", after.image, this.span(after)));
       });
       this.CONSUME(K.done);
       this.CONSUME(K.when);
@@ -726,30 +705,21 @@ class PlaybookParser extends ExpressionGrammar {
           ALT: () => {
             this.CONSUME(K.product);
             const value = this.CONSUME2(t.StringLiteral);
-            this.ACTION(() => {
-              offer.product = this.stringValue(value);
-              this.record([...path, "product"], this.span(value));
-            });
+            this.ACTION(() => this.put(offer, path, "product", this.stringValue(value), this.span(value)));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.discount);
             const value = this.CONSUME(t.PercentLiteral);
-            this.ACTION(() => {
-              offer.discount = value.image;
-              this.record([...path, "discount"], this.span(value));
-            });
+            this.ACTION(() => this.put(offer, path, "discount", value.image, this.span(value)));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.expires);
             const value = this.CONSUME(t.DurationLiteral);
-            this.ACTION(() => {
-              offer.expires = value.image;
-              this.record([...path, "expires"], this.span(value));
-            });
+            this.ACTION(() => this.put(offer, path, "expires", value.image, this.span(value)));
           },
         },
       ]);
@@ -770,10 +740,7 @@ class PlaybookParser extends ExpressionGrammar {
     this.OPTION(() => {
       this.CONSUME(K.priority);
       const value = this.SUBRULE(this.integer);
-      this.ACTION(() => {
-        trigger.priority = value.value;
-        this.record([...path, "priority"], value.span);
-      });
+      this.ACTION(() => this.put(trigger, path, "priority", value.value, value.span));
     });
     this.CONSUME(t.LBrace);
     this.MANY(() => this.SUBRULE(this.triggerItem, { ARGS: [trigger, path] }));
@@ -818,20 +785,14 @@ class PlaybookParser extends ExpressionGrammar {
           ALT: () => {
             this.CONSUME(K.fire);
             const mode = this.OR2([{ ALT: () => this.CONSUME(K.on_enter) }, { ALT: () => this.CONSUME(K.while_true) }]);
-            this.ACTION(() => {
-              trigger.fire = mode.image;
-              this.record([...path, "fire"], this.span(mode));
-            });
+            this.ACTION(() => this.put(trigger, path, "fire", mode.image, this.span(mode)));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.cooldown);
             const duration = this.CONSUME(t.DurationLiteral);
-            this.ACTION(() => {
-              trigger.cooldown = duration.image;
-              this.record([...path, "cooldown"], this.span(duration));
-            });
+            this.ACTION(() => this.put(trigger, path, "cooldown", duration.image, this.span(duration)));
           },
         },
         {
@@ -866,20 +827,14 @@ class PlaybookParser extends ExpressionGrammar {
           ALT: () => {
             this.CONSUME(K.holdout);
             const value = this.CONSUME(t.PercentLiteral);
-            this.ACTION(() => {
-              trigger.holdout = value.image;
-              this.record([...path, "holdout"], this.span(value));
-            });
+            this.ACTION(() => this.put(trigger, path, "holdout", value.image, this.span(value)));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.enroll);
             const which = this.OR4([{ ALT: () => this.CONSUME(K.existing) }, { ALT: () => this.CONSUME(K.new) }]);
-            this.ACTION(() => {
-              trigger.enroll_existing = which.image === "existing";
-              this.record([...path, "enroll_existing"], this.span(which));
-            });
+            this.ACTION(() => this.put(trigger, path, "enroll_existing", which.image === "existing", this.span(which)));
           },
         },
         {
@@ -897,10 +852,7 @@ class PlaybookParser extends ExpressionGrammar {
             this.OPTION(() => {
               this.CONSUME(K.wait);
               const wait = this.CONSUME3(t.DurationLiteral);
-              this.ACTION(() => {
-                step.wait = wait.image;
-                this.record([...stepPath, "wait"], this.span(wait));
-              });
+              this.ACTION(() => this.put(step, stepPath, "wait", wait.image, this.span(wait)));
             });
             this.CONSUME(t.LBrace);
             this.MANY(() => this.SUBRULE(this.action, { ARGS: [step.actions as Obj[], stepPath] }));
@@ -937,10 +889,7 @@ class PlaybookParser extends ExpressionGrammar {
         ALT: () => {
           this.CONSUME(K.email);
           const template = this.CONSUME(t.StringLiteral);
-          this.ACTION(() => {
-            action.email = this.stringValue(template);
-            this.record([...path, "email"], this.span(template));
-          });
+          this.ACTION(() => this.put(action, path, "email", this.stringValue(template), this.span(template)));
           this.OPTION(() => this.SUBRULE(this.actionPriority, { ARGS: [action, path] }));
           this.CONSUME(K.to);
           const to = this.SUBRULE(this.expression);
@@ -951,17 +900,11 @@ class PlaybookParser extends ExpressionGrammar {
         ALT: () => {
           this.CONSUME(K.task);
           const title = this.CONSUME2(t.StringLiteral);
-          this.ACTION(() => {
-            action.task = this.stringValue(title);
-            this.record([...path, "task"], this.span(title));
-          });
+          this.ACTION(() => this.put(action, path, "task", this.stringValue(title), this.span(title)));
           this.OPTION2(() => {
             this.CONSUME(K.due);
             const due = this.CONSUME(t.DurationLiteral);
-            this.ACTION(() => {
-              action.due = due.image;
-              this.record([...path, "due"], this.span(due));
-            });
+            this.ACTION(() => this.put(action, path, "due", due.image, this.span(due)));
           });
           this.OPTION3(() => this.SUBRULE2(this.actionPriority, { ARGS: [action, path] }));
           this.OPTION4(() => {
@@ -975,25 +918,16 @@ class PlaybookParser extends ExpressionGrammar {
         ALT: () => {
           this.CONSUME(K.offer);
           const offer = this.CONSUME3(t.StringLiteral);
-          this.ACTION(() => {
-            action.offer = this.stringValue(offer);
-            this.record([...path, "offer"], this.span(offer));
-          });
+          this.ACTION(() => this.put(action, path, "offer", this.stringValue(offer), this.span(offer)));
           this.OPTION5(() => {
             this.CONSUME(K.discount);
             const discount = this.CONSUME(t.PercentLiteral);
-            this.ACTION(() => {
-              action.discount = discount.image;
-              this.record([...path, "discount"], this.span(discount));
-            });
+            this.ACTION(() => this.put(action, path, "discount", discount.image, this.span(discount)));
           });
           this.OPTION6(() => {
             this.CONSUME(K.expires);
             const expires = this.CONSUME2(t.DurationLiteral);
-            this.ACTION(() => {
-              action.expires = expires.image;
-              this.record([...path, "expires"], this.span(expires));
-            });
+            this.ACTION(() => this.put(action, path, "expires", expires.image, this.span(expires)));
           });
           this.OPTION7(() => this.SUBRULE3(this.actionPriority, { ARGS: [action, path] }));
         },
@@ -1002,10 +936,7 @@ class PlaybookParser extends ExpressionGrammar {
         ALT: () => {
           this.CONSUME(K.webhook);
           const url = this.CONSUME4(t.StringLiteral);
-          this.ACTION(() => {
-            action.webhook = this.stringValue(url);
-            this.record([...path, "webhook"], this.span(url));
-          });
+          this.ACTION(() => this.put(action, path, "webhook", this.stringValue(url), this.span(url)));
           this.OPTION8(() => this.SUBRULE4(this.actionPriority, { ARGS: [action, path] }));
         },
       },
@@ -1016,10 +947,7 @@ class PlaybookParser extends ExpressionGrammar {
   private readonly actionPriority = this.RULE("actionPriority", (action: Obj, path: ModelPath) => {
     this.CONSUME(K.priority);
     const value = this.SUBRULE(this.integer);
-    this.ACTION(() => {
-      action.priority = value.value;
-      this.record([...path, "priority"], value.span);
-    });
+    this.ACTION(() => this.put(action, path, "priority", value.value, value.span));
   });
 
   // policies { cap email 2 per 7d  quiet_hours "20:00" to "08:00"  business_days_only  suppress when x  grace 30d ... }
@@ -1071,10 +999,7 @@ class PlaybookParser extends ExpressionGrammar {
         {
           ALT: () => {
             const token = this.CONSUME(K.business_days_only);
-            this.ACTION(() => {
-              policies.business_days_only = true;
-              this.record(["policies", "business_days_only"], this.span(token));
-            });
+            this.ACTION(() => this.put(policies, ["policies"], "business_days_only", true, this.span(token)));
           },
         },
         {
@@ -1108,20 +1033,14 @@ class PlaybookParser extends ExpressionGrammar {
                 {
                   ALT: () => {
                     const noRed = this.CONSUME(K.no_red);
-                    this.ACTION(() => {
-                      spec.no_red = true;
-                      this.record(["policies", "grace_period", "no_red"], this.span(noRed));
-                    });
+                    this.ACTION(() => this.put(spec, ["policies", "grace_period"], "no_red", true, this.span(noRed)));
                   },
                 },
                 {
                   ALT: () => {
                     this.CONSUME(K.health);
                     const model = this.CONSUME2(t.Identifier);
-                    this.ACTION(() => {
-                      spec.health_model = model.image;
-                      this.record(["policies", "grace_period", "health_model"], this.span(model));
-                    });
+                    this.ACTION(() => this.put(spec, ["policies", "grace_period"], "health_model", model.image, this.span(model)));
                   },
                 },
               ]);
@@ -1168,10 +1087,7 @@ class PlaybookParser extends ExpressionGrammar {
           ALT: () => {
             this.CONSUME(K.max);
             const duration = this.CONSUME(t.DurationLiteral);
-            this.ACTION(() => {
-              overrides.max_duration = duration.image;
-              this.record(["overrides", "max_duration"], this.span(duration));
-            });
+            this.ACTION(() => this.put(overrides, ["overrides"], "max_duration", duration.image, this.span(duration)));
           },
         },
       ]);
