@@ -54,8 +54,9 @@ export function linearScale(value: number, range: RangeValue): number {
   return Math.max(0, Math.min(100, fraction * 100));
 }
 
+/** The last `days` local days, today included. */
 function eventWindow(scope: EvalScope, days: number): [number, number] {
-  return [scope.asOfMs - days * MS_PER_DAY, scope.asOfMs];
+  return [scope.windowStart(days), scope.asOfMs];
 }
 
 function numericValues(scope: EvalScope, args: readonly Value[]): number[] {
@@ -261,7 +262,7 @@ const DEFINITIONS: FunctionSpec[] = [
   {
     name: "count",
     signature: 'count(event: "type", window: duration): int',
-    doc: 'How many usage events of a type the account had in the last `window`, e.g. `count("login", 30d)`.',
+    doc: 'How many usage events of a type the account had in the last `window` of local days, today included, e.g. `count("login", 30d)`.',
     params: [
       { name: "event", kind: "event" },
       { name: "window", kind: "duration" },
@@ -306,14 +307,14 @@ const DEFINITIONS: FunctionSpec[] = [
   {
     name: "days_since_last",
     signature: 'days_since_last(event: "type"): int?',
-    doc: "Whole days since the account's latest event of a type; missing when it never had one.",
+    doc: "Local days since the account's latest event of a type (0 when it happened today); missing when it never had one.",
     params: [{ name: "event", kind: "event" }],
     usesEvents: true,
     propagatesMissing: false,
     result: () => withNullable(T.int, true),
     impl: (scope, [type]) => {
       const last = scope.events?.lastAt(type as string, scope.asOfMs);
-      return last === undefined ? null : Math.floor((scope.asOfMs - last) / MS_PER_DAY);
+      return last === undefined ? null : scope.asOfDay - scope.localDay(last);
     },
   },
   {
@@ -329,9 +330,10 @@ const DEFINITIONS: FunctionSpec[] = [
     result: () => T.int,
     impl: (scope, [type, window]) => {
       if (!scope.events) return 0;
-      const span = windowDays(window!) * MS_PER_DAY;
-      const current = scope.events.count(type as string, scope.asOfMs - span, scope.asOfMs);
-      const previous = scope.events.count(type as string, scope.asOfMs - 2 * span, scope.asOfMs - span);
+      const days = windowDays(window!);
+      const middle = scope.windowStart(days);
+      const current = scope.events.count(type as string, middle, scope.asOfMs);
+      const previous = scope.events.count(type as string, scope.windowStart(2 * days), middle);
       return current - previous;
     },
   },

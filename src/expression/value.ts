@@ -13,21 +13,38 @@ export type Value = number | string | boolean | null | RangeValue | readonly Val
 
 /** Answers the time-window questions of the event functions (count, sum, days since...). */
 export interface EventQuery {
-  /** Number of events of `type` with fromMs < timestamp <= toMs. */
+  /** Number of events of `type` with fromMs <= timestamp < toMs. */
   count(type: string, fromMs: number, toMs: number): number;
   /** Values of numeric or text property `property` of those events, in time order. */
   values(type: string, property: string, fromMs: number, toMs: number): readonly Value[];
-  /** Timestamp (ms) of the latest event of `type` at or before `toMs`, or undefined. */
+  /** Timestamp (ms) of the latest event of `type` before `toMs`, or undefined. */
   lastAt(type: string, toMs: number): number | undefined;
 }
 
-/** What every compiled expression reads besides the names it binds: the instant and the events. */
+/**
+ * What every compiled expression reads besides the names it binds: the day
+ * it is evaluated for, in the account's own time zone, and its events.
+ */
 export interface EvalScope {
-  /** the evaluation instant, as a local calendar day (days since 1970-01-01) */
+  /** the local calendar day evaluated (days since 1970-01-01) */
   asOfDay: number;
-  /** the evaluation instant in ms since the epoch */
+  /** the end of that local day (exclusive), in ms since the epoch: "now" */
   asOfMs: number;
+  /** where a window of the last `days` local days starts, in ms (the start of day asOfDay - days + 1) */
+  windowStart(days: number): number;
+  /** the local calendar day of an instant */
+  localDay(ms: number): number;
   events?: EventQuery | undefined;
+}
+
+/** The clock of UTC, for evaluations without a time zone. */
+export function utcClock(asOfDay: number): Pick<EvalScope, "asOfDay" | "asOfMs" | "windowStart" | "localDay"> {
+  return {
+    asOfDay,
+    asOfMs: (asOfDay + 1) * MS_PER_DAY,
+    windowStart: (days) => (asOfDay + 1 - days) * MS_PER_DAY,
+    localDay: (ms) => Math.floor(ms / MS_PER_DAY),
+  };
 }
 
 export const MS_PER_DAY = 86_400_000;

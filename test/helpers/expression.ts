@@ -3,7 +3,7 @@ import { compileExpression } from "../../src/expression/compile.js";
 import { epochDayOf } from "../../src/expression/literals.js";
 import { parseExpression } from "../../src/expression/parse.js";
 import { parseTypeText, type Type } from "../../src/expression/types.js";
-import { MS_PER_DAY, type EvalScope, type EventQuery, type Value } from "../../src/expression/value.js";
+import { utcClock, type EvalScope, type EventQuery, type Value } from "../../src/expression/value.js";
 
 export interface FieldValue {
   type: string;
@@ -26,10 +26,10 @@ interface TestScope extends EvalScope {
 export function eventLog(events: TestEvent[]): EventQuery {
   const timed = events.map((e) => ({ ...e, ms: Date.parse(e.at) }));
   return {
-    count: (type, from, to) => timed.filter((e) => e.type === type && e.ms > from && e.ms <= to).length,
-    values: (type, property, from, to) => timed.filter((e) => e.type === type && e.ms > from && e.ms <= to).map((e) => (e[property] ?? null) as Value),
+    count: (type, from, to) => timed.filter((e) => e.type === type && e.ms >= from && e.ms < to).length,
+    values: (type, property, from, to) => timed.filter((e) => e.type === type && e.ms >= from && e.ms < to).map((e) => (e[property] ?? null) as Value),
     lastAt: (type, to) => {
-      const times = timed.filter((e) => e.type === type && e.ms <= to).map((e) => e.ms);
+      const times = timed.filter((e) => e.type === type && e.ms < to).map((e) => e.ms);
       return times.length === 0 ? undefined : Math.max(...times);
     },
   };
@@ -78,7 +78,7 @@ export function evaluate(text: string, fields: Record<string, FieldValue> = {}, 
     const key = path.join(".");
     return options.binding === "property" ? { property: ["fields", key] } : (scope) => scope.values.get(key) ?? null;
   });
-  const asOfMs = Date.parse(`${options.asOf ?? "2026-03-01"}T00:00:00Z`);
-  const scope: TestScope = { asOfDay: Math.floor(asOfMs / MS_PER_DAY), asOfMs, events: options.events ? eventLog(options.events) : undefined, values, fields: Object.fromEntries(values) };
+  const asOfDay = epochDayOf(options.asOf ?? "2026-03-01")!;
+  const scope: TestScope = { ...utcClock(asOfDay), events: options.events ? eventLog(options.events) : undefined, values, fields: Object.fromEntries(values) };
   return { value: compiled(scope), codes, messages, type: checked.type.name + (checked.type.nullable ? "?" : "") };
 }

@@ -1,0 +1,291 @@
+import { createHash } from "node:crypto";
+import type { Expr } from "../expression/ast.js";
+import { compileExpression } from "../expression/compile.js";
+import { durationDays, durationOf } from "../expression/literals.js";
+import { printExpr } from "../expression/print.js";
+import { parseTypeText, T, type Type } from "../expression/types.js";
+import { canonicalPlaybook } from "../language/canonical.js";
+import type { CheckedPlaybook } from "../language/check/index.js";
+import { declaredComponentPath, healthModelPath } from "../language/check/environment.js";
+import { normalisedWeights, percentValue } from "../language/check/health.js";
+import { pathKey, type ModelPath } from "../language/source-map.js";
+import type { Action } from "../model/playbook.js";
+import { DEFAULT_HEALTH_MODEL, fieldSpec } from "../model/resolve.js";
+import type { AccountScope, ActionPlan, CompiledPlaybook, EvaluationStep, Fn, HealthModelPlan, MilestonePlan, TriggerPlan } from "./compiled.js";
+
+/** Thrown when a playbook with errors is handed to the engine: check it first. */
+export class PlaybookHasErrors extends Error {}
+
+function days(duration: string | undefined): number | undefined {
+  if (duration === undefined) return undefined;
+  const parsed = durationOf(duration);
+  return parsed ? durationDays(parsed) : undefined;
+}
+
+/**
+ * Compiles a checked playbook for the engine: every expression becomes a
+ * function, definitions are put in dependency order, weights normalised.
+ * The playbook must have no errors.
+ */
+export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
+  const errors = checked.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0) throw new PlaybookHasErrors(`the playbook has ${errors.length} error(s); run touchline check`);
+  const model = checked.model;
+  const kinds = new Map<string, string>();
+  for (const name of Object.keys(model.metrics ?? {})) kinds.set(name, "m");
+  for (const name of Object.keys(model.segments ?? {})) kinds.set(name, "g");
+
+  const compile = (path: ModelPath): Fn | undefined => {
+    const typed = checked.expressions.get(pathKey(path));
+    if (!typed) return undefined;
+    return compileTyped(typed.expr, typed.types);
+  };
+  const compileTyped = (expr: Expr, types: ReadonlyMap<Expr, Type>): Fn =>
+    // Names reach the data only as property paths into the account scope.
+    compileExpression<AccountScope>(expr, types, (path) => {
+      const [head, member] = path as [string, string | undefined];
+      if (member === undefined) return { property: head === "tier" ? ["tier"] : [kinds.get(head) ?? "a", head] };
+      return { property: [head === "health" ? "h" : "o", member] };
+    });
+  const required = (path: ModelPath): Fn => compile(path) ?? (() => null);
+
+  // Definitions in dependency order: what an expression reads is computed before it.
+  const env = checked.environment;
+  const nodes = new Set<string>([
+    ...Object.keys(model.metrics ?? {}).map((m) => `metric:${m}`),
+    ...Object.keys(model.segments ?? {}).map((s) => `segment:${s}`),
+    ...(env.healthModels.size > 0 ? ["health"] : []),
+    ...(model.tiers ? ["tier"] : []),
+    ...(model.onboarding ? ["onboarding"] : []),
+  ]);
+  const dependsOn = new Map<string, Set<string>>();
+  for (const edge of env.edges) {
+    if (!nodes.has(edge.from) || !nodes.has(edge.to) || edge.from === edge.to) continue;
+    if (!dependsOn.has(edge.from)) dependsOn.set(edge.from, new Set());
+    dependsOn.get(edge.from)!.add(edge.to);
+  }
+  // A health model for onboarding accounts needs to know whether onboarding is complete.
+  if (model.onboarding?.health_model && nodes.has("health") && nodes.has("onboarding")) {
+    if (!dependsOn.has("health")) dependsOn.set("health", new Set());
+    dependsOn.get("health")!.add("onboarding");
+  }
+  const ordered: string[] = [];
+  const visited = new Set<string>();
+  const visit = (node: string) => {
+    if (visited.has(node)) return;
+    visited.add(node);
+    for (const dependency of [...(dependsOn.get(node) ?? [])].sort()) visit(dependency);
+    ordered.push(node);
+  };
+  for (const node of nodes) visit(node);
+  const steps: EvaluationStep[] = ordered.map((node) => {
+    const [kind, name] = node.split(":");
+    if (kind === "metric") {
+      const spec = model.metrics![name!]!;
+      return { kind: "metric", name: name!, value: required(typeof spec === "string" ? ["metrics", name!] : ["metrics", name!, "value"]) };
+    }
+    if (kind === "segment") {
+      const spec = model.segments![name!]!;
+      return { kind: "segment", name: name!, value: required(typeof spec === "string" ? ["segments", name!] : ["segments", name!, "when"]) };
+    }
+    return { kind: kind as "health" | "tier" | "onboarding" };
+  });
+
+  const healthModels: HealthModelPlan[] = [];
+  for (const [name, health] of env.healthModels) {
+    const weights = normalisedWeights(health);
+    const components = Object.entries(health.components ?? {}).map(([component, spec]) => {
+      const path = declaredComponentPath(model, name, component, "score");
+      const typed = checked.expressions.get(pathKey(path));
+      const inputs: { name: string; read: Fn }[] = [];
+      if (typed) {
+        const seen = new Set<string>();
+        const collect = (node: Expr) => {
+          if (node.kind === "ref" && !seen.has(node.path.join("."))) {
+            seen.add(node.path.join("."));
+            const type = typed.types.get(node) ?? T.unknown;
+            inputs.push({ name: node.path.join("."), read: compileTyped(node, new Map([[node, type]])) });
+          }
+          for (const child of children(node)) collect(child);
+        };
+        collect(typed.expr);
+      }
+      return {
+        name: component,
+        weight: (weights.get(component) ?? 0) / 100,
+        score: required(path),
+        missing: spec.missing ?? health.missing ?? "skip",
+        inputs,
+      };
+    });
+    const declared = name === DEFAULT_HEALTH_MODEL ? model.health : model.health_models?.[name];
+    const capsOwner = declared?.caps !== undefined ? name : health.extends ?? DEFAULT_HEALTH_MODEL;
+    healthModels.push({
+      name,
+      when: name === DEFAULT_HEALTH_MODEL ? undefined : compile([...healthModelPath(name), "when"]),
+      priority: health.priority ?? 0,
+      components,
+      caps: (health.caps ?? []).map((cap, index) => ({
+        when: required([...healthModelPath(capsOwner), "caps", index, "when"]),
+        text: cap.when,
+        ...(cap.status ? { status: cap.status } : {}),
+        ...(cap.score !== undefined ? { score: cap.score } : {}),
+      })),
+      green: health.status?.green ?? 70,
+      yellow: health.status?.yellow ?? 40,
+      trendDays: days(health.trend),
+    });
+  }
+  // The model that applies is the first whose condition holds: highest priority first, default last.
+  healthModels.sort((a, b) => (a.when ? 0 : 1) - (b.when ? 0 : 1) || b.priority - a.priority || (a.name < b.name ? -1 : 1));
+
+  const tiers = model.tiers
+    ? {
+        rules: model.tiers.rules.map((rule, index) => ({ tier: rule.tier, when: rule.when === undefined ? undefined : required(["tiers", "rules", index, "when"]), text: rule.when ?? "otherwise" })),
+        hysteresisDays: days(model.tiers.hysteresis) ?? 0,
+        names: env.tierNames,
+      }
+    : undefined;
+
+  const onboarding = model.onboarding
+    ? {
+        start: required(["onboarding", "start"]),
+        dueSoonDays: days(model.onboarding.due_soon) ?? 3,
+        milestones: orderMilestones(
+          Object.entries(model.onboarding.milestones).map(([name, spec]) => ({
+            name,
+            due: durationOf(spec.due) ?? { days: 0, months: 0 },
+            after: spec.after,
+            done: required(["onboarding", "milestones", name, "done_when"]),
+          })),
+        ),
+        healthModel: model.onboarding.health_model,
+      }
+    : undefined;
+
+  const segmentNames = Object.keys(model.segments ?? {});
+  const triggers: TriggerPlan[] = Object.entries(model.triggers ?? {}).map(([name, spec]) => {
+    const path = ["triggers", name];
+    const typed = checked.expressions.get(pathKey([...path, "when"]));
+    const { parts, joiner } = typed ? conditionParts(typed.expr, typed.types, compileTyped) : { parts: [], joiner: undefined };
+    const stepsSpec = spec.steps ?? [{ actions: spec.actions ?? [] }];
+    const limit = spec.limit === undefined ? undefined : typeof spec.limit === "string" ? spec.limit : { max: spec.limit.max, perDays: days(spec.limit.per) ?? 0 };
+    return {
+      name,
+      tiers: (spec.for ?? []).filter((f) => env.tierNames.includes(f)),
+      segments: (spec.for ?? []).filter((f) => segmentNames.includes(f)),
+      when: required([...path, "when"]),
+      parts,
+      joiner,
+      goal: compile([...path, "goal"]),
+      fire: spec.fire ?? "on_enter",
+      cooldownDays: days(spec.cooldown),
+      limit,
+      holdout: (percentValue(spec.holdout) ?? 0) / 100,
+      enrollExisting: spec.enroll_existing ?? true,
+      priority: spec.priority ?? 0,
+      steps: stepsSpec.map((step, s) => ({
+        waitDays: days(step.wait) ?? 0,
+        actions: step.actions.map((action, a) => actionPlan(action, spec.steps ? [...path, "steps", s, "actions", a] : [...path, "actions", a], spec.priority ?? 0, compile)),
+      })),
+    };
+  });
+
+  const grace = model.policies?.grace_period;
+  const fields = Object.entries(model.account ?? {}).map(([name, entry]) => {
+    const spec = fieldSpec(entry);
+    return { name, type: parseTypeText(spec.type) ?? T.unknown, ...(spec.default !== undefined ? { default: spec.default } : {}) };
+  });
+  const caps = (model.policies?.frequency_caps ?? []).map((cap) => ({ channel: cap.channel, max: cap.max, perDays: days(cap.per) ?? 0 }));
+  const historyDays = Math.max(
+    1,
+    ...healthModels.map((m) => m.trendDays ?? 0),
+    ...caps.map((c) => c.perDays),
+    ...triggers.map((t) => Math.max(t.cooldownDays ?? 0, typeof t.limit === "object" ? t.limit.perDays : 0)),
+    tiers?.hysteresisDays ?? 0,
+  );
+  return {
+    name: model.playbook,
+    version: model.version,
+    hash: createHash("sha256").update(JSON.stringify(canonicalPlaybook(model))).digest("hex").slice(0, 12),
+    seed: model.seed ?? model.playbook,
+    fields,
+    timezoneField: fields.find((f) => f.name === "timezone" && f.type.name === "string")?.name,
+    renewalField: fields.find((f) => f.name === "renewal_date" && f.type.name === "date")?.name,
+    steps,
+    metricNames: Object.keys(model.metrics ?? {}),
+    segmentNames,
+    healthModels,
+    componentNames: env.componentNames,
+    tiers,
+    onboarding,
+    triggers,
+    caps,
+    suppress: compile(["policies", "suppress_when"]),
+    grace: grace ? { days: days(grace.for) ?? 0, since: compile(["policies", "grace_period", "since"]), noRed: grace.no_red ?? false, healthModel: grace.health_model } : undefined,
+    overrides: { allowed: new Set(model.overrides?.allow ?? []), maxDays: days(model.overrides?.max_duration) },
+    historyDays,
+  };
+}
+
+function actionPlan(action: Action, path: ModelPath, triggerPriority: number, compile: (path: ModelPath) => Fn | undefined): ActionPlan {
+  const priority = action.priority ?? triggerPriority;
+  if ("email" in action) return { kind: "email", target: action.email, recipient: compile([...path, "to"]), priority, details: {} };
+  if ("task" in action) return { kind: "task", target: action.task, recipient: compile([...path, "owner"]), priority, details: action.due ? { due: action.due } : {} };
+  if ("offer" in action) {
+    return { kind: "offer", target: action.offer, recipient: undefined, priority, details: { ...(action.discount ? { discount: action.discount } : {}), ...(action.expires ? { expires: action.expires } : {}) } };
+  }
+  return { kind: "webhook", target: action.webhook, recipient: undefined, priority, details: {} };
+}
+
+/** Milestones in an order where each comes after the one it waits for. */
+function orderMilestones(milestones: MilestonePlan[]): MilestonePlan[] {
+  const byName = new Map(milestones.map((m) => [m.name, m]));
+  const ordered: MilestonePlan[] = [];
+  const seen = new Set<string>();
+  const visit = (m: MilestonePlan) => {
+    if (seen.has(m.name)) return;
+    seen.add(m.name);
+    if (m.after && byName.has(m.after)) visit(byName.get(m.after)!);
+    ordered.push(m);
+  };
+  milestones.forEach(visit);
+  return ordered;
+}
+
+function children(node: Expr): Expr[] {
+  switch (node.kind) {
+    case "unary":
+      return [node.operand];
+    case "binary":
+      return [node.left, node.right];
+    case "range":
+      return [node.low, node.high];
+    case "in":
+      return [node.value, node.set];
+    case "list":
+      return node.items;
+    case "call":
+      return node.args;
+    case "bands":
+      return [node.value, ...node.cases.flatMap((c) => [c.match, c.score]), ...(node.otherwise ? [node.otherwise] : [])];
+    default:
+      return [];
+  }
+}
+
+/** Splits `a and b and c` into its parts, so `explain` can say which one decided. */
+function conditionParts(expr: Expr, types: ReadonlyMap<Expr, Type>, compile: (e: Expr, t: ReadonlyMap<Expr, Type>) => Fn) {
+  if (expr.kind !== "binary" || (expr.op !== "and" && expr.op !== "or")) return { parts: [{ text: printExpr(expr), value: compile(expr, types) }], joiner: undefined };
+  const op = expr.op;
+  const parts: Expr[] = [];
+  const flatten = (node: Expr) => {
+    if (node.kind === "binary" && node.op === op) {
+      flatten(node.left);
+      flatten(node.right);
+    } else parts.push(node);
+  };
+  flatten(expr);
+  return { parts: parts.map((part) => ({ text: printExpr(part), value: compile(part, types) })), joiner: op };
+}
+

@@ -1,0 +1,114 @@
+import type { Compiled } from "../expression/compile.js";
+import type { Type } from "../expression/types.js";
+import type { EvalScope, Value } from "../expression/value.js";
+import type { MissingPolicy } from "../model/playbook.js";
+
+/**
+ * What compiled expressions read for one account: its fields (`a`), and what
+ * the evaluation has computed so far: metrics (`m`), segments (`g`), health
+ * (`h`), tier, onboarding (`o`). One object is reused for every account.
+ */
+export interface AccountScope extends EvalScope {
+  a: Record<string, Value>;
+  m: Record<string, Value>;
+  g: Record<string, Value>;
+  h: Record<string, Value>;
+  tier: Value;
+  o: Record<string, Value>;
+}
+
+export type Fn = Compiled<AccountScope>;
+
+export interface FieldContract {
+  name: string;
+  type: Type;
+  default?: string | number | boolean | null;
+}
+
+export interface ComponentPlan {
+  name: string;
+  /** share of the score (weights normalised to sum to 1) */
+  weight: number;
+  score: Fn;
+  missing: MissingPolicy;
+  /** the names the score reads, shown by `explain` */
+  inputs: { name: string; read: Fn }[];
+}
+
+export interface HealthModelPlan {
+  name: string;
+  when: Fn | undefined;
+  priority: number;
+  components: ComponentPlan[];
+  caps: { when: Fn; text: string; status?: "yellow" | "red"; score?: number }[];
+  green: number;
+  yellow: number;
+  trendDays: number | undefined;
+}
+
+export interface MilestonePlan {
+  name: string;
+  due: { days: number; months: number };
+  after: string | undefined;
+  done: Fn;
+}
+
+export interface ActionPlan {
+  kind: "email" | "task" | "offer" | "webhook";
+  /** template, task title, offer or URL */
+  target: string;
+  recipient: Fn | undefined;
+  priority: number;
+  details: Record<string, string>;
+}
+
+export interface TriggerPlan {
+  name: string;
+  tiers: string[];
+  segments: string[];
+  when: Fn;
+  /** the top-level parts of the condition, for `explain` */
+  parts: { text: string; value: Fn }[];
+  joiner: "and" | "or" | undefined;
+  goal: Fn | undefined;
+  fire: "on_enter" | "while_true";
+  cooldownDays: number | undefined;
+  limit: "once" | "once_per_renewal" | { max: number; perDays: number } | undefined;
+  holdout: number;
+  enrollExisting: boolean;
+  priority: number;
+  steps: { waitDays: number; actions: ActionPlan[] }[];
+}
+
+export type EvaluationStep =
+  | { kind: "metric"; name: string; value: Fn }
+  | { kind: "segment"; name: string; value: Fn }
+  | { kind: "health" }
+  | { kind: "tier" }
+  | { kind: "onboarding" };
+
+/** A checked playbook turned into plain functions and plans, ready for every account and day. */
+export interface CompiledPlaybook {
+  name: string;
+  version: number | undefined;
+  /** identifies the playbook's meaning: stored with each score to tell data changes from playbook edits */
+  hash: string;
+  seed: string;
+  fields: FieldContract[];
+  timezoneField: string | undefined;
+  renewalField: string | undefined;
+  steps: EvaluationStep[];
+  metricNames: string[];
+  segmentNames: string[];
+  healthModels: HealthModelPlan[];
+  componentNames: string[];
+  tiers: { rules: { tier: string; when: Fn | undefined; text: string }[]; hysteresisDays: number; names: string[] } | undefined;
+  onboarding: { start: Fn; dueSoonDays: number; milestones: MilestonePlan[]; healthModel: string | undefined } | undefined;
+  triggers: TriggerPlan[];
+  caps: { channel: string; max: number; perDays: number }[];
+  suppress: Fn | undefined;
+  grace: { days: number; since: Fn | undefined; noRed: boolean; healthModel: string | undefined } | undefined;
+  overrides: { allowed: Set<string>; maxDays: number | undefined };
+  /** the longest look-back any state needs (trend, caps, limits), in days */
+  historyDays: number;
+}

@@ -1,0 +1,386 @@
+import { addMonthsToDay } from "../expression/compile.js";
+import { isoDateOf } from "../expression/literals.js";
+import type { EventQuery, Value } from "../expression/value.js";
+import type { DayClock } from "./clock.js";
+import type { AccountScope, CompiledPlaybook, HealthModelPlan, TriggerPlan } from "./compiled.js";
+import type { AccountDecision, ActionDecision, ComponentResult, HealthResult, MilestoneResult, TriggerResult } from "./decision.js";
+import { holdoutDraw } from "./holdout.js";
+import type { ManualOverride } from "./overrides.js";
+import type { AccountState, TriggerState } from "./state.js";
+
+export interface AccountInput {
+  id: string;
+  /** the validated row, in runtime values (dates as epoch days) */
+  fields: Record<string, Value>;
+  clock: DayClock;
+  events: EventQuery | undefined;
+  /** the state after the last run, if any */
+  previous: AccountState | undefined;
+  overrides: readonly ManualOverride[];
+  /** fill explain details (inputs of components, parts of conditions) */
+  explain?: boolean;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const STATUS_RANK = { green: 0, yellow: 1, red: 2 } as const;
+
+/**
+ * Evaluates a compiled playbook for one account on one day, from its row,
+ * its events and what was remembered from earlier runs. Pure: the same
+ * inputs give the same decision and the same next state.
+ */
+export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { decision: AccountDecision; state: AccountState } {
+  const day = input.clock.asOfDay;
+  // Evaluating a day already evaluated starts again from the state before it, so it decides nothing new.
+  const previous: AccountState | undefined = input.previous && input.previous.day >= day ? input.previous.before : input.previous;
+  const scope: AccountScope = { ...input.clock, events: input.events, a: input.fields, m: {}, g: {}, h: {}, tier: null, o: {} };
+  const notices: string[] = [];
+  const overrides = activeOverrides(input.overrides, day, notices);
+  const decision: AccountDecision = {
+    account: input.id,
+    day,
+    metrics: scope.m,
+    segments: scope.g as Record<string, boolean>,
+    health: undefined,
+    tier: undefined,
+    onboarding: undefined,
+    triggers: [],
+    actions: [],
+    notices,
+  };
+  const state: AccountState = {
+    day,
+    playbook: plan.hash,
+    tier: previous?.tier ?? null,
+    tierSince: previous?.tierSince ?? null,
+    pending: previous?.pending ?? null,
+    health: null,
+    scores: (previous?.scores ?? []).filter(([d]) => d < day && d >= day - plan.historyDays - 1),
+    milestonesDone: { ...(previous?.milestonesDone ?? {}) },
+    triggers: {},
+    sent: (previous?.sent ?? []).filter(([d]) => d < day && d > day - plan.historyDays - 1),
+  };
+  if (previous) {
+    const { before: _ignored, ...snapshot } = previous as AccountState;
+    state.before = snapshot;
+  }
+
+  for (const step of plan.steps) {
+    switch (step.kind) {
+      case "metric":
+        scope.m[step.name] = step.value(scope);
+        break;
+      case "segment":
+        scope.g[step.name] = step.value(scope) === true;
+        break;
+      case "health":
+        decision.health = evaluateHealth(plan, scope, state, overrides, input.explain === true);
+        break;
+      case "tier":
+        decision.tier = evaluateTier(plan, scope, state, overrides, notices);
+        break;
+      case "onboarding":
+        decision.onboarding = evaluateOnboarding(plan, scope, state);
+        break;
+    }
+  }
+
+  const suppressed = plan.suppress?.(scope) === true;
+  for (const trigger of plan.triggers) {
+    const result = evaluateTrigger(plan, trigger, scope, input.id, previous?.triggers[trigger.name], state, decision.actions, input.explain === true);
+    decision.triggers.push(result);
+  }
+  if (suppressed) {
+    for (const action of decision.actions) if (action.status === "planned") Object.assign(action, { status: "suppressed", reason: "the account is suppressed by the playbook's policy" });
+  }
+  applyFrequencyCaps(plan, decision.actions, state);
+  for (const action of decision.actions) if (action.status === "planned") state.sent.push([day, action.kind]);
+  return { decision, state };
+}
+
+function activeOverrides(overrides: readonly ManualOverride[], day: number, notices: string[]): Map<string, ManualOverride> {
+  const active = new Map<string, ManualOverride>();
+  for (const override of overrides) {
+    if (override.expires < day) {
+      notices.push(`the override of ${override.target} by ${override.owner} expired on ${isoDateOf(override.expires)} and is no longer applied`);
+      continue;
+    }
+    active.set(override.target, override);
+  }
+  return active;
+}
+
+function chooseHealthModel(plan: CompiledPlaybook, scope: AccountScope, state: AccountState): { model: HealthModelPlan; grace: boolean } {
+  const byName = (name: string | undefined) => (name ? plan.healthModels.find((m) => m.name === name) : undefined);
+  const grace = inGrace(plan, scope);
+  const graceModel = grace ? byName(plan.grace?.healthModel) : undefined;
+  if (graceModel) return { model: graceModel, grace };
+  const onboardingModel = byName(plan.onboarding?.healthModel);
+  if (onboardingModel && plan.onboarding && Object.keys(state.milestonesDone).length < plan.onboarding.milestones.length) return { model: onboardingModel, grace };
+  const fallback = plan.healthModels[plan.healthModels.length - 1]!;
+  for (const model of plan.healthModels) {
+    if (model === onboardingModel || model === byName(plan.grace?.healthModel)) continue;
+    if (!model.when || model.when(scope) === true) return { model, grace };
+  }
+  return { model: fallback, grace };
+}
+
+function inGrace(plan: CompiledPlaybook, scope: AccountScope): boolean {
+  if (!plan.grace?.since) return false;
+  const since = plan.grace.since(scope);
+  return typeof since === "number" && scope.asOfDay - since < plan.grace.days;
+}
+
+function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: Map<string, ManualOverride>, explain: boolean): HealthResult {
+  const { model, grace } = chooseHealthModel(plan, scope, state);
+  const components: ComponentResult[] = [];
+  let weighted = 0;
+  let presentWeight = 0;
+  for (const component of model.components) {
+    let score: number | null;
+    let overridden = false;
+    const override = overrides.get(`health.${component.name}`);
+    if (override && typeof override.value === "number") {
+      score = override.value;
+      overridden = true;
+    } else {
+      const raw = component.score(scope);
+      score = typeof raw === "number" && !Number.isNaN(raw) ? Math.max(0, Math.min(100, raw)) : null;
+    }
+    let missing = false;
+    if (score === null) {
+      missing = true;
+      score = component.missing === "skip" ? null : component.missing === "zero" ? 0 : component.missing;
+    }
+    if (score !== null) {
+      weighted += component.weight * score;
+      presentWeight += component.weight;
+    }
+    const inputs: Record<string, Value> = {};
+    if (explain) for (const input of component.inputs) inputs[input.name] = input.read(scope);
+    components.push({ name: component.name, weight: component.weight, inputs, score, contribution: 0, missing, overridden });
+  }
+  for (const c of components) c.contribution = c.score === null || presentWeight === 0 ? 0 : round2((c.weight / presentWeight) * c.score);
+  let score: number | null = presentWeight === 0 ? null : weighted / presentWeight;
+  const caps: string[] = [];
+  let worstCap: "yellow" | "red" | undefined;
+  for (const cap of model.caps) {
+    if (cap.when(scope) !== true) continue;
+    caps.push(cap.status ? `at most ${cap.status} while ${cap.text}` : `at most ${cap.score} while ${cap.text}`);
+    if (cap.score !== undefined && score !== null) score = Math.min(score, cap.score);
+    if (cap.status && (!worstCap || STATUS_RANK[cap.status] > STATUS_RANK[worstCap])) worstCap = cap.status;
+  }
+  let status: HealthResult["status"] = score === null ? null : score >= model.green ? "green" : score >= model.yellow ? "yellow" : "red";
+  if (status && worstCap && STATUS_RANK[worstCap] > STATUS_RANK[status]) status = worstCap;
+  if (grace && plan.grace?.noRed && status === "red") {
+    status = "yellow";
+    caps.push("never red during the grace period for new accounts");
+  }
+  const statusOverride = overrides.get("health.status");
+  if (statusOverride && (statusOverride.value === "green" || statusOverride.value === "yellow" || statusOverride.value === "red")) status = statusOverride.value;
+  if (score !== null) score = round2(score);
+  let trend: number | null = null;
+  if (model.trendDays !== undefined && score !== null) {
+    const target = scope.asOfDay - model.trendDays;
+    let past: number | undefined;
+    for (const [day, value] of state.scores) if (day <= target) past = value;
+    if (past !== undefined) trend = round2(score - past);
+  }
+  scope.h.score = score;
+  scope.h.status = status;
+  scope.h.trend = trend;
+  scope.h.model = model.name;
+  for (const name of plan.componentNames) scope.h[name] = null;
+  for (const c of components) scope.h[c.name] = c.score;
+  if (score !== null) state.scores.push([scope.asOfDay, score]);
+  state.health = { score, status, model: model.name, components: Object.fromEntries(components.map((c) => [c.name, c.score])) };
+  return { model: model.name, score, status, trend, components, caps, grace };
+}
+
+function evaluateTier(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: Map<string, ManualOverride>, notices: string[]): AccountDecision["tier"] {
+  const tiers = plan.tiers!;
+  let computed: string | null = null;
+  for (const rule of tiers.rules) {
+    if (!rule.when || rule.when(scope) === true) {
+      computed = rule.tier;
+      break;
+    }
+  }
+  const previous = state.tier;
+  const day = scope.asOfDay;
+  let value = computed;
+  if (state.tierSince !== null && previous !== computed && tiers.hysteresisDays > 0) {
+    // A move must hold for the hysteresis period before it takes effect.
+    if (state.pending?.tier === computed) {
+      if (day - state.pending.since >= tiers.hysteresisDays) state.pending = null;
+      else value = previous;
+    } else {
+      state.pending = { tier: computed, since: day };
+      value = previous;
+    }
+  } else {
+    state.pending = null;
+  }
+  if (value !== previous || state.tierSince === null) state.tierSince = day;
+  state.tier = value;
+  const override = overrides.get("tier");
+  if (override && typeof override.value === "string") {
+    notices.push(`tier set by hand to ${override.value} by ${override.owner} until ${isoDateOf(override.expires)}: ${override.reason}`);
+    value = override.value;
+  }
+  scope.tier = value;
+  return { value, computed, previous: previous, pending: value === computed ? null : state.pending?.tier ?? null };
+}
+
+function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: AccountState): AccountDecision["onboarding"] {
+  const onboarding = plan.onboarding!;
+  const start = onboarding.start(scope);
+  const day = scope.asOfDay;
+  const results: MilestoneResult[] = [];
+  const dueOf = new Map<string, number>();
+  const doneOf = new Map<string, number | null>();
+  let done = 0;
+  for (const milestone of onboarding.milestones) {
+    const base = milestone.after !== undefined ? doneOf.get(milestone.after) ?? dueOf.get(milestone.after) : typeof start === "number" ? start : undefined;
+    const due = base === undefined || base === null ? day : addMonthsToDay(base, milestone.due.months) + milestone.due.days;
+    dueOf.set(milestone.name, due);
+    let doneOn: number | null = state.milestonesDone[milestone.name] ?? null;
+    if (doneOn === null && milestone.done(scope) === true) {
+      doneOn = day;
+      state.milestonesDone[milestone.name] = day;
+    }
+    doneOf.set(milestone.name, doneOn);
+    const status: MilestoneResult["status"] = doneOn !== null ? "done" : day > due ? "overdue" : due - day <= onboarding.dueSoonDays ? "due_soon" : "on_track";
+    if (status === "done") done++;
+    results.push({ name: milestone.name, status, due, doneOn });
+    scope.o[milestone.name] = status;
+  }
+  const total = onboarding.milestones.length;
+  const complete = total > 0 && done === total;
+  scope.o.completion = total === 0 ? 1 : done / total;
+  scope.o.complete = complete;
+  const lastDone = Math.max(...results.map((r) => r.doneOn ?? -Infinity));
+  return { completion: total === 0 ? 1 : done / total, complete, timeToValue: complete && typeof start === "number" ? lastDone - start : null, milestones: results };
+}
+
+function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, scope: AccountScope, accountId: string, before: TriggerState | undefined, state: AccountState, actions: ActionDecision[], explain: boolean): TriggerResult {
+  const day = scope.asOfDay;
+  const ts: TriggerState = before
+    ? { ...before, entries: before.entries.filter((d) => d > day - plan.historyDays - 1) }
+    : { active: false, firstSeen: day, entries: [], entryCount: 0, lastEntered: null, renewalKey: null, step: null, nextStepDay: null };
+  state.triggers[trigger.name] = ts;
+  const inScope = (trigger.tiers.length === 0 || trigger.tiers.includes(scope.tier as string)) && trigger.segments.every((s) => scope.g[s] === true);
+  const condition = inScope && trigger.when(scope) === true;
+  const parts = explain ? trigger.parts.map((p) => ({ text: p.text, value: p.value(scope) })) : [];
+  const decidedBy = explain ? decidingPart(trigger, parts) : undefined;
+  const result: TriggerResult = { name: trigger.name, inScope, condition, entered: false, reason: "", parts, decidedBy };
+  const goalReached = trigger.goal?.(scope) === true;
+
+  // A running sequence: stop at the goal, else take the steps that are due.
+  if (ts.step !== null && goalReached) {
+    ts.step = null;
+    ts.nextStepDay = null;
+    result.reason = "goal reached: left the sequence";
+  }
+  const wasActive = ts.active;
+  ts.active = condition;
+  if (ts.step === null && !result.reason) {
+    const entering = condition && (trigger.fire === "while_true" || !wasActive);
+    if (!inScope) result.reason = "not in scope";
+    else if (!condition) result.reason = "condition does not hold";
+    else if (!entering) result.reason = "condition still holds since an earlier day (fires on entering)";
+    else if (!before && !trigger.enrollExisting && trigger.fire === "on_enter") result.reason = "already matched when the trigger was first activated (enroll new)";
+    else {
+      const blocked = entryBlocked(plan, trigger, ts, scope, day, goalReached);
+      if (blocked) result.reason = blocked;
+      else {
+        result.entered = true;
+        ts.entries.push(day);
+        ts.entryCount++;
+        ts.lastEntered = day;
+        ts.renewalKey = plan.renewalField ? (scope.a[plan.renewalField] as number | null) : null;
+        if (trigger.holdout > 0 && holdoutDraw(plan.seed, trigger.name, accountId) < trigger.holdout) {
+          result.reason = `held out (${Math.round(trigger.holdout * 100)}% of accounts get no action, to measure the effect)`;
+          for (const action of trigger.steps.flatMap((s) => s.actions)) actions.push(actionDecision(trigger, 0, action, scope, "held_out", "in the holdout group"));
+          return result;
+        }
+        ts.step = 0;
+        ts.nextStepDay = day + (trigger.steps[0]?.waitDays ?? 0);
+        result.reason = "entered";
+      }
+    }
+  }
+  while (ts.step !== null && ts.nextStepDay !== null && ts.nextStepDay <= day) {
+    const stepIndex = ts.step;
+    const step = trigger.steps[stepIndex]!;
+    for (const action of step.actions) actions.push(actionDecision(trigger, stepIndex, action, scope, "planned", stepIndex === 0 ? "the condition became true" : `step ${stepIndex + 1} of the sequence`));
+    const next = trigger.steps[stepIndex + 1];
+    ts.step = next ? stepIndex + 1 : null;
+    ts.nextStepDay = next ? day + next.waitDays : null;
+    if (!result.reason || result.reason === "condition still holds since an earlier day (fires on entering)" || result.reason === "condition does not hold") result.reason = `sequence step ${stepIndex + 1}`;
+    if (next && next.waitDays === 0) continue;
+    break;
+  }
+  return result;
+}
+
+function entryBlocked(plan: CompiledPlaybook, trigger: TriggerPlan, ts: TriggerState, scope: AccountScope, day: number, goalReached: boolean): string | undefined {
+  if (trigger.cooldownDays !== undefined && ts.lastEntered !== null && day - ts.lastEntered < trigger.cooldownDays) {
+    return `cooling down until ${isoDateOf(ts.lastEntered + trigger.cooldownDays)}`;
+  }
+  if (trigger.limit === "once" && ts.entryCount > 0) return "limit: once per account, already entered";
+  if (trigger.limit === "once_per_renewal" && ts.entryCount > 0 && plan.renewalField && ts.renewalKey === scope.a[plan.renewalField]) {
+    return "limit: once per renewal, already entered for this renewal date";
+  }
+  const limit = trigger.limit;
+  if (typeof limit === "object") {
+    const recent = ts.entries.filter((d) => d > day - limit.perDays).length;
+    if (recent >= limit.max) return `limit: ${limit.max} per ${limit.perDays} days reached`;
+  }
+  if (goalReached) return "its goal is already reached";
+  return undefined;
+}
+
+function decidingPart(trigger: TriggerPlan, parts: { text: string; value: Value }[]): string | undefined {
+  if (parts.length === 0) return undefined;
+  if (trigger.joiner === "and") return (parts.find((p) => p.value !== true) ?? parts[parts.length - 1])!.text;
+  if (trigger.joiner === "or") return (parts.find((p) => p.value === true) ?? parts[parts.length - 1])!.text;
+  return parts[0]!.text;
+}
+
+function actionDecision(trigger: TriggerPlan, step: number, action: TriggerPlan["steps"][number]["actions"][number], scope: AccountScope, status: ActionDecision["status"], reason: string): ActionDecision {
+  const to = action.recipient?.(scope);
+  return {
+    trigger: trigger.name,
+    step,
+    kind: action.kind,
+    target: action.target,
+    to: typeof to === "string" ? to : null,
+    priority: action.priority,
+    status,
+    reason,
+    ...(Object.keys(action.details).length > 0 ? { details: action.details } : {}),
+  };
+}
+
+/** When a cap lets only some actions out, the highest priority wins; the rest are recorded as capped. */
+function applyFrequencyCaps(plan: CompiledPlaybook, actions: ActionDecision[], state: AccountState): void {
+  const day = actions.length > 0 ? state.day : 0;
+  for (const cap of plan.caps) {
+    const matches = (kind: string) => cap.channel === "any" || cap.channel === kind;
+    const used = state.sent.filter(([d, kind]) => d > day - cap.perDays && matches(kind)).length;
+    let allowed = cap.max - used;
+    const candidates = actions
+      .map((action, index) => ({ action, index }))
+      .filter(({ action }) => action.status === "planned" && matches(action.kind))
+      .sort((a, b) => b.action.priority - a.action.priority || (a.action.trigger < b.action.trigger ? -1 : a.action.trigger > b.action.trigger ? 1 : a.index - b.index));
+    for (const { action } of candidates) {
+      if (allowed > 0) {
+        allowed--;
+        continue;
+      }
+      action.status = "capped";
+      action.reason = `frequency cap: at most ${cap.max} ${cap.channel === "any" ? "actions" : cap.channel} per ${cap.perDays} days; higher-priority actions went first`;
+    }
+  }
+}
