@@ -1,13 +1,15 @@
 import { Command, CommanderError } from "commander";
 import { runCheck } from "./check-command.js";
+import { runExplain } from "./explain-command.js";
 import { runConvert, runFormat } from "./format-command.js";
+import { runRun } from "./run-command.js";
 import { EXIT, processIo, UsageError, type Io } from "./output.js";
 
 const VERSION = "0.1.0";
 
 function program(io: Io, setExit: (code: number) => void): Command {
   const cli = new Command("touchline")
-    .description("Customer-success playbooks as code: check, format and convert playbooks.")
+    .description("Customer-success playbooks as code: check, format, convert and run playbooks.")
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
@@ -34,6 +36,29 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .requiredOption("--to <notation>", "play or yaml")
     .option("--out <file>", "write here instead of printing")
     .action((file: string, opts: { to: string; out?: string }) => setExit(runConvert(file, opts, io)));
+  cli
+    .command("run")
+    .description("Evaluate a project's playbook for every account on one day (a dry run: nothing is sent)")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .requiredOption("--as-of <date>", "the day to evaluate, YYYY-MM-DD")
+    .option("--dry-run", "evaluate and report only (the default until sending is available)")
+    .option("--out <file>", "write decisions to a .jsonl or .csv file (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--strict", "stop at the first bad input row", false)
+    .option("--state <file>", "the SQLite state file (default: the project's, .touchline/state.db)")
+    .option("--no-state", "remember nothing between runs")
+    .option("--rejects <file>", "where to write rejected rows (default: next to the state file)")
+    .action(async (project: string, opts: { asOf: string; out: string[]; strict: boolean; state?: string | boolean; rejects?: string }) => {
+      const noState = opts.state === false;
+      setExit(await runRun(project, { asOf: opts.asOf, out: opts.out, strict: opts.strict, state: typeof opts.state === "string" ? opts.state : undefined, noState, rejects: opts.rejects, progress: process.stderr.isTTY === true }, io));
+    });
+  cli
+    .command("explain")
+    .description("Show why an account has its score, tier and actions on a day")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .argument("<account>", "the account id")
+    .requiredOption("--as-of <date>", "the day to evaluate, YYYY-MM-DD")
+    .option("--state <file>", "the SQLite state file to compare with (default: the project's)")
+    .action(async (project: string, account: string, opts: { asOf: string; state?: string }) => setExit(await runExplain(project, account, opts, io)));
   return cli;
 }
 

@@ -1,0 +1,83 @@
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { dirname } from "node:path";
+import { isoDateOf } from "../expression/literals.js";
+import type { Value } from "../expression/value.js";
+import type { CompiledPlaybook } from "../engine/compiled.js";
+import type { AccountDecision } from "../engine/decision.js";
+
+/** A decision as written to files: dates as ISO text, fixed key order, nothing that depends on the clock. */
+export function decisionRecord(plan: CompiledPlaybook, decision: AccountDecision): Record<string, unknown> {
+  const date = (day: number | null) => (day === null ? null : isoDateOf(day));
+  return {
+    account: decision.account,
+    as_of: isoDateOf(decision.day),
+    playbook: { name: plan.name, version: plan.version ?? null, hash: plan.hash },
+    health: decision.health
+      ? {
+          model: decision.health.model,
+          score: decision.health.score,
+          status: decision.health.status,
+          trend: decision.health.trend,
+          components: Object.fromEntries(decision.health.components.map((c) => [c.name, { score: c.score === null ? null : Math.round(c.score * 100) / 100, weight: Math.round(c.weight * 10000) / 10000, contribution: c.contribution, missing: c.missing, overridden: c.overridden }])),
+          caps: decision.health.caps,
+          grace: decision.health.grace,
+        }
+      : null,
+    tier: decision.tier ?? null,
+    segments: decision.segments,
+    metrics: Object.fromEntries(Object.entries(decision.metrics).map(([k, v]) => [k, plainValue(v)])),
+    onboarding: decision.onboarding
+      ? {
+          completion: Math.round(decision.onboarding.completion * 10000) / 10000,
+          complete: decision.onboarding.complete,
+          time_to_value_days: decision.onboarding.timeToValue,
+          milestones: Object.fromEntries(decision.onboarding.milestones.map((m) => [m.name, { status: m.status, due: date(m.due), done_on: date(m.doneOn) }])),
+        }
+      : null,
+    actions: decision.actions,
+    notices: decision.notices,
+  };
+}
+
+function plainValue(value: Value): Value {
+  return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1e6) / 1e6 : value;
+}
+
+const CSV_COLUMNS = ["account", "as_of", "health_model", "health_score", "health_status", "health_trend", "tier", "tier_computed", "onboarding_completion", "overdue_milestones", "planned_actions", "actions", "notices"];
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Writes decisions as JSON Lines or CSV, one line per account, in input order. */
+export class DecisionWriter {
+  private readonly stream: WriteStream;
+  private readonly csv: boolean;
+
+  constructor(
+    readonly path: string,
+    private readonly plan: CompiledPlaybook,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.stream = createWriteStream(path);
+    this.csv = /\.csv$/i.test(path);
+    if (this.csv) this.stream.write(`${CSV_COLUMNS.join(",")}\n`);
+  }
+
+  write(decision: AccountDecision): boolean {
+    if (!this.csv) return this.stream.write(`${JSON.stringify(decisionRecord(this.plan, decision))}\n`);
+    const overdue = decision.onboarding?.milestones.filter((m) => m.status === "overdue").map((m) => m.name).join(" ") ?? "";
+    const actions = decision.actions.map((a) => `${a.trigger}:${a.kind}:${a.target}:${a.status}`).join(" ");
+    const row = [
+      decision.account, isoDateOf(decision.day), decision.health?.model, decision.health?.score, decision.health?.status, decision.health?.trend,
+      decision.tier?.value, decision.tier?.computed, decision.onboarding ? Math.round(decision.onboarding.completion * 10000) / 10000 : "", overdue,
+      decision.actions.filter((a) => a.status === "planned").length, actions, decision.notices.join(" | "),
+    ];
+    return this.stream.write(`${row.map(csvCell).join(",")}\n`);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  }
+}
