@@ -95,7 +95,7 @@ export function renderRunSummary(result: RunResult): string {
   const tierRows = [...summary.byTier.entries()]
     .sort(([a], [b]) => tierOrder(result, a) - tierOrder(result, b))
     .map(([tier, row]) => [tier, [...row.values()].reduce((a, b) => a + b, 0), ...statuses.map((s) => row.get(s) ?? 0)]);
-  lines.push(renderTable(["tier", "accounts", ...statuses], tierRows));
+  if (summary.accounts > 0) lines.push(renderTable([plan.tiers ? "tier" : "", "accounts", ...statuses], tierRows));
   if (plan.onboarding) {
     lines.push("");
     if (summary.overdue.size === 0) lines.push("Onboarding: no milestone is overdue.");

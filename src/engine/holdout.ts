@@ -13,5 +13,5 @@ export function holdoutDraw(seed: string, trigger: string, account: string): num
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b) >>> 0;
   hash ^= hash >>> 13;
-  return hash / 0x100000000;
+  return (hash >>> 0) / 0x100000000;
 }

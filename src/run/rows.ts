@@ -105,7 +105,8 @@ export class RowValidator {
       const field = this.byName.get(key);
       const empty = value === undefined || value === null || (typeof value === "string" && value.trim() === "");
       if (empty) continue;
-      row[key] = fromText && typeof value === "string" && field ? readText(value, field.type) : value;
+      if (fromText && field?.type.name === "bool" && (value === 0 || value === 1)) row[key] = value === 1;
+      else row[key] = fromText && typeof value === "string" && field ? readText(value, field.type) : value;
     }
     for (const field of this.fields) if (row[field.name] === undefined && field.default !== undefined) row[field.name] = field.default;
     for (const field of this.fields) if (row[field.name] === undefined && field.type.nullable) row[field.name] = null;

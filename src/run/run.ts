@@ -122,7 +122,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
         checkedColumns = true;
         for (const { column, suggestion } of validator.unknownColumns(Object.keys(record.values))) {
           const message = `column \`${column}\` of ${project.accounts.file} is not in the playbook's data contract and is ignored${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`;
-          if (options.strict) throw new RunStopped(message);
+          if (options.strict) throw new RunStopped(`${message} (--strict stops at unknown columns)`);
           warnings.push(message);
         }
       }
@@ -130,7 +130,8 @@ export async function runProject(project: Project, options: RunOptions): Promise
         reject([{ file: project.accounts.file, line: record.line, field: undefined, message: record.error }]);
         continue;
       }
-      const result = validator.check(project.accounts.file, record.line, record.values, project.accounts.format === "csv");
+      // CSV and SQLite carry text (and 0/1 for booleans): read it as the contract's types.
+      const result = validator.check(project.accounts.file, record.line, record.values, project.accounts.format === "csv" || project.accounts.format === "sqlite");
       if (!result.ok) {
         reject(result.problems);
         continue;

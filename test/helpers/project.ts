@@ -1,0 +1,76 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+export const bin = join(root, "bin/touchline.js");
+
+export interface ProjectFiles {
+  "playbook.play": string;
+  [file: string]: string;
+}
+
+/** A throwaway project folder: a touchline.yaml, a playbook and data files. */
+export class TestProject {
+  readonly dir: string;
+
+  constructor(files: ProjectFiles, config: Record<string, unknown> = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), "touchline-project-"));
+    const accounts = Object.keys(files).find((f) => f.startsWith("accounts"));
+    const events = Object.keys(files).find((f) => f.startsWith("events"));
+    const overrides = Object.keys(files).find((f) => f.startsWith("overrides"));
+    const settings: Record<string, unknown> = { playbook: "playbook.play", accounts: accounts ?? "accounts.csv" };
+    if (events) settings.events = events;
+    if (overrides) settings.overrides = overrides;
+    Object.assign(settings, config);
+    const lines = Object.entries(settings).map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+    this.write("touchline.yaml", `${lines.join("\n")}\n`);
+    for (const [file, text] of Object.entries(files)) this.write(file, text);
+  }
+
+  write(file: string, text: string): void {
+    writeFileSync(join(this.dir, file), text);
+  }
+
+  read(file: string): string {
+    return readFileSync(join(this.dir, file), "utf8");
+  }
+
+  exists(file: string): boolean {
+    return existsSync(join(this.dir, file));
+  }
+
+  /** Runs the CLI as a process in the project folder. */
+  cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+    const result = spawnSync("node", [bin, ...args], { cwd: this.dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** `touchline run . --as-of day --out decisions.jsonl`, returning each account's decision. */
+  run(day: string, ...extra: string[]): { code: number | null; stdout: string; stderr: string; decisions: Map<string, Decision> } {
+    const out = `decisions-${day}.jsonl`;
+    const result = this.cli("run", ".", "--as-of", day, "--out", out, ...extra);
+    const decisions = new Map<string, Decision>();
+    if (this.exists(out)) {
+      for (const line of this.read(out).split("\n").filter(Boolean)) {
+        const decision = JSON.parse(line) as Decision;
+        decisions.set(decision.account, decision);
+      }
+    }
+    return { ...result, decisions };
+  }
+}
+
+export interface Decision {
+  account: string;
+  as_of: string;
+  health: { model: string; score: number | null; status: string | null; trend: number | null; components: Record<string, { score: number | null; weight: number; contribution: number; missing: boolean; overridden: boolean }>; caps: string[]; grace: boolean } | null;
+  tier: { value: string | null; computed: string | null; previous: string | null; pending: string | null } | null;
+  segments: Record<string, boolean>;
+  metrics: Record<string, unknown>;
+  onboarding: { completion: number; complete: boolean; time_to_value_days: number | null; milestones: Record<string, { status: string; due: string; done_on: string | null }> } | null;
+  actions: { trigger: string; step: number; kind: string; target: string; to: string | null; priority: number; status: string; reason: string }[];
+  notices: string[];
+}
