@@ -18,8 +18,15 @@ export function isoDateOf(epochDay: number): string {
   return new Date(epochDay * MS_PER_DAY).toISOString().slice(0, 10);
 }
 
+const ZONED_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
+
 /** Milliseconds since the epoch for an ISO date-time; a time without offset is read as UTC. */
 export function epochMsOf(text: string): number | undefined {
+  // The common, fully specified form is parsed natively (luxon is much slower, and only needed for the rest).
+  if (ZONED_ISO.test(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms) && epochDayOf(text.slice(0, 10)) !== undefined) return ms;
+  }
   const parsed = DateTime.fromISO(text, { zone: "utc", setZone: true });
   return parsed.isValid ? parsed.toMillis() : undefined;
 }

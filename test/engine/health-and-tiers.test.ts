@@ -1,11 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { TestProject } from "../helpers/project.js";
 
-beforeAll(() => {
-  execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: fileURLToPath(new URL("../../", import.meta.url)), stdio: "ignore" });
-});
 
 const PLAYBOOK = `playbook "arith" {
   account {

@@ -1,13 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TestProject } from "../helpers/project.js";
 
-beforeAll(() => {
-  execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: fileURLToPath(new URL("../../", import.meta.url)), stdio: "ignore" });
-});
 
 const PLAYBOOK = `playbook "inputs" {
   account {

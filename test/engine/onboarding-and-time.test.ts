@@ -1,11 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TestProject } from "../helpers/project.js";
 
-beforeAll(() => {
-  execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: fileURLToPath(new URL("../../", import.meta.url)), stdio: "ignore" });
-});
 
 const ONBOARDING = `playbook "o" {
   account {
