@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Expr } from "../expression/ast.js";
-import { compileExpression } from "../expression/compile.js";
+import { compileExpression, compileExpressionBatch, compileFirstTrue, type Binding } from "../expression/compile.js";
 import { durationDays, durationOf } from "../expression/literals.js";
 import { printExpr } from "../expression/print.js";
 import { parseTypeText, T, type Type } from "../expression/types.js";
@@ -9,6 +9,7 @@ import type { CheckedPlaybook } from "../language/check/index.js";
 import { declaredComponentPath, healthModelPath } from "../language/check/environment.js";
 import { normalisedWeights, percentValue } from "../language/check/health.js";
 import { pathKey, type ModelPath } from "../language/source-map.js";
+import type { Value } from "../expression/value.js";
 import type { Action } from "../model/playbook.js";
 import { DEFAULT_HEALTH_MODEL, fieldSpec } from "../model/resolve.js";
 import type { AccountScope, ActionPlan, CompiledPlaybook, EvaluationStep, Fn, HealthModelPlan, MilestonePlan, TriggerPlan } from "./compiled.js";
@@ -40,14 +41,21 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     if (!typed) return undefined;
     return compileTyped(typed.expr, typed.types);
   };
-  const compileTyped = (expr: Expr, types: ReadonlyMap<Expr, Type>): Fn =>
-    // Names reach the data only as property paths into the account scope.
-    compileExpression<AccountScope>(expr, types, (path) => {
-      const [head, member] = path as [string, string | undefined];
-      if (member === undefined) return { property: head === "tier" ? ["tier"] : [kinds.get(head) ?? "a", head] };
-      return { property: [head === "health" ? "h" : "o", member] };
-    });
+  // Names reach the data only as property paths into the account scope.
+  const bindName = (path: readonly string[]): Binding<AccountScope> => {
+    const [head, member] = path as [string, string | undefined];
+    if (member === undefined) return { property: head === "tier" ? ["tier"] : [kinds.get(head) ?? "a", head] };
+    return { property: [head === "health" ? "h" : "o", member] };
+  };
+  const compileTyped = (expr: Expr, types: ReadonlyMap<Expr, Type>): Fn => compileExpression<AccountScope>(expr, types, bindName);
   const required = (path: ModelPath): Fn => compile(path) ?? (() => null);
+  const NULL_EXPR: Expr = { kind: "null", span: { start: 0, end: 0 } };
+  const TRUE_EXPR: Expr = { kind: "bool", value: true, span: { start: 0, end: 0 } };
+  const batch = (paths: ModelPath[]) =>
+    compileExpressionBatch<AccountScope>(
+      paths.map((path) => checked.expressions.get(pathKey(path)) ?? { expr: NULL_EXPR, types: new Map() }),
+      bindName,
+    );
 
   // Definitions in dependency order: what an expression reads is computed before it.
   const env = checked.environment;
@@ -112,12 +120,14 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
       }
       return {
         name: component,
+        overrideKey: `health.${component}`,
         weight: (weights.get(component) ?? 0) / 100,
         score: required(path),
         missing: spec.missing ?? health.missing ?? "skip",
         inputs,
       };
     });
+    const scorePaths = Object.keys(health.components ?? {}).map((component) => declaredComponentPath(model, name, component, "score"));
     const declared = name === DEFAULT_HEALTH_MODEL ? model.health : model.health_models?.[name];
     const capsOwner = declared?.caps !== undefined ? name : health.extends ?? DEFAULT_HEALTH_MODEL;
     healthModels.push({
@@ -125,9 +135,13 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
       when: name === DEFAULT_HEALTH_MODEL ? undefined : compile([...healthModelPath(name), "when"]),
       priority: health.priority ?? 0,
       components,
+      scoreAll: batch(scorePaths),
+      scoreBuffer: new Array<Value>(scorePaths.length).fill(null),
+      publish: healthPublisher(name, components.map((c) => c.name), env.componentNames),
       caps: (health.caps ?? []).map((cap, index) => ({
         when: required([...healthModelPath(capsOwner), "caps", index, "when"]),
         text: cap.when,
+        description: cap.status ? `at most ${cap.status} while ${cap.when}` : `at most ${cap.score} while ${cap.when}`,
         ...(cap.status ? { status: cap.status } : {}),
         ...(cap.score !== undefined ? { score: cap.score } : {}),
       })),
@@ -142,6 +156,10 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
   const tiers = model.tiers
     ? {
         rules: model.tiers.rules.map((rule, index) => ({ tier: rule.tier, when: rule.when === undefined ? undefined : required(["tiers", "rules", index, "when"]), text: rule.when ?? "otherwise" })),
+        firstMatch: compileFirstTrue<AccountScope>(
+          model.tiers.rules.map((rule, index) => (rule.when === undefined ? { expr: TRUE_EXPR, types: new Map() } : checked.expressions.get(pathKey(["tiers", "rules", index, "when"])) ?? { expr: NULL_EXPR, types: new Map() })),
+          bindName,
+        ),
         hysteresisDays: days(model.tiers.hysteresis) ?? 0,
         names: env.tierNames,
       }
@@ -216,16 +234,38 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     metricNames: Object.keys(model.metrics ?? {}),
     segmentNames,
     healthModels,
+    regularHealthModels: healthModels.filter((m) => m.name !== grace?.health_model && m.name !== model.onboarding?.health_model),
+    graceHealthModel: healthModels.find((m) => m.name === grace?.health_model),
+    onboardingHealthModel: healthModels.find((m) => m.name === model.onboarding?.health_model),
     componentNames: env.componentNames,
     tiers,
     onboarding,
     triggers,
+    conditionsAll: batch(triggers.map((t) => ["triggers", t.name, "when"])),
+    conditionBuffer: new Array<Value>(triggers.length).fill(null),
     caps,
     suppress: compile(["policies", "suppress_when"]),
     grace: grace ? { days: days(grace.for) ?? 0, since: compile(["policies", "grace_period", "since"]), noRed: grace.no_red ?? false, healthModel: grace.health_model } : undefined,
     overrides: { allowed: new Set(model.overrides?.allow ?? []), maxDays: days(model.overrides?.max_duration) },
     historyDays,
+    keepsScores: healthModels.some((m) => m.trendDays !== undefined),
   };
+}
+
+/**
+ * A function that stores a health model's results under fixed property
+ * names. The names are written as JSON string literals: no user text is
+ * ever code.
+ */
+function healthPublisher(model: string, own: readonly string[], all: readonly string[]): HealthModelPlan["publish"] {
+  const stores = [
+    `h["score"] = score;`,
+    `h["status"] = status;`,
+    `h["trend"] = trend;`,
+    `h["model"] = ${JSON.stringify(model)};`,
+    ...all.map((name) => `h[${JSON.stringify(name)}] = ${own.includes(name) ? `scores[${own.indexOf(name)}]` : "null"};`),
+  ];
+  return new Function("h", "scores", "score", "status", "trend", `"use strict"; ${stores.join(" ")}`) as HealthModelPlan["publish"];
 }
 
 function actionPlan(action: Action, path: ModelPath, triggerPriority: number, compile: (path: ModelPath) => Fn | undefined): ActionPlan {

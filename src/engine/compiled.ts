@@ -1,4 +1,4 @@
-import type { Compiled } from "../expression/compile.js";
+import type { Compiled, CompiledBatch } from "../expression/compile.js";
 import type { Type } from "../expression/types.js";
 import type { EvalScope, Value } from "../expression/value.js";
 import type { MissingPolicy } from "../model/playbook.js";
@@ -27,6 +27,8 @@ export interface FieldContract {
 
 export interface ComponentPlan {
   name: string;
+  /** the override target that replaces this component's score: health.<name> */
+  overrideKey: string;
   /** share of the score (weights normalised to sum to 1) */
   weight: number;
   score: Fn;
@@ -40,7 +42,16 @@ export interface HealthModelPlan {
   when: Fn | undefined;
   priority: number;
   components: ComponentPlan[];
-  caps: { when: Fn; text: string; status?: "yellow" | "red"; score?: number }[];
+  /** all component scores in one call, into `scoreBuffer` (in component order) */
+  scoreAll: CompiledBatch<AccountScope>;
+  scoreBuffer: Value[];
+  /**
+   * Writes the health results into the scope's `h` in one go, with the
+   * property names fixed in code (each component's score, null for
+   * components of other models), so reading them stays fast.
+   */
+  publish: (h: Record<string, Value>, scores: readonly (number | null)[], score: number | null, status: string | null, trend: number | null) => void;
+  caps: { when: Fn; text: string; description: string; status?: "yellow" | "red"; score?: number }[];
   green: number;
   yellow: number;
   trendDays: number | undefined;
@@ -101,14 +112,29 @@ export interface CompiledPlaybook {
   metricNames: string[];
   segmentNames: string[];
   healthModels: HealthModelPlan[];
+  /** the models chosen by their condition, in precedence order (the default last) */
+  regularHealthModels: HealthModelPlan[];
+  graceHealthModel: HealthModelPlan | undefined;
+  onboardingHealthModel: HealthModelPlan | undefined;
   componentNames: string[];
-  tiers: { rules: { tier: string; when: Fn | undefined; text: string }[]; hysteresisDays: number; names: string[] } | undefined;
+  tiers: {
+    rules: { tier: string; when: Fn | undefined; text: string }[];
+    /** the index of the first rule that matches, or -1 */
+    firstMatch: (scope: AccountScope) => number;
+    hysteresisDays: number;
+    names: string[];
+  } | undefined;
   onboarding: { start: Fn; dueSoonDays: number; milestones: MilestonePlan[]; healthModel: string | undefined } | undefined;
   triggers: TriggerPlan[];
+  /** every trigger's condition in one call, into `conditionBuffer` (in trigger order) */
+  conditionsAll: CompiledBatch<AccountScope>;
+  conditionBuffer: Value[];
   caps: { channel: string; max: number; perDays: number }[];
   suppress: Fn | undefined;
   grace: { days: number; since: Fn | undefined; noRed: boolean; healthModel: string | undefined } | undefined;
   overrides: { allowed: Set<string>; maxDays: number | undefined };
   /** the longest look-back any state needs (trend, caps, limits), in days */
   historyDays: number;
+  /** scores are kept between runs (a health model has a trend window) */
+  keepsScores: boolean;
 }

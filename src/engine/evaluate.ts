@@ -17,11 +17,17 @@ export interface AccountInput {
   /** the state after the last run, if any */
   previous: AccountState | undefined;
   overrides: readonly ManualOverride[];
-  /** fill explain details (inputs of components, parts of conditions) */
+  /** the day each trigger was first run (from the state store); absent: today */
+  activations?: ReadonlyMap<string, number>;
+  /** fill explain details (inputs of components, each trigger's result, parts of conditions) */
   explain?: boolean;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
+const NO_INPUTS: Record<string, Value> = Object.freeze({}) as Record<string, Value>;
+const NO_CAPS: string[] = [];
+const NONE: never[] = Object.freeze([]) as never[];
+const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
 const STATUS_RANK = { green: 0, yellow: 1, red: 2 } as const;
 
 /**
@@ -33,7 +39,8 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
   const day = input.clock.asOfDay;
   // Evaluating a day already evaluated starts again from the state before it, so it decides nothing new.
   const previous: AccountState | undefined = input.previous && input.previous.day >= day ? input.previous.before : input.previous;
-  const scope: AccountScope = { ...input.clock, events: input.events, a: input.fields, m: {}, g: {}, h: {}, tier: null, o: {} };
+  const clock = input.clock;
+  const scope: AccountScope = { asOfDay: day, asOfMs: clock.asOfMs, windowStart: clock.windowStart, localDay: clock.localDay, events: input.events, a: input.fields, m: {}, g: {}, h: {}, tier: null, o: {} };
   const notices: string[] = [];
   const overrides = activeOverrides(input.overrides, day, notices);
   const decision: AccountDecision = {
@@ -55,10 +62,11 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     tierSince: previous?.tierSince ?? null,
     pending: previous?.pending ?? null,
     health: null,
-    scores: (previous?.scores ?? []).filter(([d]) => d < day && d >= day - plan.historyDays - 1),
-    milestonesDone: { ...(previous?.milestonesDone ?? {}) },
-    triggers: {},
-    sent: (previous?.sent ?? []).filter(([d]) => d < day && d > day - plan.historyDays - 1),
+    // Parts nothing will write stay shared empty values: a large run allocates less per account.
+    scores: previous ? previous.scores.filter(([d]) => d < day && d >= day - plan.historyDays - 1) : plan.keepsScores ? [] : NONE,
+    milestonesDone: previous ? { ...previous.milestonesDone } : plan.onboarding ? {} : (NOTHING as Record<string, number>),
+    triggers: NOTHING as Record<string, TriggerState>,
+    sent: previous ? previous.sent.filter(([d]) => d < day && d > day - plan.historyDays - 1) : NONE,
   };
   if (previous) {
     const { before: _ignored, ...snapshot } = previous as AccountState;
@@ -86,19 +94,35 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
   }
 
   const suppressed = plan.suppress?.(scope) === true;
-  for (const trigger of plan.triggers) {
-    const result = evaluateTrigger(plan, trigger, scope, input.id, previous?.triggers[trigger.name], state, decision.actions, input.explain === true);
-    decision.triggers.push(result);
+  const explain = input.explain === true;
+  plan.conditionsAll(scope, plan.conditionBuffer);
+  const conditions = plan.conditionBuffer;
+  const remembered = previous?.triggers;
+  for (let index = 0; index < plan.triggers.length; index++) {
+    const trigger = plan.triggers[index]!;
+    const before = remembered?.[trigger.name];
+    // Most triggers, for most accounts, neither hold nor remember anything: nothing to do.
+    if (conditions[index] !== true && before === undefined && !explain) continue;
+    const activated = input.activations?.get(trigger.name) ?? day;
+    const result = evaluateTrigger(plan, trigger, conditions[index] === true, scope, input.id, before, activated >= day, state, decision.actions, explain);
+    if (result && explain) decision.triggers.push(result);
   }
   if (suppressed) {
     for (const action of decision.actions) if (action.status === "planned") Object.assign(action, { status: "suppressed", reason: "the account is suppressed by the playbook's policy" });
   }
   applyFrequencyCaps(plan, decision.actions, state);
-  for (const action of decision.actions) if (action.status === "planned") state.sent.push([day, action.kind]);
+  for (const action of decision.actions) {
+    if (action.status !== "planned") continue;
+    if ((state.sent as unknown) === NONE) state.sent = [];
+    state.sent.push([day, action.kind]);
+  }
   return { decision, state };
 }
 
-function activeOverrides(overrides: readonly ManualOverride[], day: number, notices: string[]): Map<string, ManualOverride> {
+const NO_OVERRIDES: ReadonlyMap<string, ManualOverride> = new Map();
+
+function activeOverrides(overrides: readonly ManualOverride[], day: number, notices: string[]): ReadonlyMap<string, ManualOverride> {
+  if (overrides.length === 0) return NO_OVERRIDES;
   const active = new Map<string, ManualOverride>();
   for (const override of overrides) {
     if (override.expires < day) {
@@ -110,19 +134,16 @@ function activeOverrides(overrides: readonly ManualOverride[], day: number, noti
   return active;
 }
 
-function chooseHealthModel(plan: CompiledPlaybook, scope: AccountScope, state: AccountState): { model: HealthModelPlan; grace: boolean } {
-  const byName = (name: string | undefined) => (name ? plan.healthModels.find((m) => m.name === name) : undefined);
-  const grace = inGrace(plan, scope);
-  const graceModel = grace ? byName(plan.grace?.healthModel) : undefined;
-  if (graceModel) return { model: graceModel, grace };
-  const onboardingModel = byName(plan.onboarding?.healthModel);
-  if (onboardingModel && plan.onboarding && Object.keys(state.milestonesDone).length < plan.onboarding.milestones.length) return { model: onboardingModel, grace };
-  const fallback = plan.healthModels[plan.healthModels.length - 1]!;
-  for (const model of plan.healthModels) {
-    if (model === onboardingModel || model === byName(plan.grace?.healthModel)) continue;
-    if (!model.when || model.when(scope) === true) return { model, grace };
+/** The grace-period model for new accounts, the onboarding model until onboarding is done, else the first whose condition holds. */
+function chooseHealthModel(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, grace: boolean): HealthModelPlan {
+  if (grace && plan.graceHealthModel) return plan.graceHealthModel;
+  if (plan.onboardingHealthModel && plan.onboarding && Object.keys(state.milestonesDone).length < plan.onboarding.milestones.length) return plan.onboardingHealthModel;
+  const models = plan.regularHealthModels;
+  for (let i = 0; i < models.length; i++) {
+    const model = models[i]!;
+    if (!model.when || model.when(scope) === true) return model;
   }
-  return { model: fallback, grace };
+  return models[models.length - 1] ?? plan.healthModels[0]!;
 }
 
 function inGrace(plan: CompiledPlaybook, scope: AccountScope): boolean {
@@ -131,20 +152,23 @@ function inGrace(plan: CompiledPlaybook, scope: AccountScope): boolean {
   return typeof since === "number" && scope.asOfDay - since < plan.grace.days;
 }
 
-function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: Map<string, ManualOverride>, explain: boolean): HealthResult {
-  const { model, grace } = chooseHealthModel(plan, scope, state);
+function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: ReadonlyMap<string, ManualOverride>, explain: boolean): HealthResult {
+  const grace = inGrace(plan, scope);
+  const model = chooseHealthModel(plan, scope, state, grace);
   const components: ComponentResult[] = [];
   let weighted = 0;
   let presentWeight = 0;
-  for (const component of model.components) {
+  model.scoreAll(scope, model.scoreBuffer);
+  for (let index = 0; index < model.components.length; index++) {
+    const component = model.components[index]!;
     let score: number | null;
     let overridden = false;
-    const override = overrides.get(`health.${component.name}`);
+    const override = overrides.size > 0 ? overrides.get(component.overrideKey) : undefined;
     if (override && typeof override.value === "number") {
       score = override.value;
       overridden = true;
     } else {
-      const raw = component.score(scope);
+      const raw = model.scoreBuffer[index];
       score = typeof raw === "number" && !Number.isNaN(raw) ? Math.max(0, Math.min(100, raw)) : null;
     }
     let missing = false;
@@ -156,17 +180,20 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
       weighted += component.weight * score;
       presentWeight += component.weight;
     }
-    const inputs: Record<string, Value> = {};
+    // The buffer now holds the final score, which `publish` hands to expressions as health.<component>.
+    model.scoreBuffer[index] = score;
+    const inputs: Record<string, Value> = explain ? {} : NO_INPUTS;
     if (explain) for (const input of component.inputs) inputs[input.name] = input.read(scope);
     components.push({ name: component.name, weight: component.weight, inputs, score, contribution: 0, missing, overridden });
   }
   for (const c of components) c.contribution = c.score === null || presentWeight === 0 ? 0 : round2((c.weight / presentWeight) * c.score);
   let score: number | null = presentWeight === 0 ? null : weighted / presentWeight;
-  const caps: string[] = [];
+  let caps: string[] = NO_CAPS;
   let worstCap: "yellow" | "red" | undefined;
   for (const cap of model.caps) {
     if (cap.when(scope) !== true) continue;
-    caps.push(cap.status ? `at most ${cap.status} while ${cap.text}` : `at most ${cap.score} while ${cap.text}`);
+    if (caps === NO_CAPS) caps = [];
+    caps.push(cap.description);
     if (cap.score !== undefined && score !== null) score = Math.min(score, cap.score);
     if (cap.status && (!worstCap || STATUS_RANK[cap.status] > STATUS_RANK[worstCap])) worstCap = cap.status;
   }
@@ -174,6 +201,7 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
   if (status && worstCap && STATUS_RANK[worstCap] > STATUS_RANK[status]) status = worstCap;
   if (grace && plan.grace?.noRed && status === "red") {
     status = "yellow";
+    if (caps === NO_CAPS) caps = [];
     caps.push("never red during the grace period for new accounts");
   }
   const statusOverride = overrides.get("health.status");
@@ -186,26 +214,16 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
     for (const [day, value] of state.scores) if (day <= target) past = value;
     if (past !== undefined) trend = round2(score - past);
   }
-  scope.h.score = score;
-  scope.h.status = status;
-  scope.h.trend = trend;
-  scope.h.model = model.name;
-  for (const name of plan.componentNames) scope.h[name] = null;
-  for (const c of components) scope.h[c.name] = c.score;
-  if (score !== null) state.scores.push([scope.asOfDay, score]);
-  state.health = { score, status, model: model.name, components: Object.fromEntries(components.map((c) => [c.name, c.score])) };
+  model.publish(scope.h, model.scoreBuffer as (number | null)[], score, status, trend);
+  if (score !== null && plan.keepsScores) state.scores.push([scope.asOfDay, score]);
+  state.health = { score, status, model: model.name };
   return { model: model.name, score, status, trend, components, caps, grace };
 }
 
-function evaluateTier(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: Map<string, ManualOverride>, notices: string[]): AccountDecision["tier"] {
+function evaluateTier(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: ReadonlyMap<string, ManualOverride>, notices: string[]): AccountDecision["tier"] {
   const tiers = plan.tiers!;
-  let computed: string | null = null;
-  for (const rule of tiers.rules) {
-    if (!rule.when || rule.when(scope) === true) {
-      computed = rule.tier;
-      break;
-    }
-  }
+  const match = tiers.firstMatch(scope);
+  const computed: string | null = match < 0 ? null : tiers.rules[match]!.tier;
   const previous = state.tier;
   const day = scope.asOfDay;
   let value = computed;
@@ -263,14 +281,21 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
   return { completion: total === 0 ? 1 : done / total, complete, timeToValue: complete && typeof start === "number" ? lastDone - start : null, milestones: results };
 }
 
-function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, scope: AccountScope, accountId: string, before: TriggerState | undefined, state: AccountState, actions: ActionDecision[], explain: boolean): TriggerResult {
+/**
+ * Decides one trigger for one account. Returns the trigger's result for
+ * `explain`; in a plain run, an account the trigger never touched needs
+ * neither a result nor remembered state, which keeps large runs fast.
+ */
+function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, holds: boolean, scope: AccountScope, accountId: string, before: TriggerState | undefined, firstActivation: boolean, state: AccountState, actions: ActionDecision[], explain: boolean): TriggerResult | undefined {
   const day = scope.asOfDay;
+  const inScope = (trigger.tiers.length === 0 || trigger.tiers.includes(scope.tier as string)) && segmentsHold(trigger.segments, scope);
+  const condition = inScope && holds;
+  if (!before && !condition && !explain) return undefined;
   const ts: TriggerState = before
     ? { ...before, entries: before.entries.filter((d) => d > day - plan.historyDays - 1) }
     : { active: false, firstSeen: day, entries: [], entryCount: 0, lastEntered: null, renewalKey: null, step: null, nextStepDay: null };
+  if (state.triggers === NOTHING) state.triggers = {};
   state.triggers[trigger.name] = ts;
-  const inScope = (trigger.tiers.length === 0 || trigger.tiers.includes(scope.tier as string)) && trigger.segments.every((s) => scope.g[s] === true);
-  const condition = inScope && trigger.when(scope) === true;
   const parts = explain ? trigger.parts.map((p) => ({ text: p.text, value: p.value(scope) })) : [];
   const decidedBy = explain ? decidingPart(trigger, parts) : undefined;
   const result: TriggerResult = { name: trigger.name, inScope, condition, entered: false, reason: "", parts, decidedBy };
@@ -289,7 +314,7 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, scope: Ac
     if (!inScope) result.reason = "not in scope";
     else if (!condition) result.reason = "condition does not hold";
     else if (!entering) result.reason = "condition still holds since an earlier day (fires on entering)";
-    else if (!before && !trigger.enrollExisting && trigger.fire === "on_enter") result.reason = "already matched when the trigger was first activated (enroll new)";
+    else if (!before && firstActivation && !trigger.enrollExisting && trigger.fire === "on_enter") result.reason = "already matched when the trigger was first activated (enroll new)";
     else {
       const blocked = entryBlocked(plan, trigger, ts, scope, day, goalReached);
       if (blocked) result.reason = blocked;
@@ -322,6 +347,11 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, scope: Ac
     break;
   }
   return result;
+}
+
+function segmentsHold(segments: readonly string[], scope: AccountScope): boolean {
+  for (let i = 0; i < segments.length; i++) if (scope.g[segments[i]!] !== true) return false;
+  return true;
 }
 
 function entryBlocked(plan: CompiledPlaybook, trigger: TriggerPlan, ts: TriggerState, scope: AccountScope, day: number, goalReached: boolean): string | undefined {
@@ -365,7 +395,8 @@ function actionDecision(trigger: TriggerPlan, step: number, action: TriggerPlan[
 
 /** When a cap lets only some actions out, the highest priority wins; the rest are recorded as capped. */
 function applyFrequencyCaps(plan: CompiledPlaybook, actions: ActionDecision[], state: AccountState): void {
-  const day = actions.length > 0 ? state.day : 0;
+  if (actions.length === 0) return;
+  const day = state.day;
   for (const cap of plan.caps) {
     const matches = (kind: string) => cap.channel === "any" || cap.channel === kind;
     const used = state.sent.filter(([d, kind]) => d > day - cap.perDays && matches(kind)).length;

@@ -25,7 +25,7 @@ export interface AccountState {
   tier: string | null;
   tierSince: number | null;
   pending: { tier: string | null; since: number } | null;
-  health: { score: number | null; status: string | null; model: string; components: Record<string, number | null> } | null;
+  health: { score: number | null; status: string | null; model: string } | null;
   /** recent [day, score] pairs, for the trend */
   scores: [number, number][];
   /** the first day each milestone was seen done */

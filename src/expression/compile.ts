@@ -72,19 +72,22 @@ class CodeGenerator<S extends EvalScope> {
    */
   private strict(parts: Expr[], build: (names: string[]) => string): string {
     const names: string[] = [];
+    const assignments: string[] = [];
     const checks: string[] = [];
     for (const part of parts) {
       const code = this.gen(part);
-      if (!this.mayBeMissing(part) && isSimple(code)) {
-        names.push(code);
+      if (isSimple(code) || (parts.length === 1 && !this.mayBeMissing(part))) {
+        names.push(isSimple(code) ? code : `(${code})`);
         continue;
       }
       const t = this.temp();
       names.push(t);
-      checks.push(this.mayBeMissing(part) ? `(${t} = ${code}) === null` : `((${t} = ${code}), false)`);
+      assignments.push(`${t} = ${code}`);
+      if (this.mayBeMissing(part)) checks.push(`${t} === null`);
     }
-    if (checks.length === 0) return `(${build(names)})`;
-    return `(${checks.join(" || ")} ? null : ${build(names)})`;
+    // Parts are pure, so each is evaluated once, in order, before the missing checks.
+    const result = checks.length === 0 ? build(names) : `${checks.join(" || ")} ? null : ${build(names)}`;
+    return assignments.length === 0 ? `(${result})` : `(${assignments.join(", ")}, ${result})`;
   }
 
   gen(node: Expr): string {
@@ -260,8 +263,35 @@ class CodeGenerator<S extends EvalScope> {
 export function compileExpression<S extends EvalScope>(expr: Expr, types: ReadonlyMap<Expr, Type>, bind: Binder<S>): Compiled<S> {
   const generator = new CodeGenerator<S>(types, bind);
   const body = generator.gen(expr);
-  const source = `"use strict"; return function compiledExpression(s) { ${generator.declarations()} return ${body}; };`;
-  const factory = new Function("b", "k", "f", "r", source) as (b: unknown, k: unknown, f: unknown, r: unknown) => Compiled<S>;
+  return build(generator, `return function compiledExpression(s) { ${generator.declarations()} return ${body}; };`) as Compiled<S>;
+}
+
+/** Fills `out[i]` with the value of the i-th expression of a batch. */
+export type CompiledBatch<S extends EvalScope = EvalScope> = (scope: S, out: Value[]) => void;
+
+/**
+ * Compiles several expressions into one function that evaluates them all:
+ * one call per account instead of one per expression, for the many trigger
+ * conditions and health components a playbook evaluates together.
+ */
+export function compileExpressionBatch<S extends EvalScope>(items: readonly { expr: Expr; types: ReadonlyMap<Expr, Type> }[], bind: Binder<S>): CompiledBatch<S> {
+  const generator = new CodeGenerator<S>(new Map(items.flatMap((item) => [...item.types])), bind);
+  const assignments = items.map((item, index) => `o[${index}] = ${generator.gen(item.expr)};`);
+  return build(generator, `return function compiledBatch(s, o) { ${generator.declarations()} ${assignments.join(" ")} };`) as CompiledBatch<S>;
+}
+
+/**
+ * Compiles ordered conditions into one function returning the index of the
+ * first that is true, or -1: tier rules, decided in one call per account.
+ */
+export function compileFirstTrue<S extends EvalScope>(items: readonly { expr: Expr; types: ReadonlyMap<Expr, Type> }[], bind: Binder<S>): (scope: S) => number {
+  const generator = new CodeGenerator<S>(new Map(items.flatMap((item) => [...item.types])), bind);
+  const tests = items.map((item, index) => `if (${generator.gen(item.expr)} === true) return ${index};`);
+  return build(generator, `return function compiledFirstTrue(s) { ${generator.declarations()} ${tests.join(" ")} return -1; };`) as (scope: S) => number;
+}
+
+function build<S extends EvalScope>(generator: CodeGenerator<S>, body: string): unknown {
+  const factory = new Function("b", "k", "f", "r", `"use strict"; ${body}`) as (b: unknown, k: unknown, f: unknown, r: unknown) => unknown;
   return factory(generator.bindings, generator.constants, generator.functions, RUNTIME);
 }
 
@@ -270,8 +300,9 @@ function numberLiteral(value: number): string {
   return Object.is(value, -0) ? "-0" : String(value);
 }
 
+/** Code that is cheap and safe to repeat: a literal, a constant, the clock. */
 function isSimple(code: string): boolean {
-  return /^-?[0-9.e+]+$/.test(code) || /^k\[\d+\]$/.test(code) || code === "s.asOfDay" || code === "s.asOfMs" || code === "true" || code === "false";
+  return /^-?[0-9.e+]+$/.test(code) || /^k\[\d+\]$/.test(code) || /^"(?:[^"\\]|\\.)*"$/.test(code) || code === "s.asOfDay" || code === "s.asOfMs" || code === "true" || code === "false" || code === "null";
 }
 
 function isConstant(expr: Expr): boolean {

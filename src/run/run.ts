@@ -58,6 +58,8 @@ export interface RunResult {
   explained?: { decision: AccountDecision; before: AccountState | undefined };
 }
 
+const NO_OVERRIDES: readonly ManualOverride[] = [];
+
 export function parseAsOf(text: string): number {
   const day = epochDayOf(text);
   if (day === undefined) throw new RunStopped(`--as-of must be a calendar date as YYYY-MM-DD, not ${JSON.stringify(text)}`);
@@ -151,7 +153,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
         clock: calendars.clock(zone),
         events: events?.forAccount(result.id),
         previous,
-        overrides: overrides.get(result.id) ?? [],
+        overrides: overrides.get(result.id) ?? NO_OVERRIDES,
         explain: explaining,
       });
       if (explaining) {
