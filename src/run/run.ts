@@ -112,6 +112,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
   let checkedColumns = false;
 
   store?.begin();
+  const activations = store?.activations(plan.triggers.map((t) => t.name), day);
   try {
     for await (const record of readRecords(project.accounts)) {
       const reject = (list: RowProblem[]) => {
@@ -154,6 +155,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
         events: events?.forAccount(result.id),
         previous,
         overrides: overrides.get(result.id) ?? NO_OVERRIDES,
+        ...(activations ? { activations } : {}),
         explain: explaining,
       });
       if (explaining) {

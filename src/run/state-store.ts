@@ -25,6 +25,7 @@ export class StateStore {
       CREATE TABLE IF NOT EXISTS health_history (
         account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL,
         PRIMARY KEY (account_id, day));
+      CREATE TABLE IF NOT EXISTS trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
     `);
     this.getState = this.db.prepare("SELECT state FROM account_state WHERE account_id = ?");
@@ -37,6 +38,18 @@ export class StateStore {
   latestDay(): number | undefined {
     const row = this.db.prepare("SELECT MAX(day) AS day FROM runs").get() as { day: number | null };
     return row.day ?? undefined;
+  }
+
+  /**
+   * The day each trigger was first run, recording `day` for triggers seen
+   * for the first time: `enroll new` leaves out only the accounts that
+   * already matched on that day.
+   */
+  activations(triggers: readonly string[], day: number): Map<string, number> {
+    const insert = this.db.prepare("INSERT OR IGNORE INTO trigger_activation (trigger, day) VALUES (?, ?)");
+    for (const trigger of triggers) insert.run(trigger, day);
+    const rows = this.db.prepare("SELECT trigger, day FROM trigger_activation").all() as { trigger: string; day: number }[];
+    return new Map(rows.map((row) => [row.trigger, row.day]));
   }
 
   get(accountId: string): AccountState | undefined {

@@ -73,6 +73,15 @@ describe("firing semantics across consecutive runs", () => {
     expect(fired.map((a) => a.length)).toEqual([0, 0, 1]);
   });
 
+  it("enroll new still enrolls accounts that appear after the trigger's first day", () => {
+    const project = new TestProject({ "playbook.play": playbook(`  trigger t { when low  enroll new  email "nudge" to email }`), "accounts.csv": "account_id,low,email,renewal_date,done\nOLD,true,a@x.io,2026-12-31,false\n" });
+    expect(project.run("2026-03-01").decisions.get("OLD")!.actions).toEqual([]);
+    project.write("accounts.csv", "account_id,low,email,renewal_date,done\nOLD,true,a@x.io,2026-12-31,false\nNEW,true,b@x.io,2026-12-31,false\n");
+    const next = project.run("2026-03-02").decisions;
+    expect(next.get("OLD")!.actions).toEqual([]);
+    expect(next.get("NEW")!.actions.map((a) => a.status)).toEqual(["planned"]);
+  });
+
   it("runs a sequence step by step with waits, and stops it when the goal is reached", () => {
     const body = `  trigger seq {
     when low
