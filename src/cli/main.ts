@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { runCheck } from "./check-command.js";
 import { runExplain } from "./explain-command.js";
 import { runConvert, runFormat } from "./format-command.js";
+import { runLanguageServer } from "./lsp-command.js";
 import { runRun } from "./run-command.js";
 import { EXIT, processIo, UsageError, type Io } from "./output.js";
 
@@ -59,6 +60,13 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .requiredOption("--as-of <date>", "the day to evaluate, YYYY-MM-DD")
     .option("--state <file>", "the SQLite state file to compare with (default: the project's)")
     .action(async (project: string, account: string, opts: { asOf: string; state?: string }) => setExit(await runExplain(project, account, opts, io)));
+  cli
+    .command("lsp")
+    .description("Start the language server (for editors)")
+    .option("--stdio", "talk over standard input and output (the default)")
+    .action(async () => {
+      await runLanguageServer();
+    });
   return cli;
 }
 

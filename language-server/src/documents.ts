@@ -1,0 +1,52 @@
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import { checkText, notationOf, readFromDisk, type CheckedPlaybook } from "../../src/language/index.js";
+
+export function uriToPath(uri: string): string {
+  return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
+}
+
+export function pathToUri(path: string): string {
+  return path.startsWith("/") ? pathToFileURL(path).href : path;
+}
+
+/** Whether a document is a playbook: `.play`, or YAML with a `playbook:` key. */
+export function isPlaybook(document: TextDocument): boolean {
+  const notation = notationOf(uriToPath(document.uri));
+  if (notation === "play") return true;
+  return notation === "yaml" && /^playbook\s*:/m.test(document.getText());
+}
+
+/**
+ * The checked state of each open playbook, recomputed only when its text
+ * changes. Files a playbook extends are read from open editors first.
+ */
+export class Analyses {
+  private readonly cache = new Map<string, { version: number; checked: CheckedPlaybook }>();
+  private readonly lastReadable = new Map<string, CheckedPlaybook>();
+
+  constructor(private readonly openDocument: (uri: string) => TextDocument | undefined) {}
+
+  get(document: TextDocument): CheckedPlaybook {
+    const cached = this.cache.get(document.uri);
+    if (cached && cached.version === document.version) return cached.checked;
+    const checked = checkText(uriToPath(document.uri), document.getText(), (path) => this.openDocument(pathToUri(path))?.getText() ?? readFromDisk(path));
+    this.cache.set(document.uri, { version: document.version, checked });
+    if (checked.document.data !== undefined) this.lastReadable.set(document.uri, checked);
+    return checked;
+  }
+
+  /**
+   * For completion and hover while typing: when the text cannot be read at
+   * all (YAML mid-edit), the last analysis that could.
+   */
+  forEditing(document: TextDocument): CheckedPlaybook {
+    const checked = this.get(document);
+    return checked.document.data !== undefined ? checked : (this.lastReadable.get(document.uri) ?? checked);
+  }
+
+  forget(uri: string): void {
+    this.cache.delete(uri);
+    this.lastReadable.delete(uri);
+  }
+}

@@ -1,0 +1,212 @@
+import { fileURLToPath } from "node:url";
+import {
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type InitializeParams,
+} from "vscode-languageserver/node";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import { formatPlay } from "../../src/language/index.js";
+import { SourceFile } from "../../src/text/source.js";
+import { completions } from "./completion.js";
+import { playContext, yamlContext } from "./context.js";
+import { Analyses, isPlaybook, uriToPath } from "./documents.js";
+import {
+  canRename,
+  codeActions,
+  definitionLocation,
+  documentSymbols,
+  hover,
+  inlayHints,
+  Ranges,
+  referenceLocations,
+  renameEdits,
+  signatureHelp,
+  symbolAt,
+  toLspDiagnostic,
+} from "./features.js";
+import { previewLenses, type PreviewSettings } from "./preview.js";
+import { LEGEND, semanticTokens } from "./tokens.js";
+
+/**
+ * The Touchline language server: every feature answers from the same
+ * checked playbook the CLI uses (one parser, one checker, one symbol table).
+ * Any failure in a handler is logged and answered with nothing; the server
+ * itself never goes down.
+ */
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+  const documents = new TextDocuments(TextDocument);
+  const analyses = new Analyses((uri) => documents.get(uri));
+  let settings: PreviewSettings = {};
+  let root: string | undefined;
+
+  const safely = <A extends unknown[], R>(name: string, handler: (...args: A) => R, fallback: Awaited<R> | null = null) =>
+    async (...args: A): Promise<Awaited<R> | null> => {
+      try {
+        return await handler(...args);
+      } catch (error) {
+        connection.console.error(`touchline: ${name} failed: ${(error as Error).stack ?? String(error)}`);
+        return fallback;
+      }
+    };
+
+  const withDocument = <R>(uri: string, work: (document: TextDocument) => R): R | null => {
+    const document = documents.get(uri);
+    if (!document || !isPlaybook(document)) return null;
+    return work(document);
+  };
+
+  connection.onInitialize((params: InitializeParams) => {
+    const options = (params.initializationOptions ?? {}) as PreviewSettings;
+    settings = options;
+    root = params.rootUri ? fileURLToPath(params.rootUri) : (params.rootPath ?? undefined);
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        completionProvider: { triggerCharacters: [".", '"', " ", ":"] },
+        hoverProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: true,
+        documentFormattingProvider: true,
+        semanticTokensProvider: { legend: LEGEND, full: true },
+        signatureHelpProvider: { triggerCharacters: ["(", ","] },
+        codeActionProvider: { codeActionKinds: ["quickfix"] },
+        inlayHintProvider: true,
+        codeLensProvider: { resolveProvider: false },
+      },
+      serverInfo: { name: "touchline", version: "0.1.0" },
+    };
+  });
+
+  connection.onDidChangeConfiguration(({ settings: changed }) => {
+    const touchline = (changed as { touchline?: PreviewSettings } | undefined)?.touchline;
+    if (touchline) settings = { ...settings, ...touchline };
+  });
+
+  const publish = (document: TextDocument) => {
+    if (!isPlaybook(document)) return;
+    const checked = analyses.get(document);
+    const ranges = new Ranges(checked);
+    const own = uriToPath(document.uri);
+    const diagnostics = checked.diagnostics.filter((d) => d.file === own).map((d) => toLspDiagnostic(d, ranges));
+    void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
+  };
+  documents.onDidOpen(({ document }) => void safely("diagnostics", publish)(document));
+  documents.onDidChangeContent(({ document }) => void safely("diagnostics", publish)(document));
+  documents.onDidClose(({ document }) => {
+    analyses.forget(document.uri);
+    void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+  });
+
+  connection.onCompletion(
+    safely("completion", ({ textDocument, position }) =>
+      withDocument(textDocument.uri, (document) => {
+        const checked = analyses.forEditing(document);
+        const offset = document.offsetAt(position);
+        const text = document.getText();
+        const context = document.uri.endsWith(".play") ? playContext(text, offset) : yamlContext(text, offset, checked);
+        return completions(context, checked);
+      }),
+    ),
+  );
+
+  connection.onHover(safely("hover", ({ textDocument, position }) => withDocument(textDocument.uri, (document) => hover(analyses.get(document), document, uriToPath(document.uri), document.offsetAt(position)) ?? null)));
+
+  connection.onDefinition(
+    safely("definition", ({ textDocument, position }) =>
+      withDocument(textDocument.uri, (document) => {
+        const checked = analyses.get(document);
+        const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
+        return symbol?.definition ? definitionLocation(symbol.definition, new Ranges(checked)) : null;
+      }),
+    ),
+  );
+
+  connection.onReferences(
+    safely("references", ({ textDocument, position, context }) =>
+      withDocument(textDocument.uri, (document) => {
+        const checked = analyses.get(document);
+        const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
+        return symbol ? referenceLocations(checked, symbol.kind, symbol.name, new Ranges(checked), context.includeDeclaration) : null;
+      }),
+    ),
+  );
+
+  connection.onPrepareRename(
+    safely("prepareRename", ({ textDocument, position }) =>
+      withDocument(textDocument.uri, (document) => {
+        const checked = analyses.get(document);
+        const file = uriToPath(document.uri);
+        const symbol = symbolAt(checked, file, document.offsetAt(position));
+        if (!symbol || !canRename(symbol.kind)) return null;
+        const source = new SourceFile(file, document.getText());
+        let { start, end } = symbol.span;
+        if (source.text[start] === '"' && source.text[end - 1] === '"') {
+          start++;
+          end--;
+        }
+        const at = source.text.slice(start, end).lastIndexOf(symbol.name);
+        if (at > 0) start += at;
+        return { range: source.rangeOf({ start, end: start + symbol.name.length }), placeholder: symbol.name };
+      }),
+    ),
+  );
+
+  connection.onRenameRequest(
+    safely("rename", ({ textDocument, position, newName }) =>
+      withDocument(textDocument.uri, (document) => {
+        const checked = analyses.get(document);
+        const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
+        if (!symbol) return null;
+        return renameEdits(checked, symbol.kind, symbol.name, newName, new Ranges(checked)) ?? null;
+      }),
+    ),
+  );
+
+  connection.onDocumentSymbol(safely("documentSymbol", ({ textDocument }) => withDocument(textDocument.uri, (document) => documentSymbols(analyses.get(document), uriToPath(document.uri)))));
+
+  connection.onDocumentFormatting(
+    safely("formatting", ({ textDocument }) =>
+      withDocument(textDocument.uri, (document) => {
+        if (!document.uri.endsWith(".play")) return [];
+        const text = document.getText();
+        const formatted = formatPlay(uriToPath(document.uri), text);
+        if (formatted.text === undefined || formatted.text === text) return [];
+        return [{ range: { start: { line: 0, character: 0 }, end: document.positionAt(text.length) }, newText: formatted.text }];
+      }),
+    ),
+  );
+
+  connection.languages.semanticTokens.on(
+    safely("semanticTokens", ({ textDocument }) => ({
+      data:
+        withDocument(textDocument.uri, (document) => {
+          const checked = analyses.get(document);
+          return semanticTokens(checked, new SourceFile(uriToPath(document.uri), document.getText()));
+        }) ?? [],
+    }), { data: [] }),
+  );
+
+  connection.onSignatureHelp(safely("signatureHelp", ({ textDocument, position }) => withDocument(textDocument.uri, (document) => signatureHelp(document.getText(), document.offsetAt(position)) ?? null)));
+
+  connection.onCodeAction(safely("codeAction", ({ context }) => codeActions(context.diagnostics)));
+
+  connection.languages.inlayHint.on(safely("inlayHint", ({ textDocument }) => withDocument(textDocument.uri, (document) => inlayHints(analyses.get(document), uriToPath(document.uri))) ?? []));
+
+  connection.onCodeLens(
+    safely("codeLens", async ({ textDocument }) => {
+      const document = documents.get(textDocument.uri);
+      if (!document || !isPlaybook(document)) return [];
+      const checked = analyses.get(document);
+      return previewLenses(checked, uriToPath(document.uri), settings, root, new Ranges(checked), new Date().toISOString().slice(0, 10));
+    }, []),
+  );
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}

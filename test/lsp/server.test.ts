@@ -1,0 +1,154 @@
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CodeAction, CompletionItem, DocumentSymbol, Hover, InlayHint, Location, SignatureHelp, TextEdit, WorkspaceEdit } from "vscode-languageserver-protocol";
+import { cursor, LspClient } from "../helpers/lsp-client.js";
+
+const playbooks = fileURLToPath(new URL("../../playbooks/", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "touchline-lsp-"));
+mkdirSync(join(dir, "templates"));
+copyFileSync(join(playbooks, "templates/adoption-tips.liquid"), join(dir, "templates/adoption-tips.liquid"));
+const playPath = join(dir, "b2b-saas.play");
+const yamlPath = join(dir, "b2b-saas.yaml");
+const playText = readFileSync(join(playbooks, "b2b-saas.play"), "utf8");
+const yamlText = readFileSync(join(playbooks, "b2b-saas.yaml"), "utf8");
+writeFileSync(playPath, playText);
+writeFileSync(yamlPath, yamlText);
+const playUri = LspClient.uri(playPath);
+const yamlUri = LspClient.uri(yamlPath);
+
+const labels = (items: CompletionItem[] | null) => (items ?? []).map((i) => i.label);
+function positionOf(text: string, needle: string, delta = 0): { line: number; character: number } {
+  const offset = text.indexOf(needle) + delta;
+  const lines = text.slice(0, offset).split("\n");
+  return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+}
+
+describe("the language server over stdio", () => {
+  const client = new LspClient();
+
+  beforeAll(async () => {
+    const result = await client.initialize(dir);
+    expect((result.capabilities as Record<string, unknown>).renameProvider).toEqual({ prepareProvider: true });
+  });
+
+  afterAll(async () => {
+    expect(await client.shutdown()).toBe(0);
+    expect(client.stderr).toBe("");
+  });
+
+  it("publishes no diagnostics for the ready playbooks in both notations", async () => {
+    expect(await client.open(playUri, playText)).toEqual([]);
+    expect(await client.open(yamlUri, yamlText)).toEqual([]);
+  });
+
+  it("publishes the same codes and ranges as touchline check after an incremental edit", async () => {
+    const at = positionOf(playText, "logins_per_seat = logins_30d", 18);
+    const diagnostics = await client.change(playUri, [{ range: { start: at, end: { line: at.line, character: at.character + "logins_30d".length } }, text: "login_30d" }]);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: "TL2003", source: "touchline", message: "unknown name `login_30d`; did you mean `logins_30d`?", range: { start: at, end: { line: at.line, character: at.character + 9 } } });
+    const actions = await client.request<CodeAction[]>("textDocument/codeAction", { textDocument: { uri: playUri }, range: diagnostics[0]!.range, context: { diagnostics } });
+    expect(actions.map((a) => a.title)).toEqual(["Change to `logins_30d`"]);
+    const edit = actions[0]!.edit!.changes![playUri]![0]!;
+    const fixed = await client.change(playUri, [{ range: edit.range, text: edit.newText }]);
+    expect(fixed).toEqual([]);
+  });
+
+  it("completes names, members, functions and keywords in .play files", async () => {
+    const document = cursor(`playbook "c" {
+  account {
+    arr: money
+    seats: int
+  }
+  metric per_seat = arr / seats
+  health { usage 100% = scale(per_seat, 0 .. 10) }
+  trigger t {
+    when health.<|>
+  }
+}
+`);
+    const uri = LspClient.uri(join(dir, "completion.play"));
+    await client.open(uri, document.text);
+    const members = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: document.position });
+    expect(labels(members)).toEqual(expect.arrayContaining(["score", "status", "trend", "usage"]));
+    const names = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: positionOf(document.text, "arr / seats", 6) });
+    expect(labels(names)).toEqual(expect.arrayContaining(["arr", "seats", "per_seat", "scale", "days_since", "health"]));
+    expect(names.find((n) => n.label === "scale")!.detail).toBe("scale(value: number, low .. high): number");
+    const keywords = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: { line: 9, character: 0 } });
+    expect(labels(keywords)).toEqual(expect.arrayContaining(["when", "cooldown", "email", "holdout"]));
+  });
+
+  it("completes template names, tiers and schema keys, also in YAML", async () => {
+    const templates = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri: playUri }, position: positionOf(playText, 'email "adoption-tips"', 7) });
+    expect(labels(templates)).toEqual(expect.arrayContaining(["adoption-tips", "renewal-check-in"]));
+    const yamlDoc = cursor("playbook: y\naccount:\n  arr: money\n  nps: int?\ntriggers:\n  t:\n    when: nps ?? 0 > 5 and <|>\n    coo");
+    const uri = LspClient.uri(join(dir, "completion.yaml"));
+    // Opened while valid, then edited into a state YAML cannot read: completion goes on.
+    await client.open(uri, yamlDoc.text.replace("\n    coo", ""));
+    await client.change(uri, [{ range: { start: { line: 6, character: 29 }, end: { line: 6, character: 29 } }, text: "\n    coo" }]);
+    expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: yamlDoc.position }))).toEqual(expect.arrayContaining(["arr", "nps", "count"]));
+    const keys = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: { line: 7, character: 7 } });
+    expect(labels(keys)).toEqual(expect.arrayContaining(["cooldown", "holdout", "actions", "steps"]));
+  });
+
+  it("hovers fields, functions and health components with their normalised weight", async () => {
+    const field = await client.request<Hover>("textDocument/hover", { textDocument: { uri: playUri }, position: positionOf(playText, "scale(utilization", 8) });
+    expect((field.contents as { value: string }).value).toContain("**metric** `utilization`: `number`");
+    expect((field.contents as { value: string }).value).toContain("Share of purchased seats in use");
+    const fn = await client.request<Hover>("textDocument/hover", { textDocument: { uri: playUri }, position: positionOf(playText, "scale(utilization", 2) });
+    expect((fn.contents as { value: string }).value).toContain("scale(value: number, low .. high): number");
+    const component = await client.request<Hover>("textDocument/hover", { textDocument: { uri: playUri }, position: positionOf(playText, "health.adoption < 40", 8) });
+    expect((component.contents as { value: string }).value).toContain("health: weight 40%, 40% of the score");
+  });
+
+  it("goes to definitions and finds references, across notations of the same names", async () => {
+    const definition = await client.request<Location>("textDocument/definition", { textDocument: { uri: playUri }, position: positionOf(playText, "scale(utilization", 8) });
+    expect(definition).toMatchObject({ uri: playUri, range: { start: positionOf(playText, "metric utilization", 7) } });
+    const references = await client.request<Location[]>("textDocument/references", { textDocument: { uri: yamlUri }, position: positionOf(yamlText, "scale(utilization", 8), context: { includeDeclaration: true } });
+    expect(references.length).toBeGreaterThanOrEqual(4);
+    for (const r of references) expect(r.uri).toBe(yamlUri);
+  });
+
+  it("renames a field everywhere: definition, expressions and templates", async () => {
+    const prepared = await client.request<{ placeholder: string }>("textDocument/prepareRename", { textDocument: { uri: playUri }, position: positionOf(playText, "admin_email: email", 2) });
+    expect(prepared.placeholder).toBe("admin_email");
+    const edit = await client.request<WorkspaceEdit>("textDocument/rename", { textDocument: { uri: playUri }, position: positionOf(playText, "admin_email: email", 2), newName: "admin_address" });
+    const edits = edit.changes![playUri]!;
+    expect(edits.length).toBeGreaterThanOrEqual(4);
+    for (const e of edits) expect(e.newText).toBe("admin_address");
+    const liquid = edit.changes![LspClient.uri(join(dir, "templates/adoption-tips.liquid"))]!;
+    expect(liquid).toHaveLength(1);
+    const templateEdit = await client.request<WorkspaceEdit>("textDocument/rename", { textDocument: { uri: yamlUri }, position: positionOf(yamlText, "email: adoption-tips", 8), newName: "adoption-help" });
+    expect(templateEdit.changes![yamlUri]!.map((e: TextEdit) => e.newText)).toEqual(["adoption-help", "adoption-help"]);
+  });
+
+  it("outlines, formats, colours and hints", async () => {
+    const symbols = await client.request<DocumentSymbol[]>("textDocument/documentSymbol", { textDocument: { uri: playUri } });
+    expect(symbols.map((s) => s.name)).toEqual(expect.arrayContaining(["arr", "utilization", "renewal_window", "default", "high_touch", "kickoff", "adoption_nudge", "adoption-tips"]));
+    expect(symbols.find((s) => s.name === "default")!.children!.map((c) => c.name)).toEqual(["adoption", "engagement", "sentiment", "support"]);
+    const messy = LspClient.uri(join(dir, "messy.play"));
+    await client.open(messy, 'playbook "m" {\naccount { arr : money }\nmetric x=arr*2\n}\n');
+    const formatting = await client.request<TextEdit[]>("textDocument/formatting", { textDocument: { uri: messy }, options: { tabSize: 2, insertSpaces: true } });
+    expect(formatting[0]!.newText).toBe('playbook "m" {\n  account {\n    arr: money\n  }\n\n  metric x = arr * 2\n}\n');
+    const tokens = await client.request<{ data: number[] }>("textDocument/semanticTokens/full", { textDocument: { uri: playUri } });
+    expect(tokens.data.length % 5).toBe(0);
+    expect(tokens.data.length).toBeGreaterThan(500);
+    const hints = await client.request<InlayHint[]>("textDocument/inlayHint", { textDocument: { uri: playUri }, range: { start: { line: 0, character: 0 }, end: { line: 999, character: 0 } } });
+    expect(hints.map((h) => h.label)).toEqual([" = 40% of the score", " = 30% of the score", " = 20% of the score", " = 10% of the score"]);
+    const help = await client.request<SignatureHelp>("textDocument/signatureHelp", { textDocument: { uri: playUri }, position: positionOf(playText, "scale(utilization, 0.2", 19) });
+    expect(help.activeParameter).toBe(1);
+  });
+
+  it("keeps completion and the outline working below a syntax error in the middle of the file", async () => {
+    const broken = playText.replace("metric logins_30d = count(\"login\", 30d)", "metric logins_30d = count(\"login\", 30d) +* oops (");
+    const uri = LspClient.uri(join(dir, "broken.play"));
+    const diagnostics = await client.open(uri, broken);
+    expect(diagnostics.some((d) => d.code === "TL1002")).toBe(true);
+    const symbols = await client.request<DocumentSymbol[]>("textDocument/documentSymbol", { textDocument: { uri } });
+    expect(symbols.map((s) => s.name)).toEqual(expect.arrayContaining(["upsell_ready", "renewal_risk", "seats-pack-10"]));
+    const completion = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: positionOf(broken, "when health.score >= 80", 5) });
+    expect(labels(completion)).toEqual(expect.arrayContaining(["utilization", "renewal_window", "arr"]));
+  });
+});
