@@ -1,6 +1,5 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import Database from "better-sqlite3";
 import { parse as parseCsv } from "csv-parse";
 import type { SourceSpec } from "./project.js";
 
@@ -28,7 +27,7 @@ export async function* readRecords(source: SourceSpec): AsyncGenerator<RawRecord
       yield* readJsonArray(source.file);
       return;
     case "sqlite":
-      yield* readSqlite(source.file, source.table!);
+      yield* await readSqlite(source.file, source.table!);
       return;
   }
 }
@@ -84,16 +83,20 @@ async function* readJsonArray(file: string): AsyncGenerator<RawRecord> {
   }
 }
 
-function* readSqlite(file: string, table: string): Generator<RawRecord> {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    // The table name was checked against a strict pattern when the project was read.
-    const statement = db.prepare(`SELECT rowid AS __rowid, * FROM "${table}" ORDER BY rowid`);
-    for (const row of statement.iterate() as Iterable<Record<string, unknown>>) {
-      const { __rowid, ...values } = row;
-      yield { line: Number(__rowid), values };
+/** SQLite is loaded only when a project reads from it (the editor never needs the native module). */
+async function readSqlite(file: string, table: string): Promise<Generator<RawRecord>> {
+  const { default: Database } = await import("better-sqlite3");
+  return (function* () {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      // The table name was checked against a strict pattern when the project was read.
+      const statement = db.prepare(`SELECT rowid AS __rowid, * FROM "${table}" ORDER BY rowid`);
+      for (const row of statement.iterate() as Iterable<Record<string, unknown>>) {
+        const { __rowid, ...values } = row;
+        yield { line: Number(__rowid), values };
+      }
+    } finally {
+      db.close();
     }
-  } finally {
-    db.close();
-  }
+  })();
 }

@@ -14,7 +14,7 @@ export interface YamlParseResult {
  */
 export function parseYaml(text: string): YamlParseResult {
   const problems: SyntaxProblem[] = [];
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true, logLevel: "error" });
   for (const error of doc.errors) {
     const [start, end] = error.pos;
     const duplicate = error.code === "DUPLICATE_KEY";
@@ -25,7 +25,7 @@ export function parseYaml(text: string): YamlParseResult {
     });
   }
   const entries: { path: ModelPath; entry: SourceEntry }[] = [];
-  if (doc.contents) walk(doc.contents as YamlNode, [], undefined, text, entries);
+  if (doc.contents) walk(doc.contents as YamlNode, [], undefined, text, entries, problems);
   let model: unknown;
   try {
     model = doc.toJS({ maxAliasCount: 100 });
@@ -41,7 +41,7 @@ function yamlMessage(message: string): string {
   return `YAML: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
 }
 
-function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], text: string, out: { path: ModelPath; entry: SourceEntry }[]): void {
+function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], text: string, out: { path: ModelPath; entry: SourceEntry }[], problems: SyntaxProblem[]): void {
   const range = node.range;
   if (!range) return;
   const entry: SourceEntry = { span: { start: range[0], end: range[1] } };
@@ -55,15 +55,18 @@ function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], 
     for (const pair of node.items) {
       const key = pair.key as YamlNode | null;
       const keyValue = isScalar(key) ? String(key.value) : undefined;
+      if (keyValue === undefined && key?.range) {
+        problems.push({ code: "TL1004", span: { start: key.range[0], end: key.range[1] }, message: "YAML: a key must be a plain name, not a list or a section" });
+      }
       if (keyValue === undefined || !key?.range) continue;
       const childKeySpan = { start: key.range[0], end: key.range[1] };
       const value = pair.value as YamlNode | null;
-      if (value && value.range) walk(value, [...path, keyValue], childKeySpan, text, out);
+      if (value && value.range) walk(value, [...path, keyValue], childKeySpan, text, out, problems);
       else out.push({ path: [...path, keyValue], entry: { span: childKeySpan, keySpan: childKeySpan } });
     }
   } else if (isSeq(node)) {
     node.items.forEach((item, index) => {
-      if (item && (item as YamlNode).range) walk(item as YamlNode, [...path, index], undefined, text, out);
+      if (item && (item as YamlNode).range) walk(item as YamlNode, [...path, index], undefined, text, out, problems);
     });
   }
 }
