@@ -9,7 +9,8 @@ import {
   type PublishDiagnosticsParams,
 } from "vscode-languageserver-protocol/node";
 
-const bin = fileURLToPath(new URL("../../bin/touchline.js", import.meta.url));
+// This helper also runs compiled, from dist/test/helpers (the editor benchmark uses it).
+const bin = fileURLToPath(new URL(import.meta.url.includes("/dist/") ? "../../../bin/touchline.js" : "../../bin/touchline.js", import.meta.url));
 
 /** A real protocol client driving `touchline lsp --stdio` as a separate process. */
 export class LspClient {

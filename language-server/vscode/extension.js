@@ -1,0 +1,43 @@
+// The VS Code client: starts `touchline lsp --stdio` from the workspace and
+// hands it .play files and YAML playbooks.
+const vscode = require("vscode");
+const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
+
+let client;
+
+function settings() {
+  const config = vscode.workspace.getConfiguration("touchline");
+  return {
+    command: config.get("serverCommand") || ["npx", "touchline", "lsp", "--stdio"],
+    sampleData: config.get("sampleData") || undefined,
+    sampleAsOf: config.get("sampleAsOf") || undefined,
+  };
+}
+
+async function activate(context) {
+  const { command, sampleData, sampleAsOf } = settings();
+  const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders[0];
+  const serverOptions = {
+    command: command[0],
+    args: command.slice(1),
+    transport: TransportKind.stdio,
+    options: { cwd: folder ? folder.uri.fsPath : undefined, shell: process.platform === "win32" },
+  };
+  const clientOptions = {
+    documentSelector: [
+      { scheme: "file", language: "touchline" },
+      { scheme: "file", language: "yaml" },
+    ],
+    initializationOptions: { sampleData, sampleAsOf },
+    synchronize: { configurationSection: "touchline" },
+  };
+  client = new LanguageClient("touchline", "Touchline", serverOptions, clientOptions);
+  context.subscriptions.push(client);
+  await client.start();
+}
+
+function deactivate() {
+  return client ? client.stop() : undefined;
+}
+
+module.exports = { activate, deactivate };
