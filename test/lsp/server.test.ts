@@ -99,6 +99,10 @@ describe("the language server over stdio", () => {
     expect((field.contents as { value: string }).value).toContain("Share of purchased seats in use");
     const fn = await client.request<Hover>("textDocument/hover", { textDocument: { uri: playUri }, position: positionOf(playText, "scale(utilization", 2) });
     expect((fn.contents as { value: string }).value).toContain("scale(value: number, low .. high): number");
+    const yamlField = await client.request<Hover>("textDocument/hover", { textDocument: { uri: yamlUri }, position: positionOf(yamlText, "days_until(renewal_date)", 12) });
+    expect((yamlField.contents as { value: string }).value).toContain("**field** `renewal_date`: `date`");
+    const kpi = await client.request<Hover>("textDocument/hover", { textDocument: { uri: yamlUri }, position: positionOf(yamlText, "bands(nps)", 7) });
+    expect((kpi.contents as { value: string }).value).toContain("KPI: Net Promoter Score");
     const component = await client.request<Hover>("textDocument/hover", { textDocument: { uri: playUri }, position: positionOf(playText, "health.adoption < 40", 8) });
     expect((component.contents as { value: string }).value).toContain("health: weight 40%, 40% of the score");
   });
@@ -106,6 +110,8 @@ describe("the language server over stdio", () => {
   it("goes to definitions and finds references, across notations of the same names", async () => {
     const definition = await client.request<Location>("textDocument/definition", { textDocument: { uri: playUri }, position: positionOf(playText, "scale(utilization", 8) });
     expect(definition).toMatchObject({ uri: playUri, range: { start: positionOf(playText, "metric utilization", 7) } });
+    const yamlDefinition = await client.request<Location>("textDocument/definition", { textDocument: { uri: yamlUri }, position: positionOf(yamlText, "email: adoption-tips", 8) });
+    expect(yamlDefinition).toMatchObject({ uri: yamlUri, range: { start: positionOf(yamlText, "  adoption-tips:", 2) } });
     const references = await client.request<Location[]>("textDocument/references", { textDocument: { uri: yamlUri }, position: positionOf(yamlText, "scale(utilization", 8), context: { includeDeclaration: true } });
     expect(references.length).toBeGreaterThanOrEqual(4);
     for (const r of references) expect(r.uri).toBe(yamlUri);
