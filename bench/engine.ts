@@ -12,7 +12,7 @@ import type { Value } from "../src/expression/value.js";
 import { checkText } from "../src/language/index.js";
 import { RowValidator } from "../src/run/rows.js";
 import { ACCOUNT_HEADER, accountRow, benchPlaybook, FIELD_NAMES } from "./engine-playbook.js";
-import { nowMs, summarize } from "./stats.js";
+import { alternate, nowMs, summarize } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
 const N = quick ? 100_000 : 1_000_000;
@@ -133,20 +133,9 @@ for (const record of records.slice(0, 2000)) {
 }
 
 const batches = quick ? 3 : 5;
-const engineTimes: number[] = [];
-const handTimes: number[] = [];
-enginePass();
-handPass();
-for (let b = 0; b < batches; b++) {
-  let start = nowMs();
-  handPass();
-  handTimes.push(nowMs() - start);
-  start = nowMs();
-  enginePass();
-  engineTimes.push(nowMs() - start);
-}
-const engineMs = summarize(engineTimes).median;
-const handMs = summarize(handTimes).median;
+const timed = alternate(handPass, enginePass, batches);
+const engineMs = summarize(timed.candidate).median;
+const handMs = summarize(timed.baseline).median;
 
 // ---- (a3) json-rules-engine, on a sample (it is too slow for the whole set) ---------------
 const sampleSize = quick ? 5_000 : 20_000;

@@ -9,7 +9,7 @@ import { MS_PER_DAY, utcClock, type EvalScope } from "../src/expression/value.js
 import { parseDsl } from "../src/language/dsl/parser.js";
 import { checkText, convertPlaybook } from "../src/language/index.js";
 import { generatePlaybook } from "./generate.js";
-import { summarize, time, nowMs, type Summary } from "./stats.js";
+import { alternate, summarize, time, type Summary } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
 const results: Record<string, unknown> = {
@@ -125,20 +125,8 @@ function handPass(): void {
     if (handCondition(a, asOfDay)) sink++;
   }
 }
-// Alternate baseline and candidate batches so drift affects both alike.
 const batches = quick ? 5 : 11;
-const compiledTimes: number[] = [];
-const handTimes: number[] = [];
-compiledPass();
-handPass();
-for (let b = 0; b < batches; b++) {
-  let start = nowMs();
-  handPass();
-  handTimes.push(nowMs() - start);
-  start = nowMs();
-  compiledPass();
-  compiledTimes.push(nowMs() - start);
-}
+const { baseline: handTimes, candidate: compiledTimes } = alternate(handPass, compiledPass, batches);
 const compiledSummary = summarize(compiledTimes);
 const handSummary = summarize(handTimes);
 const perSecond = (ms: number) => (N / (ms / 1000)).toFixed(0).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
