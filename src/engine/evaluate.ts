@@ -39,8 +39,7 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
   const day = input.clock.asOfDay;
   // Evaluating a day already evaluated starts again from the state before it, so it decides nothing new.
   const previous: AccountState | undefined = input.previous && input.previous.day >= day ? input.previous.before : input.previous;
-  const clock = input.clock;
-  const scope: AccountScope = { asOfDay: day, asOfMs: clock.asOfMs, windowStart: clock.windowStart, localDay: clock.localDay, events: input.events, a: input.fields, m: {}, g: {}, h: {}, tier: null, o: {} };
+  const scope = scopeFor(plan, input);
   const notices: string[] = [];
   const overrides = activeOverrides(input.overrides, day, notices);
   const decision: AccountDecision = {
@@ -117,6 +116,32 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     state.sent.push([day, action.kind]);
   }
   return { decision, state };
+}
+
+const scopes = new WeakMap<CompiledPlaybook, AccountScope>();
+
+/**
+ * The scope compiled expressions read, reused from one account to the next
+ * (evaluation is synchronous): only the metrics and segments, which the
+ * decision keeps, are new objects; health and onboarding are rewritten whole.
+ */
+function scopeFor(plan: CompiledPlaybook, input: AccountInput): AccountScope {
+  const clock = input.clock;
+  let scope = scopes.get(plan);
+  if (!scope) {
+    scope = { asOfDay: 0, asOfMs: 0, windowStart: clock.windowStart, localDay: clock.localDay, events: undefined, a: {}, m: {}, g: {}, h: {}, tier: null, o: {} };
+    scopes.set(plan, scope);
+  }
+  scope.asOfDay = clock.asOfDay;
+  scope.asOfMs = clock.asOfMs;
+  scope.windowStart = clock.windowStart;
+  scope.localDay = clock.localDay;
+  scope.events = input.events;
+  scope.a = input.fields;
+  scope.m = {};
+  scope.g = {};
+  scope.tier = null;
+  return scope;
 }
 
 const NO_OVERRIDES: ReadonlyMap<string, ManualOverride> = new Map();
@@ -399,8 +424,13 @@ function applyFrequencyCaps(plan: CompiledPlaybook, actions: ActionDecision[], s
   const day = state.day;
   for (const cap of plan.caps) {
     const matches = (kind: string) => cap.channel === "any" || cap.channel === kind;
-    const used = state.sent.filter(([d, kind]) => d > day - cap.perDays && matches(kind)).length;
+    let used = 0;
+    for (const [d, kind] of state.sent) if (d > day - cap.perDays && matches(kind)) used++;
     let allowed = cap.max - used;
+    let planned = 0;
+    for (const action of actions) if (action.status === "planned" && matches(action.kind)) planned++;
+    // Within the cap: nothing to choose between.
+    if (planned <= allowed) continue;
     const candidates = actions
       .map((action, index) => ({ action, index }))
       .filter(({ action }) => action.status === "planned" && matches(action.kind))
