@@ -52,8 +52,9 @@ function enginePass(): void {
 const usage = FIELD_NAMES.usage;
 const weights = usage.map((_, i) => (i < 4 ? 0.15 : 0.1));
 const highs = usage.map((_, i) => 10 + i * 10);
-// The hand-written loop produces what the engine produces: a decision with per-component
-// detail and the actions, and the state the next day's run starts from.
+// The hand-written loop produces what the engine produces: a decision with each component's
+// score (both leave the per-component detail records for when output is written), the actions,
+// and the state the next day's run starts from.
 interface HandAction { trigger: string; step: number; kind: string; target: string; to: string | null; priority: number; status: string; reason: string }
 interface HandResult {
   account: string;
@@ -61,19 +62,18 @@ interface HandResult {
   score: number;
   status: string;
   tier: string;
-  components: { name: string; weight: number; score: number; contribution: number; missing: boolean; overridden: boolean }[];
+  components: number[];
   actions: HandAction[];
   notices: string[];
   state: { day: number; tier: string; score: number; status: string; triggers: Record<string, { active: boolean; lastEntered: number }>; sent: [number, string][] };
 }
-const componentNames = usage.map((_, i) => `c${i}`);
 function handEvaluate(id: string, a: Record<string, Value>): HandResult {
-  const components: HandResult["components"] = [];
+  const components: number[] = new Array(8);
   let score = 0;
   for (let i = 0; i < 8; i++) {
     const v = a[usage[i]!] as number;
     const s = v <= 0 ? 0 : v >= highs[i]! ? 100 : (v / highs[i]!) * 100;
-    components.push({ name: componentNames[i]!, weight: weights[i]!, score: s, contribution: Math.round(weights[i]! * s * 100) / 100, missing: false, overridden: false });
+    components[i] = s;
     score += weights[i]! * s;
   }
   score = Math.round(score * 100) / 100;

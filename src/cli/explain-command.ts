@@ -69,7 +69,7 @@ export async function runExplain(projectPath: string, accountId: string, options
       if (health && previousScore !== health.score) lines.push(`  score ${show(previousScore)} -> ${show(health.score)} on ${isoDateOf(before.day)} -> ${isoDateOf(decision.day)}: ${cause}`);
       else lines.push(`  score unchanged since ${isoDateOf(before.day)}`);
       if ((before.health?.status ?? null) !== (health?.status ?? null)) lines.push(`  status ${before.health?.status ?? "none"} -> ${health?.status ?? "none"}: ${cause}`);
-      if (decision.tier && before.tier !== decision.tier.value) lines.push(`  tier ${before.tier ?? "none"} -> ${decision.tier.value ?? "none"}`);
+      if (decision.tier && before.tier !== decision.tier.held) lines.push(`  tier ${before.tier ?? "none"} -> ${decision.tier.held ?? "none"}`);
     }
     for (const notice of decision.notices) lines.push(`notice: ${notice}`);
     io.out(lines.join("\n"));

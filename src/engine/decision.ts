@@ -68,7 +68,12 @@ export interface AccountDecision {
   metrics: Record<string, Value>;
   segments: Record<string, boolean>;
   health: HealthResult | undefined;
-  tier: { value: string | null; computed: string | null; previous: string | null; pending: string | null } | undefined;
+  /**
+   * value: the tier in effect (a hand-set override included); computed: what
+   * the rules say today; held: the rules' tier after hysteresis, which is
+   * what is remembered; previous: what was remembered before this run.
+   */
+  tier: { value: string | null; computed: string | null; previous: string | null; pending: string | null; held: string | null } | undefined;
   onboarding: { completion: number; complete: boolean; timeToValue: number | null; milestones: MilestoneResult[] } | undefined;
   triggers: TriggerResult[];
   actions: ActionDecision[];

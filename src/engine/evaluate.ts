@@ -180,7 +180,11 @@ function inGrace(plan: CompiledPlaybook, scope: AccountScope): boolean {
 function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: ReadonlyMap<string, ManualOverride>, explain: boolean): HealthResult {
   const grace = inGrace(plan, scope);
   const model = chooseHealthModel(plan, scope, state, grace);
-  const components: ComponentResult[] = [];
+  const count = model.components.length;
+  // Per component: the score and flags (1 missing, 2 set by hand); the detailed list is built when read.
+  const scores: (number | null)[] = new Array(count);
+  const flags: number[] = new Array(count);
+  const inputs: Record<string, Value>[] | undefined = explain ? [] : undefined;
   let weighted = 0;
   let presentWeight = 0;
   model.scoreAll(scope, model.scoreBuffer);
@@ -207,11 +211,14 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
     }
     // The buffer now holds the final score, which `publish` hands to expressions as health.<component>.
     model.scoreBuffer[index] = score;
-    const inputs: Record<string, Value> = explain ? {} : NO_INPUTS;
-    if (explain) for (const input of component.inputs) inputs[input.name] = input.read(scope);
-    components.push({ name: component.name, weight: component.weight, inputs, score, contribution: 0, missing, overridden });
+    scores[index] = score;
+    flags[index] = (missing ? 1 : 0) | (overridden ? 2 : 0);
+    if (inputs) {
+      const values: Record<string, Value> = {};
+      for (const input of component.inputs) values[input.name] = input.read(scope);
+      inputs.push(values);
+    }
   }
-  for (const c of components) c.contribution = c.score === null || presentWeight === 0 ? 0 : round2((c.weight / presentWeight) * c.score);
   let score: number | null = presentWeight === 0 ? null : weighted / presentWeight;
   let caps: string[] = NO_CAPS;
   let worstCap: "yellow" | "red" | undefined;
@@ -242,7 +249,47 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
   model.publish(scope.h, model.scoreBuffer as (number | null)[], score, status, trend);
   if (score !== null && plan.keepsScores) state.scores.push([scope.asOfDay, score]);
   state.health = { score, status, model: model.name };
-  return { model: model.name, score, status, trend, components, caps, grace };
+  return new HealthOutcome(model, score, status, trend, caps, grace, scores, flags, presentWeight, inputs);
+}
+
+/**
+ * A health result whose per-component detail is built on first read: a run
+ * writes it once, and most accounts of a benchmark never need it at all.
+ */
+class HealthOutcome implements HealthResult {
+  readonly model: string;
+  private built: ComponentResult[] | undefined;
+
+  constructor(
+    private readonly plan: HealthModelPlan,
+    readonly score: number | null,
+    readonly status: HealthResult["status"],
+    readonly trend: number | null,
+    readonly caps: string[],
+    readonly grace: boolean,
+    private readonly scores: (number | null)[],
+    private readonly flags: number[],
+    private readonly presentWeight: number,
+    private readonly inputs: Record<string, Value>[] | undefined,
+  ) {
+    this.model = plan.name;
+  }
+
+  get components(): ComponentResult[] {
+    this.built ??= this.plan.components.map((component, index) => {
+      const score = this.scores[index]!;
+      return {
+        name: component.name,
+        weight: component.weight,
+        inputs: this.inputs?.[index] ?? NO_INPUTS,
+        score,
+        contribution: score === null || this.presentWeight === 0 ? 0 : round2((component.weight / this.presentWeight) * score),
+        missing: (this.flags[index]! & 1) !== 0,
+        overridden: (this.flags[index]! & 2) !== 0,
+      };
+    });
+    return this.built;
+  }
 }
 
 function evaluateTier(plan: CompiledPlaybook, scope: AccountScope, state: AccountState, overrides: ReadonlyMap<string, ManualOverride>, notices: string[]): AccountDecision["tier"] {
@@ -272,7 +319,7 @@ function evaluateTier(plan: CompiledPlaybook, scope: AccountScope, state: Accoun
     value = override.value;
   }
   scope.tier = value;
-  return { value, computed, previous: previous, pending: value === computed ? null : state.pending?.tier ?? null };
+  return { value, computed, previous: previous, pending: state.tier === computed ? null : state.pending?.tier ?? null, held: state.tier };
 }
 
 function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: AccountState): AccountDecision["onboarding"] {
