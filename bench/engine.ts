@@ -195,7 +195,6 @@ const dir = mkdtempSync(join(tmpdir(), "touchline-bench-"));
 const csv = join(dir, "accounts.csv");
 await new Promise<void>((resolve) => {
   const out = createWriteStream(csv);
-  seedReset();
   out.write(`${ACCOUNT_HEADER.join(",")}\n`);
   let i = 0;
   const writeMore = () => {
@@ -226,7 +225,3 @@ const resultsDir = join(root, "bench/results");
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(join(resultsDir, "engine-latest.json"), `${JSON.stringify({ date: new Date().toISOString(), accounts: N, engineRate, handRate, rulesRate, engineVsHand: engineRate / handRate, engineVsRules: engineRate / rulesRate, endToEnd: { noState, withState }, checksum: sink }, null, 2)}\n`);
 console.log("\nResults saved to bench/results/engine-latest.json");
-
-function seedReset(): void {
-  // Regenerating the same accounts for the CSV keeps (a) and (b) on the same data.
-}

@@ -1,7 +1,6 @@
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from "vscode-languageserver/node";
 import { FUNCTIONS } from "../../src/expression/functions.js";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
-import { HEALTH_MEMBERS, ONBOARDING_MEMBERS } from "../../src/language/check/environment.js";
 import { playbookJsonSchema } from "../../src/model/json-schema.js";
 import type { CompletionContext } from "./context.js";
 import { BLOCK_KEYWORDS, DURATIONS, KEYWORD_DOCS, TYPES } from "./knowledge.js";
@@ -82,4 +81,3 @@ function expand(nodes: Schema[]): Schema[] {
   return nodes.flatMap((node) => (node.anyOf ? expand(node.anyOf) : [node]));
 }
 
-export { HEALTH_MEMBERS, ONBOARDING_MEMBERS };

@@ -122,7 +122,6 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
         name: component,
         overrideKey: `health.${component}`,
         weight: (weights.get(component) ?? 0) / 100,
-        score: required(path),
         missing: spec.missing ?? health.missing ?? "skip",
         inputs,
       };
@@ -155,7 +154,7 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
 
   const tiers = model.tiers
     ? {
-        rules: model.tiers.rules.map((rule, index) => ({ tier: rule.tier, when: rule.when === undefined ? undefined : required(["tiers", "rules", index, "when"]), text: rule.when ?? "otherwise" })),
+        rules: model.tiers.rules.map((rule) => ({ tier: rule.tier, text: rule.when ?? "otherwise" })),
         firstMatch: compileFirstTrue<AccountScope>(
           model.tiers.rules.map((rule, index) => (rule.when === undefined ? { expr: TRUE_EXPR, types: new Map() } : checked.expressions.get(pathKey(["tiers", "rules", index, "when"])) ?? { expr: NULL_EXPR, types: new Map() })),
           bindName,
@@ -192,7 +191,6 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
       name,
       tiers: (spec.for ?? []).filter((f) => env.tierNames.includes(f)),
       segments: (spec.for ?? []).filter((f) => segmentNames.includes(f)),
-      when: required([...path, "when"]),
       parts,
       joiner,
       goal: compile([...path, "goal"]),

@@ -31,7 +31,6 @@ export interface ComponentPlan {
   overrideKey: string;
   /** share of the score (weights normalised to sum to 1) */
   weight: number;
-  score: Fn;
   missing: MissingPolicy;
   /** the names the score reads, shown by `explain` */
   inputs: { name: string; read: Fn }[];
@@ -77,7 +76,6 @@ export interface TriggerPlan {
   name: string;
   tiers: string[];
   segments: string[];
-  when: Fn;
   /** the top-level parts of the condition, for `explain` */
   parts: { text: string; value: Fn }[];
   joiner: "and" | "or" | undefined;
@@ -118,7 +116,7 @@ export interface CompiledPlaybook {
   onboardingHealthModel: HealthModelPlan | undefined;
   componentNames: string[];
   tiers: {
-    rules: { tier: string; when: Fn | undefined; text: string }[];
+    rules: { tier: string; text: string }[];
     /** the index of the first rule that matches, or -1 */
     firstMatch: (scope: AccountScope) => number;
     hysteresisDays: number;

@@ -365,7 +365,7 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, holds: bo
   if (!before && !condition && !explain) return undefined;
   const ts: TriggerState = before
     ? { ...before, entries: before.entries.filter((d) => d > day - plan.historyDays - 1) }
-    : { active: false, firstSeen: day, entries: [], entryCount: 0, lastEntered: null, renewalKey: null, step: null, nextStepDay: null };
+    : { active: false, entries: [], entryCount: 0, lastEntered: null, renewalKey: null, step: null, nextStepDay: null };
   if (state.triggers === NOTHING) state.triggers = {};
   state.triggers[trigger.name] = ts;
   const parts = explain ? trigger.parts.map((p) => ({ text: p.text, value: p.value(scope) })) : [];

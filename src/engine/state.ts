@@ -2,8 +2,6 @@
 export interface TriggerState {
   /** the condition held at the last evaluation */
   active: boolean;
-  /** the day the trigger was first evaluated for this account */
-  firstSeen: number;
   /** days the account entered the trigger (recent ones), for limits */
   entries: number[];
   /** how many times the account ever entered */

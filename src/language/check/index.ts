@@ -1,7 +1,6 @@
 import type { Diagnostic } from "../../text/diagnostic.js";
 import { compareDiagnostics } from "../../text/diagnostic.js";
 import type { LoadedPlaybook, ReadFile } from "../document.js";
-import { pathKey } from "../source-map.js";
 import { SymbolTable } from "../symbols.js";
 import { CheckContext, type CheckedPlaybookExpression } from "./context.js";
 import { checkCycles } from "./cycles.js";
@@ -52,4 +51,3 @@ export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): Check
   return { ...loaded, diagnostics, symbols, expressions: ctx.expressions, environment: env };
 }
 
-export { pathKey };
