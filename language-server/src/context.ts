@@ -84,7 +84,6 @@ export function yamlContext(text: string, offset: number, checked: CheckedPlaybo
   if (!value) return { kind: "none" };
   const key = value[1]!;
   const typed = value[2]!;
-  const valuePath = [...path, key];
   if (key === "email") return { kind: "string", of: "template" };
   if (key === "offer") return { kind: "string", of: "offer" };
   if (key === "for") return { kind: "scope" };
@@ -92,7 +91,6 @@ export function yamlContext(text: string, offset: number, checked: CheckedPlaybo
   if (path[0] === "account" || (path[0] === "events" && path.includes("properties"))) return { kind: "type" };
   const isExpression = EXPRESSION_KEYS.has(key) || ((path[0] === "metrics" || path[0] === "segments") && path.length === 1);
   if (!isExpression || checked.model === undefined) return { kind: "none" };
-  void valuePath;
   const member = /([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)?$/.exec(typed);
   if (member) return { kind: "expression", prefix: member[2] ?? "", member: member[1]! };
   return { kind: "expression", prefix: /([A-Za-z_][A-Za-z0-9_]*)?$/.exec(typed)![1] ?? "" };

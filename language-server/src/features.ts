@@ -19,6 +19,7 @@ import {
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import { FUNCTIONS } from "../../src/expression/functions.js";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
+import { unquotedSpan } from "../../src/language/check/context.js";
 import { healthModelPath } from "../../src/language/check/environment.js";
 import { normalisedWeights, percentValue } from "../../src/language/check/health.js";
 import type { Definition, SymbolKind as TouchlineKind } from "../../src/language/symbols.js";
@@ -89,13 +90,15 @@ export function symbolAt(checked: CheckedPlaybook, file: string, offset: number)
   return { ...found, definition: checked.symbols.lookup(found.kind, found.name) };
 }
 
-function unquote(text: string, span: Span): Span {
-  const first = text[span.start];
-  return (first === '"' || first === "'") && text[span.end - 1] === first && span.end - span.start >= 2 ? { start: span.start + 1, end: span.end - 1 } : span;
+/** Where a name itself is written inside a name span: without quotes, and without a keyword before it. */
+export function bareNameSpan(text: string, span: Span, name: string): Span {
+  const inner = unquotedSpan(text, span);
+  const at = text.slice(inner.start, inner.end).lastIndexOf(name);
+  return at >= 0 ? { start: inner.start + at, end: inner.start + at + name.length } : inner;
 }
 
 export function definitionLocation(definition: Definition, ranges: Ranges): Location {
-  return { uri: pathToUri(definition.file), range: ranges.range(definition.file, unquote(ranges.text(definition.file), definition.nameSpan)) };
+  return { uri: pathToUri(definition.file), range: ranges.range(definition.file, bareNameSpan(ranges.text(definition.file), definition.nameSpan, definition.name)) };
 }
 
 export function referenceLocations(checked: CheckedPlaybook, kind: TouchlineKind, name: string, ranges: Ranges, includeDeclaration: boolean): Location[] {
@@ -114,7 +117,7 @@ export function renameEdits(checked: CheckedPlaybook, kind: TouchlineKind, name:
     const range = ranges.range(file, span);
     if (!edits.some((e) => e.range.start.line === range.start.line && e.range.start.character === range.start.character)) edits.push({ range, newText: newName });
   };
-  for (const definition of checked.symbols.definitions.filter((d) => d.kind === kind && d.name === name)) add(definition.file, unquote(ranges.text(definition.file), definition.nameSpan));
+  for (const definition of checked.symbols.definitions.filter((d) => d.kind === kind && d.name === name)) add(definition.file, bareNameSpan(ranges.text(definition.file), definition.nameSpan, definition.name));
   for (const reference of checked.symbols.referencesTo(kind, name)) add(reference.file, reference.span);
   if (kind === "field") renameInTemplates(checked, name, newName, changes, ranges);
   return { changes };

@@ -3,6 +3,7 @@ import type { CodeLens } from "vscode-languageserver/node";
 import { epochDayOf } from "../../src/expression/literals.js";
 import { Calendars } from "../../src/engine/clock.js";
 import { compilePlaybook } from "../../src/engine/compile.js";
+import type { CompiledPlaybook } from "../../src/engine/compiled.js";
 import { evaluateAccount } from "../../src/engine/evaluate.js";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
 import { readRecords } from "../../src/run/records.js";
@@ -18,6 +19,9 @@ export interface PreviewSettings {
   idField?: string;
 }
 
+/** Editors ask for code lenses often; a version of a playbook is compiled once. */
+const plans = new WeakMap<CheckedPlaybook, CompiledPlaybook>();
+
 /**
  * The live preview: how many sample accounts each trigger and each tier
  * matches now, evaluated by the engine itself on the configured sample.
@@ -26,7 +30,11 @@ export async function previewLenses(checked: CheckedPlaybook, file: string, sett
   if (!settings.sampleData || checked.diagnostics.some((d) => d.severity === "error")) return [];
   const path = isAbsolute(settings.sampleData) ? settings.sampleData : resolve(root ?? ".", settings.sampleData);
   const format = /\.csv$/i.test(path) ? "csv" : /\.json$/i.test(path) ? "json" : "jsonl";
-  const plan = compilePlaybook(checked);
+  let plan = plans.get(checked);
+  if (!plan) {
+    plan = compilePlaybook(checked);
+    plans.set(checked, plan);
+  }
   const validator = new RowValidator(plan.fields, settings.idField ?? "account_id");
   const day = epochDayOf(settings.sampleAsOf ?? today) ?? epochDayOf(today)!;
   const calendars = new Calendars(day);

@@ -14,6 +14,7 @@ import { completions } from "./completion.js";
 import { playContext, yamlContext } from "./context.js";
 import { Analyses, isPlaybook, uriToPath } from "./documents.js";
 import {
+  bareNameSpan,
   canRename,
   codeActions,
   definitionLocation,
@@ -144,14 +145,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         const symbol = symbolAt(checked, file, document.offsetAt(position));
         if (!symbol || !canRename(symbol.kind)) return null;
         const source = new SourceFile(file, document.getText());
-        let { start, end } = symbol.span;
-        if (source.text[start] === '"' && source.text[end - 1] === '"') {
-          start++;
-          end--;
-        }
-        const at = source.text.slice(start, end).lastIndexOf(symbol.name);
-        if (at > 0) start += at;
-        return { range: source.rangeOf({ start, end: start + symbol.name.length }), placeholder: symbol.name };
+        return { range: source.rangeOf(bareNameSpan(source.text, symbol.span, symbol.name)), placeholder: symbol.name };
       }),
     ),
   );

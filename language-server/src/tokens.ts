@@ -4,6 +4,7 @@ import type { CheckedPlaybook } from "../../src/language/check/index.js";
 import { dslTokens, KEYWORDS } from "../../src/language/dsl/tokens.js";
 import type { SymbolKind } from "../../src/language/symbols.js";
 import type { SourceFile } from "../../src/text/source.js";
+import { bareNameSpan } from "./features.js";
 
 export const TOKEN_TYPES = ["keyword", "string", "number", "comment", "operator", "variable", "property", "function", "type", "enumMember", "event", "parameter"] as const;
 export const TOKEN_MODIFIERS = ["declaration", "readonly"] as const;
@@ -71,17 +72,7 @@ export function semanticTokens(checked: CheckedPlaybook, source: SourceFile): nu
   for (const definition of checked.symbols.definitions) {
     if (definition.file !== source.path) continue;
     const type = SYMBOL_TYPES[definition.kind];
-    let { start, end } = definition.nameSpan;
-    const first = source.text[start];
-    if (first === '"' && source.text[end - 1] === '"') {
-      start++;
-      end--;
-    }
-    // A DSL definition's name span may start at its keyword: colour only the name itself.
-    const text = source.text.slice(start, end);
-    const at = text.lastIndexOf(definition.name);
-    if (at > 0) start += at;
-    end = Math.min(end, start + definition.name.length);
+    const { start, end } = bareNameSpan(source.text, definition.nameSpan, definition.name);
     if (type) put({ start, end, type, declaration: true });
   }
   const data: number[] = [];

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Expr } from "../expression/ast.js";
+import { walkExpr, type Expr } from "../expression/ast.js";
 import { compileExpression, compileExpressionBatch, compileFirstTrue, type Binding } from "../expression/compile.js";
 import { durationDays, durationOf } from "../expression/literals.js";
 import { printExpr } from "../expression/print.js";
@@ -108,15 +108,12 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
       const inputs: { name: string; read: Fn }[] = [];
       if (typed) {
         const seen = new Set<string>();
-        const collect = (node: Expr) => {
-          if (node.kind === "ref" && !seen.has(node.path.join("."))) {
-            seen.add(node.path.join("."));
-            const type = typed.types.get(node) ?? T.unknown;
-            inputs.push({ name: node.path.join("."), read: compileTyped(node, new Map([[node, type]])) });
-          }
-          for (const child of children(node)) collect(child);
-        };
-        collect(typed.expr);
+        walkExpr(typed.expr, (node) => {
+          if (node.kind !== "ref" || seen.has(node.path.join("."))) return;
+          seen.add(node.path.join("."));
+          const type = typed.types.get(node) ?? T.unknown;
+          inputs.push({ name: node.path.join("."), read: compileTyped(node, new Map([[node, type]])) });
+        });
       }
       return {
         name: component,
@@ -289,27 +286,6 @@ function orderMilestones(milestones: MilestonePlan[]): MilestonePlan[] {
   };
   milestones.forEach(visit);
   return ordered;
-}
-
-function children(node: Expr): Expr[] {
-  switch (node.kind) {
-    case "unary":
-      return [node.operand];
-    case "binary":
-      return [node.left, node.right];
-    case "range":
-      return [node.low, node.high];
-    case "in":
-      return [node.value, node.set];
-    case "list":
-      return node.items;
-    case "call":
-      return node.args;
-    case "bands":
-      return [node.value, ...node.cases.flatMap((c) => [c.match, c.score]), ...(node.otherwise ? [node.otherwise] : [])];
-    default:
-      return [];
-  }
 }
 
 /** Splits `a and b and c` into its parts, so `explain` can say which one decided. */

@@ -6,7 +6,7 @@ import type { AccountScope, CompiledPlaybook, HealthModelPlan, TriggerPlan } fro
 import type { AccountDecision, ActionDecision, ComponentResult, HealthResult, MilestoneResult, TriggerResult } from "./decision.js";
 import { holdoutDraw } from "./holdout.js";
 import type { ManualOverride } from "./overrides.js";
-import type { AccountState, TriggerState } from "./state.js";
+import { stateBefore, type AccountState, type TriggerState } from "./state.js";
 
 export interface AccountInput {
   id: string;
@@ -38,7 +38,7 @@ const STATUS_RANK = { green: 0, yellow: 1, red: 2 } as const;
 export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { decision: AccountDecision; state: AccountState } {
   const day = input.clock.asOfDay;
   // Evaluating a day already evaluated starts again from the state before it, so it decides nothing new.
-  const previous: AccountState | undefined = input.previous && input.previous.day >= day ? input.previous.before : input.previous;
+  const previous = stateBefore(input.previous, day);
   const scope = scopeFor(plan, input);
   const notices: string[] = [];
   const overrides = activeOverrides(input.overrides, day, notices);

@@ -14,6 +14,14 @@ export interface TriggerState {
   nextStepDay: number | null;
 }
 
+/**
+ * The state to evaluate `day` from: what was remembered, or, when that day
+ * (or a later one) was already evaluated, the state from before it.
+ */
+export function stateBefore(remembered: AccountState | undefined, day: number): AccountState | undefined {
+  return remembered && remembered.day >= day ? remembered.before : remembered;
+}
+
 /** What Touchline remembers about one account between runs; stored as JSON. */
 export interface AccountState {
   /** the last day evaluated */

@@ -1,6 +1,6 @@
 import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
 import type { DiagnosticCode } from "../text/diagnostic.js";
-import type { Span } from "../text/source.js";
+import { coverSpans, type Span } from "../text/source.js";
 import type { BinaryOperator, Expr } from "./ast.js";
 import { durationOf, epochDayOf, epochMsOf, numberOf, unquote } from "./literals.js";
 import { friendlyErrorMessages } from "./parse-errors.js";
@@ -102,7 +102,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
         ALT: () => {
           const not = this.CONSUME(t.Not);
           const operand = this.SUBRULE(this.notExpression);
-          return this.ACTION(() => ({ kind: "unary", op: "not", operand, span: cover(this.span(not), operand.span) }) as Expr);
+          return this.ACTION(() => ({ kind: "unary", op: "not", operand, span: coverSpans(this.span(not), operand.span) }) as Expr);
         },
       },
       { ALT: () => this.SUBRULE(this.comparison) },
@@ -133,7 +133,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
             const not = this.OPTION2(() => this.CONSUME2(t.Not));
             this.CONSUME(t.In);
             const set = this.SUBRULE3(this.rangeExpression);
-            result = this.ACTION(() => ({ kind: "in", negated: not !== undefined, value: left, set, span: cover(left.span, set.span) }) as Expr);
+            result = this.ACTION(() => ({ kind: "in", negated: not !== undefined, value: left, set, span: coverSpans(left.span, set.span) }) as Expr);
           },
         },
       ]);
@@ -147,7 +147,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
     this.OPTION(() => {
       this.CONSUME(t.DotDot);
       const high = this.SUBRULE2(this.coalesceExpression);
-      result = this.ACTION(() => ({ kind: "range", low, high, span: cover(low.span, high.span) }) as Expr);
+      result = this.ACTION(() => ({ kind: "range", low, high, span: coverSpans(low.span, high.span) }) as Expr);
     });
     return result;
   });
@@ -184,7 +184,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
         ALT: () => {
           const minus = this.CONSUME(t.Minus);
           const operand = this.SUBRULE(this.unary);
-          return this.ACTION(() => ({ kind: "unary", op: "-", operand, span: cover(this.span(minus), operand.span) }) as Expr);
+          return this.ACTION(() => ({ kind: "unary", op: "-", operand, span: coverSpans(this.span(minus), operand.span) }) as Expr);
         },
       },
       { ALT: () => this.SUBRULE(this.primary) },
@@ -320,12 +320,8 @@ function validOffset(offset: number | undefined): number | undefined {
   return offset === undefined || Number.isNaN(offset) ? undefined : offset;
 }
 
-function cover(a: Span, b: Span): Span {
-  return { start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
-}
-
 function binary(op: BinaryOperator, left: Expr, right: Expr): Expr {
-  return { kind: "binary", op, left, right, span: cover(left.span, right.span) };
+  return { kind: "binary", op, left, right, span: coverSpans(left.span, right.span) };
 }
 
 /** Turns a literal token into a node, noting impossible values instead of throwing. */

@@ -6,10 +6,9 @@ import type { ManualOverride } from "../engine/overrides.js";
 import type { Playbook } from "../model/playbook.js";
 import { fieldSpec } from "../model/resolve.js";
 import { readRecords } from "./records.js";
-import type { RowProblem } from "./rows.js";
+import { NUMBER, type RowProblem } from "./rows.js";
 import type { SourceSpec } from "./project.js";
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * Reads usage events (account id, timestamp, type, properties) into an

@@ -138,7 +138,8 @@ export class RowValidator {
   }
 }
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+/** A number as text in an input file: 12, -3.5, .5, 1e6. */
+export const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Reads a CSV cell as the field's type; leaves it as text when it cannot, so validation reports it. */
 function readText(text: string, type: Type): unknown {

@@ -8,7 +8,7 @@ import type { AccountDecision } from "../engine/decision.js";
 import { evaluateAccount } from "../engine/evaluate.js";
 import type { EventStore } from "../engine/events.js";
 import type { ManualOverride } from "../engine/overrides.js";
-import type { AccountState } from "../engine/state.js";
+import { stateBefore, type AccountState } from "../engine/state.js";
 import { checkText, readFromDisk, type CheckedPlaybook } from "../language/index.js";
 import type { Diagnostic } from "../text/diagnostic.js";
 import { readEvents, readOverrides } from "./inputs.js";
@@ -159,7 +159,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
         explain: explaining,
       });
       if (explaining) {
-        explained = { decision, before: previous && previous.day >= day ? previous.before : previous };
+        explained = { decision, before: stateBefore(previous, day) };
         break;
       }
       store?.put(result.id, state, decision.tier?.value ?? null);

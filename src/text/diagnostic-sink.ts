@@ -1,6 +1,24 @@
 import { DIAGNOSTIC_CODES, type Diagnostic, type DiagnosticCode, type Fix, type Severity } from "./diagnostic.js";
 import type { SourceFile, Span } from "./source.js";
 
+export interface ReportOptions {
+  severity?: Severity;
+  fixes?: Fix[];
+}
+
+/** A diagnostic at a span of a source file, its range computed from the file and its severity from the catalogue. */
+export function createDiagnostic(source: SourceFile, code: DiagnosticCode, span: Span, message: string, options: ReportOptions = {}): Diagnostic {
+  return {
+    code,
+    severity: options.severity ?? DIAGNOSTIC_CODES[code].severity,
+    message,
+    file: source.path,
+    span,
+    range: source.rangeOf(span),
+    ...(options.fixes && options.fixes.length > 0 ? { fixes: options.fixes } : {}),
+  };
+}
+
 /**
  * Collects diagnostics for one source file; every stage (lexer, parser,
  * schema, checker) reports through one, so ranges are computed the same way.
@@ -10,16 +28,8 @@ export class DiagnosticSink {
 
   constructor(readonly source: SourceFile) {}
 
-  report(code: DiagnosticCode, span: Span, message: string, options: { severity?: Severity; fixes?: Fix[] } = {}): void {
-    this.items.push({
-      code,
-      severity: options.severity ?? DIAGNOSTIC_CODES[code].severity,
-      message,
-      file: this.source.path,
-      span,
-      range: this.source.rangeOf(span),
-      ...(options.fixes && options.fixes.length > 0 ? { fixes: options.fixes } : {}),
-    });
+  report(code: DiagnosticCode, span: Span, message: string, options: ReportOptions = {}): void {
+    this.items.push(createDiagnostic(this.source, code, span, message, options));
   }
 
   /** A quick fix that replaces one span of this file. */

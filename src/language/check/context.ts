@@ -2,7 +2,8 @@ import type { Expr } from "../../expression/ast.js";
 import { checkExpression, type CheckedExpression, type CheckEnvironment, type CheckOptions, type QuickFix } from "../../expression/check.js";
 import { parseExpression } from "../../expression/parse.js";
 import type { Playbook } from "../../model/playbook.js";
-import { DIAGNOSTIC_CODES, type Diagnostic, type DiagnosticCode, type Fix, type Severity } from "../../text/diagnostic.js";
+import type { Diagnostic, DiagnosticCode, Fix } from "../../text/diagnostic.js";
+import { createDiagnostic, type ReportOptions } from "../../text/diagnostic-sink.js";
 import type { SourceFile, Span } from "../../text/source.js";
 import type { ReadFile } from "../document.js";
 import { pathKey, type LayeredSourceMap, type ModelPath } from "../source-map.js";
@@ -46,21 +47,13 @@ export class CheckContext {
     return { source: map.source, span: at === "key" ? entry.keySpan ?? entry.span : entry.span };
   }
 
-  report(code: DiagnosticCode, path: ModelPath, message: string, options: { at?: "key" | "value"; severity?: Severity; fixes?: Fix[] } = {}): void {
+  report(code: DiagnosticCode, path: ModelPath, message: string, options: ReportOptions & { at?: "key" | "value" } = {}): void {
     const { source, span } = this.locate(path, options.at ?? "value");
     this.reportAt(code, source, span, message, options);
   }
 
-  reportAt(code: DiagnosticCode, source: SourceFile, span: Span, message: string, options: { severity?: Severity; fixes?: Fix[] } = {}): void {
-    this.diagnostics.push({
-      code,
-      severity: options.severity ?? DIAGNOSTIC_CODES[code].severity,
-      message,
-      file: source.path,
-      span,
-      range: source.rangeOf(span),
-      ...(options.fixes && options.fixes.length > 0 ? { fixes: options.fixes } : {}),
-    });
+  reportAt(code: DiagnosticCode, source: SourceFile, span: Span, message: string, options: ReportOptions = {}): void {
+    this.diagnostics.push(createDiagnostic(source, code, span, message, options));
   }
 
   /** A fix that replaces the text at `span` of `source`. */
