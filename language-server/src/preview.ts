@@ -1,13 +1,14 @@
 import { isAbsolute, resolve } from "node:path";
 import type { CodeLens } from "vscode-languageserver/node";
 import { epochDayOf } from "../../src/expression/literals.js";
-import { Calendars } from "../../src/engine/clock.js";
 import { compilePlaybook } from "../../src/engine/compile.js";
 import type { CompiledPlaybook } from "../../src/engine/compiled.js";
 import { evaluateAccount } from "../../src/engine/evaluate.js";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
-import { readRecords } from "../../src/run/records.js";
-import { RowValidator } from "../../src/run/rows.js";
+import { DataEngine } from "../../src/data/duckdb.js";
+import { ProjectData } from "../../src/data/reader.js";
+import { Rejections } from "../../src/data/rejects.js";
+import type { InputFormat } from "../../src/data/sources.js";
 import type { Ranges } from "./features.js";
 
 export interface PreviewSettings {
@@ -17,6 +18,12 @@ export interface PreviewSettings {
   sampleAsOf?: string;
   /** the column with the account id */
   idField?: string;
+  /** usage events of the sample accounts (account_id, timestamp, type, properties), for the metrics that count them */
+  sampleEvents?: string;
+}
+
+function formatOf(path: string): InputFormat {
+  return /\.csv$/i.test(path) ? "csv" : /\.json$/i.test(path) ? "json" : /\.parquet$/i.test(path) ? "parquet" : "jsonl";
 }
 
 /** Editors ask for code lenses often; a version of a playbook is compiled once. */
@@ -28,34 +35,37 @@ const plans = new WeakMap<CheckedPlaybook, CompiledPlaybook>();
  */
 export async function previewLenses(checked: CheckedPlaybook, file: string, settings: PreviewSettings, root: string | undefined, ranges: Ranges, today: string): Promise<CodeLens[]> {
   if (!settings.sampleData || checked.diagnostics.some((d) => d.severity === "error")) return [];
-  const path = isAbsolute(settings.sampleData) ? settings.sampleData : resolve(root ?? ".", settings.sampleData);
-  const format = /\.csv$/i.test(path) ? "csv" : /\.json$/i.test(path) ? "json" : "jsonl";
+  const locate = (file: string) => (isAbsolute(file) ? file : resolve(root ?? ".", file));
+  const path = locate(settings.sampleData);
   let plan = plans.get(checked);
   if (!plan) {
     plan = compilePlaybook(checked);
     plans.set(checked, plan);
   }
-  const validator = new RowValidator(plan.fields, settings.idField ?? "account_id");
+  const idField = settings.idField ?? "account_id";
   const day = epochDayOf(settings.sampleAsOf ?? today) ?? epochDayOf(today)!;
-  const calendars = new Calendars(day);
   const triggerCounts = new Map<string, number>();
   const tierCounts = new Map<string, number>();
   let total = 0;
+  let engine: DataEngine | undefined;
   try {
-    for await (const record of readRecords({ file: path, format })) {
-      if (record.error) continue;
-      const row = validator.check(path, record.line, record.values, format === "csv");
-      if (!row.ok) continue;
-      total++;
-      const zone = plan.timezoneField ? String(row.values[plan.timezoneField] ?? "UTC") : "UTC";
-      const { decision } = evaluateAccount(plan, { id: row.id, fields: row.values, clock: calendars.clock(zone), events: undefined, previous: undefined, overrides: [], explain: true });
-      for (const t of decision.triggers) if (t.inScope && t.condition) triggerCounts.set(t.name, (triggerCounts.get(t.name) ?? 0) + 1);
-      const tier = decision.tier?.computed;
-      if (tier) tierCounts.set(tier, (tierCounts.get(tier) ?? 0) + 1);
+    engine = await DataEngine.open({ threads: 1 });
+    const events = settings.sampleEvents ? [{ file: locate(settings.sampleEvents), format: formatOf(settings.sampleEvents), id: idField, lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }] : [];
+    const data = await ProjectData.open(engine, { accounts: { file: path, format: formatOf(path), id: idField, columns: {}, values: {}, joins: [] }, events, timezone: "UTC" }, plan, checked.environment.eventTypes, { day, rejections: new Rejections(), strict: false });
+    for await (const batch of data.batches()) {
+      for (const row of batch) {
+        total++;
+        const { decision } = evaluateAccount(plan, { id: row.id, fields: row.fields, clock: row.clock, aggregates: row.aggregates, previous: undefined, overrides: [], explain: true });
+        for (const t of decision.triggers) if (t.inScope && t.condition) triggerCounts.set(t.name, (triggerCounts.get(t.name) ?? 0) + 1);
+        const tier = decision.tier?.computed;
+        if (tier) tierCounts.set(tier, (tierCounts.get(tier) ?? 0) + 1);
+      }
       if (total >= 50_000) break;
     }
   } catch {
     return [];
+  } finally {
+    engine?.close();
   }
   const lenses: CodeLens[] = [];
   for (const definition of checked.symbols.definitions) {
@@ -64,7 +74,9 @@ export async function previewLenses(checked: CheckedPlaybook, file: string, sett
     if (!counts) continue;
     const count = counts.get(definition.name) ?? 0;
     const what = definition.kind === "trigger" ? "match its condition" : "are in this tier";
-    lenses.push({ range: ranges.range(file, definition.nameSpan), command: { title: `${count} of ${total} sample accounts ${what} now`, command: "" } });
+    // Counts without the events the playbook reads would mislead: say so on the lens itself.
+    const lacking = plan.aggregates.length > 0 && !settings.sampleEvents ? " (usage events not loaded: set sampleEvents)" : "";
+    lenses.push({ range: ranges.range(file, definition.nameSpan), command: { title: `${count} of ${total} sample accounts ${what} now${lacking}`, command: "" } });
   }
   return lenses;
 }

@@ -48,9 +48,10 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--state <file>", "the SQLite state file (default: the project's, .touchline/state.db)")
     .option("--no-state", "remember nothing between runs")
     .option("--rejects <file>", "where to write rejected rows (default: next to the state file)")
-    .action(async (project: string, opts: { asOf: string; out: string[]; strict: boolean; state?: string | boolean; rejects?: string }) => {
+    .option("--wait <seconds>", "how long to wait for another run that holds the state file (default 30)")
+    .action(async (project: string, opts: { asOf: string; out: string[]; strict: boolean; state?: string | boolean; rejects?: string; wait?: string }) => {
       const noState = opts.state === false;
-      setExit(await runRun(project, { asOf: opts.asOf, out: opts.out, strict: opts.strict, state: typeof opts.state === "string" ? opts.state : undefined, noState, rejects: opts.rejects, progress: process.stderr.isTTY === true }, io));
+      setExit(await runRun(project, { asOf: opts.asOf, out: opts.out, strict: opts.strict, state: typeof opts.state === "string" ? opts.state : undefined, noState, rejects: opts.rejects, wait: opts.wait, progress: process.stderr.isTTY === true }, io));
     });
   cli
     .command("explain")

@@ -1,7 +1,11 @@
 import { relative } from "node:path";
 import { isoDateOf } from "../expression/literals.js";
+import { DataError } from "../data/duckdb.js";
+import { OutputError, PathConflict } from "../run/files.js";
 import { loadProject, ProjectError } from "../run/project.js";
-import { describeProblem, PlaybookInvalid, runProject, RunStopped, type RunResult } from "../run/run.js";
+import { StateError, StateWriteError } from "../run/state-store.js";
+import type { RejectGroup } from "../data/rejects.js";
+import { PlaybookInvalid, runProject, RunStopped, type RunResult } from "../run/run.js";
 import { renderDiagnostic } from "../text/code-frame.js";
 import { EXIT, paintFor, UsageError, type Io } from "./output.js";
 import { renderTable, thousands } from "./table.js";
@@ -13,15 +17,25 @@ export interface RunCommandOptions {
   state?: string | undefined;
   noState: boolean;
   rejects?: string | undefined;
+  /** seconds to wait for another run holding the state file */
+  wait?: string | undefined;
   progress: boolean;
 }
 
-/** Turns project and playbook problems into messages and exit codes; shared by run and explain. */
+/** Turns project, data and playbook problems into messages and exit codes; shared by run and explain. */
 export async function withProject<T>(projectPath: string, io: Io, work: () => Promise<T>): Promise<T | number> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ProjectError || error instanceof RunStopped) {
+    if (error instanceof PathConflict || error instanceof OutputError || error instanceof StateWriteError) {
+      io.err(`touchline: ${error.message}`);
+      return EXIT.usage;
+    }
+    if (error instanceof RunStopped && error.rejected && error.rejected.count > 0) {
+      io.err(`Rejected input (${thousands(error.rejected.count)} rows${error.rejected.path ? `; all listed in ${relative(process.cwd(), error.rejected.path)}` : ""}):`);
+      io.err(renderRejectGroups(error.rejected.groups, error.rejected.accounts).join("\n"));
+    }
+    if (error instanceof ProjectError || error instanceof RunStopped || error instanceof StateError || error instanceof DataError) {
       io.err(`touchline: ${error.message}`);
       return EXIT.problems;
     }
@@ -58,6 +72,8 @@ function progressReporter(io: Io, enabled: boolean): { tick: (done: number) => v
 /** `touchline run`: a dry run of a project's playbook on one day. */
 export async function runRun(projectPath: string, options: RunCommandOptions, io: Io): Promise<number> {
   if (options.noState && options.state) throw new UsageError("--state and --no-state cannot be used together");
+  const wait = options.wait === undefined ? undefined : Number(options.wait);
+  if (wait !== undefined && (!Number.isFinite(wait) || wait < 0 || !/^[0-9]+(\.[0-9]+)?$/.test(options.wait!))) throw new UsageError(`--wait takes a number of seconds, not ${options.wait}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     const progress = progressReporter(io, options.progress);
@@ -68,6 +84,7 @@ export async function runRun(projectPath: string, options: RunCommandOptions, io
       useState: !options.noState,
       ...(options.state ? { statePath: options.state } : {}),
       ...(options.rejects ? { rejectsPath: options.rejects } : {}),
+      ...(wait !== undefined ? { waitMs: wait * 1000 } : {}),
       progress: progress.tick,
     });
     progress.end();
@@ -84,11 +101,10 @@ export function renderRunSummary(result: RunResult): string {
   lines.push(`Playbook ${plan.name}${plan.version !== undefined ? ` v${plan.version}` : ""} (${plan.hash}) as of ${isoDateOf(result.day)}: ${thousands(summary.accounts)} accounts evaluated${result.rejected > 0 ? `, ${thousands(result.rejected)} rows rejected` : ""}.`);
   lines.push("Dry run: nothing was sent.");
   for (const warning of result.warnings) lines.push(`warning: ${warning}`);
-  if (result.problems.length > 0) {
+  if (result.rejected > 0) {
     lines.push("");
-    lines.push(`Rejected input (${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}; all listed in ${relative(process.cwd(), result.rejectsPath ?? "")}):`);
-    for (const problem of result.problems.slice(0, 10)) lines.push(`  ${describeProblem({ ...problem, file: relative(process.cwd(), problem.file) })}`);
-    if (result.problems.length > 10) lines.push(`  ... and ${result.problems.length - 10} more`);
+    lines.push(`Rejected input (${thousands(result.rejected)} row${result.rejected === 1 ? "" : "s"}; all listed in ${relative(process.cwd(), result.rejectsPath ?? "")}):`);
+    lines.push(...renderRejectGroups(result.rejectGroups, result.data.accounts));
   }
   lines.push("");
   const statuses = STATUSES.filter((s) => [...summary.byTier.values()].some((row) => row.has(s)));
@@ -119,4 +135,28 @@ export function renderRunSummary(result: RunResult): string {
 function tierOrder(result: RunResult, tier: string): number {
   const index = result.plan.tiers?.names.indexOf(tier) ?? -1;
   return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+}
+
+/**
+ * Rejected input as a person reads it: a few rows of a kind are listed one
+ * per line; more of the same kind (one column, one problem) are one line
+ * with a count and the first lines, and a hint when most rows fail alike.
+ */
+export function renderRejectGroups(groups: readonly RejectGroup[], accounts: number, limit = 12): string[] {
+  const lines: string[] = [];
+  const where = (file: string) => relative(process.cwd(), file) || file;
+  for (const group of groups.slice(0, limit)) {
+    const field = group.field ? `: field \`${group.field}\`` : "";
+    if (group.count <= 3) {
+      for (const example of group.examples) lines.push(`  ${where(group.file)}:${example.line}${field}: ${example.message}`);
+      continue;
+    }
+    const first = group.examples[0]!;
+    lines.push(`  ${where(group.file)}${field}: ${thousands(group.count)} rows: ${first.message} (lines ${group.examples.map((e) => e.line).join(", ")}, ...)`);
+    if (group.field && accounts > 0 && group.count >= accounts / 2) {
+      lines.push(`    most rows fail the same way: declare \`${group.field}\` with the type its values have (string, bool?...), or map its values in touchline.yaml (values: { ${group.field}: { "as exported": value } })`);
+    }
+  }
+  if (groups.length > limit) lines.push(`  ... and ${groups.length - limit} more kinds of problems`);
+  return lines;
 }

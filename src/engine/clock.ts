@@ -60,3 +60,14 @@ function zonedDayClock(zone: string, asOfDay: number): DayClock {
     },
   };
 }
+
+/**
+ * The instant of a wall-clock time in a zone, given as milliseconds as if
+ * that time were UTC: how a date-time written without a zone is read in the
+ * account's own time zone.
+ */
+export function localTimeToInstant(zone: string, localMs: number): number {
+  if (zone === "UTC" || !isKnownTimeZone(zone)) return localMs;
+  const local = DateTime.fromMillis(localMs, { zone: "UTC" });
+  return DateTime.fromObject({ year: local.year, month: local.month, day: local.day, hour: local.hour, minute: local.minute, second: local.second, millisecond: local.millisecond }, { zone }).toMillis();
+}

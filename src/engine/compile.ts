@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { walkExpr, type Expr } from "../expression/ast.js";
-import { compileExpression, compileExpressionBatch, compileFirstTrue, type Binding } from "../expression/compile.js";
+import { compileExpression, compileExpressionBatch, compileFirstTrue, type AggregateBinder, type Binding } from "../expression/compile.js";
 import { durationDays, durationOf } from "../expression/literals.js";
 import { printExpr } from "../expression/print.js";
 import { parseTypeText, T, type Type } from "../expression/types.js";
@@ -12,6 +12,7 @@ import { pathKey, type ModelPath } from "../language/source-map.js";
 import type { Value } from "../expression/value.js";
 import type { Action } from "../model/playbook.js";
 import { DEFAULT_HEALTH_MODEL, fieldSpec } from "../model/resolve.js";
+import { AggregateCatalog } from "./aggregates.js";
 import type { AccountScope, ActionPlan, CompiledPlaybook, EvaluationStep, Fn, HealthModelPlan, MilestonePlan, TriggerPlan } from "./compiled.js";
 
 /** Thrown when a playbook with errors is handed to the engine: check it first. */
@@ -42,20 +43,27 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     return compileTyped(typed.expr, typed.types);
   };
   // Names reach the data only as property paths into the account scope.
+  const fieldsRead = new Set<string>();
   const bindName = (path: readonly string[]): Binding<AccountScope> => {
     const [head, member] = path as [string, string | undefined];
+    if (member === undefined && head !== "tier" && !kinds.has(head)) fieldsRead.add(head);
     if (member === undefined) return { property: head === "tier" ? ["tier"] : [kinds.get(head) ?? "a", head] };
     return { property: [head === "health" ? "h" : "o", member] };
   };
-  const compileTyped = (expr: Expr, types: ReadonlyMap<Expr, Type>): Fn => compileExpression<AccountScope>(expr, types, bindName);
+  // Event aggregates are computed before evaluation (by the data engine); expressions read them from `x`.
+  const aggregates = new AggregateCatalog();
+  const aggregateOf = (types: ReadonlyMap<Expr, Type>): AggregateBinder<AccountScope> => (call) => ({ property: ["x", String(aggregates.slotOf(call, types))] });
+  const compileTyped = (expr: Expr, types: ReadonlyMap<Expr, Type>): Fn => compileExpression<AccountScope>(expr, types, bindName, aggregateOf(types));
   const required = (path: ModelPath): Fn => compile(path) ?? (() => null);
   const NULL_EXPR: Expr = { kind: "null", span: { start: 0, end: 0 } };
   const TRUE_EXPR: Expr = { kind: "bool", value: true, span: { start: 0, end: 0 } };
-  const batch = (paths: ModelPath[]) =>
-    compileExpressionBatch<AccountScope>(
-      paths.map((path) => checked.expressions.get(pathKey(path)) ?? { expr: NULL_EXPR, types: new Map() }),
-      bindName,
-    );
+  const batch = (paths: ModelPath[]) => {
+    const items = paths.map((path) => checked.expressions.get(pathKey(path)) ?? { expr: NULL_EXPR, types: new Map() });
+    return compileExpressionBatch<AccountScope>(items, bindName, aggregateOf(new Map(items.flatMap((item) => [...item.types]))));
+  };
+
+  const tierMatcher = (items: { expr: Expr; types: ReadonlyMap<Expr, Type> }[]) =>
+    compileFirstTrue<AccountScope>(items, bindName, aggregateOf(new Map(items.flatMap((item) => [...item.types]))));
 
   // Definitions in dependency order: what an expression reads is computed before it.
   const env = checked.environment;
@@ -152,10 +160,7 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
   const tiers = model.tiers
     ? {
         rules: model.tiers.rules.map((rule) => ({ tier: rule.tier, text: rule.when ?? "otherwise" })),
-        firstMatch: compileFirstTrue<AccountScope>(
-          model.tiers.rules.map((rule, index) => (rule.when === undefined ? { expr: TRUE_EXPR, types: new Map() } : checked.expressions.get(pathKey(["tiers", "rules", index, "when"])) ?? { expr: NULL_EXPR, types: new Map() })),
-          bindName,
-        ),
+        firstMatch: tierMatcher(model.tiers.rules.map((rule, index) => (rule.when === undefined ? { expr: TRUE_EXPR, types: new Map() } : checked.expressions.get(pathKey(["tiers", "rules", index, "when"])) ?? { expr: NULL_EXPR, types: new Map() }))),
         hysteresisDays: days(model.tiers.hysteresis) ?? 0,
         names: env.tierNames,
       }
@@ -209,6 +214,8 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     const spec = fieldSpec(entry);
     return { name, type: parseTypeText(spec.type) ?? T.unknown, ...(spec.default !== undefined ? { default: spec.default } : {}) };
   });
+  const timezoneField = fields.find((f) => f.name === "timezone" && f.type.name === "string")?.name;
+  const renewalField = fields.find((f) => f.name === "renewal_date" && f.type.name === "date")?.name;
   const caps = (model.policies?.frequency_caps ?? []).map((cap) => ({ channel: cap.channel, max: cap.max, perDays: days(cap.per) ?? 0 }));
   const historyDays = Math.max(
     1,
@@ -223,8 +230,8 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     hash: createHash("sha256").update(JSON.stringify(canonicalPlaybook(model))).digest("hex").slice(0, 12),
     seed: model.seed ?? model.playbook,
     fields,
-    timezoneField: fields.find((f) => f.name === "timezone" && f.type.name === "string")?.name,
-    renewalField: fields.find((f) => f.name === "renewal_date" && f.type.name === "date")?.name,
+    timezoneField,
+    renewalField,
     steps,
     metricNames: Object.keys(model.metrics ?? {}),
     segmentNames,
@@ -236,6 +243,7 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     tiers,
     onboarding,
     triggers,
+    triggerNames: new Set(triggers.map((t) => t.name)),
     conditionsAll: batch(triggers.map((t) => ["triggers", t.name, "when"])),
     conditionBuffer: new Array<Value>(triggers.length).fill(null),
     caps,
@@ -244,6 +252,8 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     overrides: { allowed: new Set(model.overrides?.allow ?? []), maxDays: days(model.overrides?.max_duration) },
     historyDays,
     keepsScores: healthModels.some((m) => m.trendDays !== undefined),
+    aggregates: aggregates.specs,
+    fieldsRead: fields.filter((f) => fieldsRead.has(f.name) || f.name === timezoneField || f.name === renewalField).map((f) => f.name),
   };
 }
 

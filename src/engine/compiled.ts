@@ -2,14 +2,18 @@ import type { Compiled, CompiledBatch } from "../expression/compile.js";
 import type { Type } from "../expression/types.js";
 import type { EvalScope, Value } from "../expression/value.js";
 import type { MissingPolicy } from "../model/playbook.js";
+import type { AggregateSpec } from "./aggregates.js";
 
 /**
- * What compiled expressions read for one account: its fields (`a`), and what
+ * What compiled expressions read for one account: its fields (`a`), its
+ * event aggregates (`x`), and what
  * the evaluation has computed so far: metrics (`m`), segments (`g`), health
  * (`h`), tier, onboarding (`o`). One object is reused for every account.
  */
 export interface AccountScope extends EvalScope {
   a: Record<string, Value>;
+  /** the account's event aggregates, in the order of `CompiledPlaybook.aggregates` */
+  x: readonly Value[];
   m: Record<string, Value>;
   g: Record<string, Value>;
   h: Record<string, Value>;
@@ -124,6 +128,7 @@ export interface CompiledPlaybook {
   } | undefined;
   onboarding: { start: Fn; dueSoonDays: number; milestones: MilestonePlan[]; healthModel: string | undefined } | undefined;
   triggers: TriggerPlan[];
+  triggerNames: ReadonlySet<string>;
   /** every trigger's condition in one call, into `conditionBuffer` (in trigger order) */
   conditionsAll: CompiledBatch<AccountScope>;
   conditionBuffer: Value[];
@@ -135,4 +140,8 @@ export interface CompiledPlaybook {
   historyDays: number;
   /** scores are kept between runs (a health model has a trend window) */
   keepsScores: boolean;
+  /** the event aggregates the expressions read, computed for each account before it is evaluated */
+  aggregates: AggregateSpec[];
+  /** the contract fields evaluation reads (expressions, the time zone, the renewal date): what the data engine hands over */
+  fieldsRead: string[];
 }

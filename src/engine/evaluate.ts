@@ -1,6 +1,6 @@
 import { addMonthsToDay } from "../expression/compile.js";
 import { isoDateOf } from "../expression/literals.js";
-import type { EventQuery, Value } from "../expression/value.js";
+import type { Value } from "../expression/value.js";
 import type { DayClock } from "./clock.js";
 import type { AccountScope, CompiledPlaybook, HealthModelPlan, TriggerPlan } from "./compiled.js";
 import type { AccountDecision, ActionDecision, ComponentResult, HealthResult, MilestoneResult, TriggerResult } from "./decision.js";
@@ -13,7 +13,8 @@ export interface AccountInput {
   /** the validated row, in runtime values (dates as epoch days) */
   fields: Record<string, Value>;
   clock: DayClock;
-  events: EventQuery | undefined;
+  /** the account's event aggregates, in the order of `plan.aggregates` (computed by the data engine) */
+  aggregates: readonly Value[];
   /** the state after the last run, if any */
   previous: AccountState | undefined;
   overrides: readonly ManualOverride[];
@@ -24,6 +25,14 @@ export interface AccountInput {
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * Actions decided and trigger entries are remembered for at least a year,
+ * whatever today's playbook needs: a cap or limit removed for a while and
+ * put back still counts what happened before.
+ */
+const MIN_RETENTION_DAYS = 366;
+const retentionDays = (plan: CompiledPlaybook) => Math.max(plan.historyDays, MIN_RETENTION_DAYS);
 const NO_INPUTS: Record<string, Value> = Object.freeze({}) as Record<string, Value>;
 const NO_CAPS: string[] = [];
 const NONE: never[] = Object.freeze([]) as never[];
@@ -60,12 +69,14 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     tier: previous?.tier ?? null,
     tierSince: previous?.tierSince ?? null,
     pending: previous?.pending ?? null,
-    health: null,
+    health: plan.healthModels.length === 0 ? (previous?.health ?? null) : null,
     // Parts nothing will write stay shared empty values: a large run allocates less per account.
-    scores: previous ? previous.scores.filter(([d]) => d < day && d >= day - plan.historyDays - 1) : plan.keepsScores ? [] : NONE,
-    milestonesDone: previous ? { ...previous.milestonesDone } : plan.onboarding ? {} : (NOTHING as Record<string, number>),
-    triggers: NOTHING as Record<string, TriggerState>,
-    sent: previous ? previous.sent.filter(([d]) => d < day && d > day - plan.historyDays - 1) : NONE,
+    // Without a health section today, the last score and its history wait for it to come back.
+    scores: previous ? (plan.healthModels.length === 0 ? previous.scores : previous.scores.filter(([d]) => d < day && d >= day - plan.historyDays - 1)) : plan.keepsScores ? [] : NONE,
+    // Milestones and triggers the playbook no longer has keep their history, in case they come back.
+    milestonesDone: previous ? Object.assign(record<number>(), previous.milestonesDone) : plan.onboarding ? record<number>() : (NOTHING as Record<string, number>),
+    triggers: previous ? retiredTriggers(plan, previous.triggers) : (NOTHING as Record<string, TriggerState>),
+    sent: previous ? previous.sent.filter(([d]) => d < day && d > day - retentionDays(plan) - 1) : NONE,
   };
   if (previous) {
     const { before: _ignored, ...snapshot } = previous as AccountState;
@@ -97,9 +108,10 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
   plan.conditionsAll(scope, plan.conditionBuffer);
   const conditions = plan.conditionBuffer;
   const remembered = previous?.triggers;
+  const own = Object.hasOwn;
   for (let index = 0; index < plan.triggers.length; index++) {
     const trigger = plan.triggers[index]!;
-    const before = remembered?.[trigger.name];
+    const before = remembered && own(remembered, trigger.name) ? remembered[trigger.name] : undefined;
     // Most triggers, for most accounts, neither hold nor remember anything: nothing to do.
     if (conditions[index] !== true && before === undefined && !explain) continue;
     const activated = input.activations?.get(trigger.name) ?? day;
@@ -118,6 +130,17 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
   return { decision, state };
 }
 
+/** The remembered state of triggers the playbook no longer has: kept as it was, so a trigger put back resumes its cooldowns and limits. */
+function retiredTriggers(plan: CompiledPlaybook, remembered: Record<string, TriggerState>): Record<string, TriggerState> {
+  let kept: Record<string, TriggerState> | undefined;
+  for (const name of Object.keys(remembered)) {
+    if (plan.triggerNames.has(name)) continue;
+    kept ??= record<TriggerState>();
+    kept[name] = remembered[name]!;
+  }
+  return kept ?? (NOTHING as Record<string, TriggerState>);
+}
+
 const scopes = new WeakMap<CompiledPlaybook, AccountScope>();
 
 /**
@@ -129,19 +152,27 @@ function scopeFor(plan: CompiledPlaybook, input: AccountInput): AccountScope {
   const clock = input.clock;
   let scope = scopes.get(plan);
   if (!scope) {
-    scope = { asOfDay: 0, asOfMs: 0, windowStart: clock.windowStart, localDay: clock.localDay, events: undefined, a: {}, m: {}, g: {}, h: {}, tier: null, o: {} };
+    scope = { asOfDay: 0, asOfMs: 0, windowStart: clock.windowStart, localDay: clock.localDay, events: undefined, a: record(), x: [], m: record(), g: record(), h: record(), tier: null, o: record() };
     scopes.set(plan, scope);
   }
   scope.asOfDay = clock.asOfDay;
   scope.asOfMs = clock.asOfMs;
   scope.windowStart = clock.windowStart;
   scope.localDay = clock.localDay;
-  scope.events = input.events;
   scope.a = input.fields;
-  scope.m = {};
-  scope.g = {};
+  scope.x = input.aggregates;
+  scope.m = record();
+  scope.g = record();
   scope.tier = null;
   return scope;
+}
+
+/**
+ * A record keyed by names from the playbook. Without a prototype, a metric
+ * or trigger named `constructor` or `toString` is a name like any other.
+ */
+export function record<T = Value>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 const NO_OVERRIDES: ReadonlyMap<string, ManualOverride> = new Map();
@@ -334,7 +365,7 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
     const base = milestone.after !== undefined ? doneOf.get(milestone.after) ?? dueOf.get(milestone.after) : typeof start === "number" ? start : undefined;
     const due = base === undefined || base === null ? day : addMonthsToDay(base, milestone.due.months) + milestone.due.days;
     dueOf.set(milestone.name, due);
-    let doneOn: number | null = state.milestonesDone[milestone.name] ?? null;
+    let doneOn: number | null = Object.hasOwn(state.milestonesDone, milestone.name) ? state.milestonesDone[milestone.name]! : null;
     if (doneOn === null && milestone.done(scope) === true) {
       doneOn = day;
       state.milestonesDone[milestone.name] = day;
@@ -349,7 +380,8 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
   const complete = total > 0 && done === total;
   scope.o.completion = total === 0 ? 1 : done / total;
   scope.o.complete = complete;
-  const lastDone = Math.max(...results.map((r) => r.doneOn ?? -Infinity));
+  let lastDone = -Infinity;
+  for (const result of results) if (result.doneOn !== null && result.doneOn > lastDone) lastDone = result.doneOn;
   return { completion: total === 0 ? 1 : done / total, complete, timeToValue: complete && typeof start === "number" ? lastDone - start : null, milestones: results };
 }
 
@@ -364,9 +396,9 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, holds: bo
   const condition = inScope && holds;
   if (!before && !condition && !explain) return undefined;
   const ts: TriggerState = before
-    ? { ...before, entries: before.entries.filter((d) => d > day - plan.historyDays - 1) }
+    ? { ...before, entries: before.entries.filter((d) => d > day - retentionDays(plan) - 1) }
     : { active: false, entries: [], entryCount: 0, lastEntered: null, renewalKey: null, step: null, nextStepDay: null };
-  if (state.triggers === NOTHING) state.triggers = {};
+  if (state.triggers === NOTHING) state.triggers = record<TriggerState>();
   state.triggers[trigger.name] = ts;
   const parts = explain ? trigger.parts.map((p) => ({ text: p.text, value: p.value(scope) })) : [];
   const decidedBy = explain ? decidingPart(trigger, parts) : undefined;

@@ -1,6 +1,6 @@
-import type { EventQuery, Value } from "../expression/value.js";
+import type { EventQuery, EventSeries, Value } from "../expression/value.js";
 
-/** One usage event as read from an input file. */
+/** One usage event: whose, when (ms since the epoch), what, with which properties. */
 export interface UsageEvent {
   accountId: string;
   at: number;
@@ -8,42 +8,31 @@ export interface UsageEvent {
   properties: Record<string, Value>;
 }
 
-interface AccountEvents {
-  /** timestamps, sorted ascending, per event type */
-  byType: Map<string, { times: number[]; properties: Record<string, Value>[] }>;
-}
-
-/** First index with times[i] >= value. */
-function lowerBound(times: number[], value: number): number {
-  let low = 0;
-  let high = times.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (times[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
+interface MutableSeries {
+  times: number[];
+  properties: Record<string, Value>[];
 }
 
 /**
- * Usage events indexed by account and type, sorted by time, so each window
- * question is two binary searches.
+ * Usage events held in memory, indexed by account and type and sorted by
+ * time. It is the oracle the data engine's SQL aggregates are tested
+ * against, and what the language server's preview uses for a small sample.
  */
 export class EventStore {
-  private readonly accounts = new Map<string, AccountEvents>();
+  private readonly accounts = new Map<string, Map<string, MutableSeries>>();
   private sorted = true;
   size = 0;
 
   add(event: UsageEvent): void {
-    let account = this.accounts.get(event.accountId);
-    if (!account) {
-      account = { byType: new Map() };
-      this.accounts.set(event.accountId, account);
+    let byType = this.accounts.get(event.accountId);
+    if (!byType) {
+      byType = new Map();
+      this.accounts.set(event.accountId, byType);
     }
-    let series = account.byType.get(event.type);
+    let series = byType.get(event.type);
     if (!series) {
       series = { times: [], properties: [] };
-      account.byType.set(event.type, series);
+      byType.set(event.type, series);
     }
     if (series.times.length > 0 && series.times[series.times.length - 1]! > event.at) this.sorted = false;
     series.times.push(event.at);
@@ -51,11 +40,11 @@ export class EventStore {
     this.size++;
   }
 
-  /** Sorts each series by time once all events are in. */
+  /** Sorts each series by time (stable) once all events are in. */
   seal(): void {
     if (this.sorted) return;
-    for (const account of this.accounts.values()) {
-      for (const series of account.byType.values()) {
+    for (const byType of this.accounts.values()) {
+      for (const series of byType.values()) {
         const order = series.times.map((_, i) => i).sort((a, b) => series.times[a]! - series.times[b]! || a - b);
         series.times = order.map((i) => series.times[i]!);
         series.properties = order.map((i) => series.properties[i]!);
@@ -64,30 +53,13 @@ export class EventStore {
     this.sorted = true;
   }
 
-  /** The event questions for one account (an empty account answers zero). */
+  /** One account's events (an account without any has empty series). */
   forAccount(accountId: string): EventQuery {
-    const account = this.accounts.get(accountId);
-    if (!account) return NO_EVENTS;
-    return {
-      count(type, from, to) {
-        const series = account.byType.get(type);
-        return series ? lowerBound(series.times, to) - lowerBound(series.times, from) : 0;
-      },
-      values(type, property, from, to) {
-        const series = account.byType.get(type);
-        if (!series) return [];
-        const out: Value[] = [];
-        for (let i = lowerBound(series.times, from), end = lowerBound(series.times, to); i < end; i++) out.push(series.properties[i]![property] ?? null);
-        return out;
-      },
-      lastAt(type, to) {
-        const series = account.byType.get(type);
-        if (!series) return undefined;
-        const index = lowerBound(series.times, to) - 1;
-        return index >= 0 ? series.times[index] : undefined;
-      },
-    };
+    this.seal();
+    const byType = this.accounts.get(accountId);
+    if (!byType) return NO_EVENTS;
+    return { series: (type: string): EventSeries | undefined => byType.get(type) };
   }
 }
 
-const NO_EVENTS: EventQuery = { count: () => 0, values: () => [], lastAt: () => undefined };
+const NO_EVENTS: EventQuery = { series: () => undefined };

@@ -86,6 +86,12 @@ export interface CallNode extends Node {
   name: string;
   nameSpan: Span;
   args: Expr[];
+  /**
+   * `where <condition>` after the arguments of an event aggregate: which
+   * events count, by their properties (`count("ticket", 90d, where priority == "urgent")`).
+   * Its names are the event's properties, not the playbook's, so `walkExpr` does not enter it.
+   */
+  filter?: Expr;
 }
 /** `bands(nps) { 9..10: 100, 7..8: 60, else: 0 }` */
 export interface BandsNode extends Node {

@@ -36,6 +36,10 @@ export interface CheckEnvironment {
   /** declared event types and their properties; undefined when the playbook declares none */
   eventTypes?: ReadonlyMap<string, ReadonlyMap<string, Type>>;
   onReference?(ref: RefNode, info: NameInfo): void;
+  /** a name inside an event aggregate's `where` filter: a property of `event` */
+  onFilterReference?(event: string, ref: RefNode, info: NameInfo): void;
+  /** what an unknown name is not, for the message (default: a field or definition of the playbook) */
+  unknownNameHint?: string;
 }
 
 export interface CheckOptions {
@@ -241,7 +245,7 @@ class Checker {
         newText: suggestion,
       });
     } else {
-      this.report("TL2003", span, `unknown name \`${name}\`${where}: it is not a field of the data contract nor a metric, segment or other definition of this playbook`);
+      this.report("TL2003", span, `unknown name \`${name}\`${where}: ${this.env.unknownNameHint ?? "it is not a field of the data contract nor a metric, segment or other definition of this playbook"}`);
     }
     return T.unknown;
   }
@@ -385,9 +389,60 @@ class Checker {
         else if (param.kind !== "any" && !this.allowMissing) this.reportMissing(arg, type, `\`${spec.name}\``);
       }
     });
+    if (spec.usesEvents) ok = this.eventAggregate(call, spec.params) && ok;
+    else if (call.filter) {
+      this.report("TL2023", call.filter.span, `only event aggregates (count, sum, avg, min_of, max_of, distinct, days_since_last, trend) take a \`where\` filter, not \`${spec.name}\``);
+      ok = false;
+    }
     if (!ok) return T.unknown;
     const result = spec.result(argTypes.map((t) => withNullable(t, false)));
     return withNullable(result, result.nullable || anyMissing);
+  }
+
+  /**
+   * Event aggregates are computed by the data engine before any account is
+   * evaluated, so their window is a duration written out (30d), and their
+   * filter reads only the event's own properties.
+   */
+  private eventAggregate(call: CallNode, params: readonly { kind: ParamKind }[]): boolean {
+    let ok = true;
+    call.args.forEach((arg, index) => {
+      if (params[index]?.kind === "duration" && arg.kind !== "duration") {
+        this.report("TL2023", arg.span, `the window of \`${call.name}\` must be written as a duration such as 30d, not computed`);
+        ok = false;
+      }
+    });
+    const filter = call.filter;
+    if (!filter) return ok;
+    const event = call.args[0]?.kind === "string" ? call.args[0].value : undefined;
+    const properties = event === undefined ? undefined : this.env.eventTypes?.get(event);
+    if (!properties) {
+      this.report("TL2023", filter.span, event === undefined ? "a `where` filter needs the event type first" : `declare the properties of "${event}" in the playbook's \`events\` to filter on them`);
+      return false;
+    }
+    const filterEnv: CheckEnvironment = {
+      resolve: (path) => (path.length === 1 && properties.has(path[0]!) ? { type: properties.get(path[0]!)!, kind: "event property" } : undefined),
+      namesUnder: (prefix) => (prefix.length === 0 ? [...properties.keys()] : []),
+      unknownNameHint: properties.size === 0 ? `"${event}" events declare no properties` : `"${event}" events have the properties ${[...properties.keys()].map((p) => `\`${p}\``).join(", ")}`,
+      ...(this.env.onFilterReference ? { onReference: (ref: RefNode, info: NameInfo) => this.env.onFilterReference!(event!, ref, info) } : {}),
+    };
+    const checker = new Checker(filterEnv, this.report, false);
+    const type = checker.check(filter);
+    for (const [node, nodeType] of checker.types) this.types.set(node, nodeType);
+    if (!isUnknown(type) && type.name !== "bool") {
+      this.report("TL2008", filter.span, `the \`where\` filter must be true or false, but it is ${describe(type)}`);
+      return false;
+    }
+    if (type.nullable) {
+      checker.reportMissing(filter, type, "the `where` filter");
+      return false;
+    }
+    const unsupported = unsupportedInFilter(filter);
+    if (unsupported) {
+      this.report("TL2023", unsupported.span, `${unsupported.what} cannot be used in a \`where\` filter, which reads only the event's properties, values and simple functions`);
+      return false;
+    }
+    return ok && !isUnknown(type);
   }
 
   private argumentFits(kind: ParamKind, type: Type, arg: Expr, firstArg: Expr | undefined): boolean {
@@ -475,4 +530,51 @@ function fallbackFor(type: Type): string {
   if (isTextual(type)) return '""';
   if (type.name === "duration") return "0d";
   return "null";
+}
+
+/** Functions an event filter may call: they have the same meaning in SQL and in the in-memory oracle. */
+export const FILTER_FUNCTIONS = new Set(["lower", "contains", "starts_with", "length", "abs", "round", "min", "max", "clamp", "if"]);
+
+/** The first part of a filter that the data engine cannot compute per event, if any. */
+function unsupportedInFilter(expr: Expr): { span: Span; what: string } | undefined {
+  let found: { span: Span; what: string } | undefined;
+  const visit = (node: Expr): void => {
+    if (found) return;
+    switch (node.kind) {
+      case "call":
+        if (!FILTER_FUNCTIONS.has(node.name)) found = { span: node.nameSpan, what: `\`${node.name}\`` };
+        else node.args.forEach(visit);
+        return;
+      case "bands":
+        found = { span: node.span, what: "`bands`" };
+        return;
+      case "duration":
+      case "date":
+      case "datetime":
+        found = { span: node.span, what: "a date or duration" };
+        return;
+      case "unary":
+        visit(node.operand);
+        return;
+      case "binary":
+        visit(node.left);
+        visit(node.right);
+        return;
+      case "range":
+        visit(node.low);
+        visit(node.high);
+        return;
+      case "in":
+        visit(node.value);
+        visit(node.set);
+        return;
+      case "list":
+        node.items.forEach(visit);
+        return;
+      default:
+        return;
+    }
+  };
+  visit(expr);
+  return found;
 }

@@ -1,8 +1,8 @@
-import type { Expr } from "./ast.js";
+import type { CallNode, Expr } from "./ast.js";
 import { FUNCTIONS, linearScale, type FunctionSpec } from "./functions.js";
 import { durationDays } from "./literals.js";
 import type { Type } from "./types.js";
-import { MS_PER_DAY, type EvalScope, type RangeValue, type Value } from "./value.js";
+import { MS_PER_DAY, type EvalScope, type EventFilter, type RangeValue, type Value } from "./value.js";
 
 export type Compiled<S extends EvalScope = EvalScope> = (scope: S) => Value;
 
@@ -15,6 +15,12 @@ export type Binding<S extends EvalScope> = Compiled<S> | { readonly property: re
 
 /** Supplies the binding of each name an expression uses. */
 export type Binder<S extends EvalScope> = (path: readonly string[], type: Type) => Binding<S>;
+
+/**
+ * Supplies a precomputed value for an event aggregate call (the engine reads
+ * aggregates computed by the data engine); undefined compiles the call itself.
+ */
+export type AggregateBinder<S extends EvalScope> = (call: CallNode) => Binding<S> | undefined;
 
 /** Helpers the generated code calls; part of Touchline, never built from user text. */
 const RUNTIME = {
@@ -42,6 +48,7 @@ class CodeGenerator<S extends EvalScope> {
   constructor(
     private readonly types: ReadonlyMap<Expr, Type>,
     private readonly bind: Binder<S>,
+    private readonly aggregate?: AggregateBinder<S>,
   ) {}
 
   temp(): string {
@@ -106,13 +113,8 @@ class CodeGenerator<S extends EvalScope> {
       case "null":
       case "error":
         return "null";
-      case "ref": {
-        const binding = this.bind(node.path, this.types.get(node) ?? { name: "unknown", nullable: true });
-        // Property names are written as JSON string literals, never as code.
-        if (typeof binding !== "function") return `s${binding.property.map((p) => `[${JSON.stringify(p)}]`).join("")}`;
-        this.bindings.push(binding);
-        return `b[${this.bindings.length - 1}](s)`;
-      }
+      case "ref":
+        return this.read(this.bind(node.path, this.types.get(node) ?? { name: "unknown", nullable: true }));
       case "unary":
         return node.op === "not" ? this.strict([node.operand], ([v]) => `!${v}`) : this.strict([node.operand], ([v]) => `-${v}`);
       case "binary":
@@ -154,6 +156,13 @@ class CodeGenerator<S extends EvalScope> {
     }
   }
 
+  private read(binding: Binding<S>): string {
+    // Property names are written as JSON string literals, never as code.
+    if (typeof binding !== "function") return `s${binding.property.map((p) => `[${JSON.stringify(p)}]`).join("")}`;
+    this.bindings.push(binding);
+    return `b[${this.bindings.length - 1}](s)`;
+  }
+
   private bandRange(value: string, low: Expr, high: Expr): string {
     if (isConstant(low) && isConstant(high)) {
       const [a, b] = [constantNumber(low), constantNumber(high)];
@@ -166,6 +175,8 @@ class CodeGenerator<S extends EvalScope> {
   private call(node: Extract<Expr, { kind: "call" }>): string {
     const spec = FUNCTIONS.get(node.name);
     if (!spec) return "null";
+    const precomputed = spec.usesEvents ? this.aggregate?.(node) : undefined;
+    if (precomputed) return this.read(precomputed);
     if (spec.name === "scale" && node.args[1]?.kind === "range" && isConstant(node.args[1].low) && isConstant(node.args[1].high)) {
       // The most common health component: fold the range into two constants.
       const low = constantNumber(node.args[1].low);
@@ -181,7 +192,8 @@ class CodeGenerator<S extends EvalScope> {
     this.functions.push(spec);
     const index = this.functions.length - 1;
     if (spec.propagatesMissing) return this.strict(node.args, (names) => `f[${index}].impl(s, [${names.join(", ")}])`);
-    return `f[${index}].impl(s, [${node.args.map((a) => this.gen(a)).join(", ")}])`;
+    const filter = node.filter ? `, ${this.constant(compileEventFilter(node.filter, this.types))}` : "";
+    return `f[${index}].impl(s, [${node.args.map((a) => this.gen(a)).join(", ")}]${filter})`;
   }
 
   private binary(node: Extract<Expr, { kind: "binary" }>): string {
@@ -260,8 +272,8 @@ class CodeGenerator<S extends EvalScope> {
  * ever turned into code, so no expression can reach JavaScript globals or
  * prototypes.
  */
-export function compileExpression<S extends EvalScope>(expr: Expr, types: ReadonlyMap<Expr, Type>, bind: Binder<S>): Compiled<S> {
-  const generator = new CodeGenerator<S>(types, bind);
+export function compileExpression<S extends EvalScope>(expr: Expr, types: ReadonlyMap<Expr, Type>, bind: Binder<S>, aggregate?: AggregateBinder<S>): Compiled<S> {
+  const generator = new CodeGenerator<S>(types, bind, aggregate);
   const body = generator.gen(expr);
   return build(generator, `return function compiledExpression(s) { ${generator.declarations()} return ${body}; };`) as Compiled<S>;
 }
@@ -274,8 +286,8 @@ export type CompiledBatch<S extends EvalScope = EvalScope> = (scope: S, out: Val
  * one call per account instead of one per expression, for the many trigger
  * conditions and health components a playbook evaluates together.
  */
-export function compileExpressionBatch<S extends EvalScope>(items: readonly { expr: Expr; types: ReadonlyMap<Expr, Type> }[], bind: Binder<S>): CompiledBatch<S> {
-  const generator = new CodeGenerator<S>(new Map(items.flatMap((item) => [...item.types])), bind);
+export function compileExpressionBatch<S extends EvalScope>(items: readonly { expr: Expr; types: ReadonlyMap<Expr, Type> }[], bind: Binder<S>, aggregate?: AggregateBinder<S>): CompiledBatch<S> {
+  const generator = new CodeGenerator<S>(new Map(items.flatMap((item) => [...item.types])), bind, aggregate);
   const assignments = items.map((item, index) => `o[${index}] = ${generator.gen(item.expr)};`);
   return build(generator, `return function compiledBatch(s, o) { ${generator.declarations()} ${assignments.join(" ")} };`) as CompiledBatch<S>;
 }
@@ -284,10 +296,19 @@ export function compileExpressionBatch<S extends EvalScope>(items: readonly { ex
  * Compiles ordered conditions into one function returning the index of the
  * first that is true, or -1: tier rules, decided in one call per account.
  */
-export function compileFirstTrue<S extends EvalScope>(items: readonly { expr: Expr; types: ReadonlyMap<Expr, Type> }[], bind: Binder<S>): (scope: S) => number {
-  const generator = new CodeGenerator<S>(new Map(items.flatMap((item) => [...item.types])), bind);
+export function compileFirstTrue<S extends EvalScope>(items: readonly { expr: Expr; types: ReadonlyMap<Expr, Type> }[], bind: Binder<S>, aggregate?: AggregateBinder<S>): (scope: S) => number {
+  const generator = new CodeGenerator<S>(new Map(items.flatMap((item) => [...item.types])), bind, aggregate);
   const tests = items.map((item, index) => `if (${generator.gen(item.expr)} === true) return ${index};`);
   return build(generator, `return function compiledFirstTrue(s) { ${generator.declarations()} ${tests.join(" ")} return -1; };`) as (scope: S) => number;
+}
+
+/**
+ * An event aggregate's `where` condition as a predicate over one event's
+ * properties: its names read the properties object directly.
+ */
+export function compileEventFilter(filter: Expr, types: ReadonlyMap<Expr, Type>): EventFilter {
+  const condition = compileExpression(filter, types, (path) => ({ property: [path[0]!] }));
+  return (properties) => condition(properties as unknown as EvalScope) === true;
 }
 
 function build<S extends EvalScope>(generator: CodeGenerator<S>, body: string): unknown {

@@ -1,5 +1,5 @@
 import { T, type Type, withNullable } from "./types.js";
-import { MS_PER_DAY, type EvalScope, type RangeValue, type Value } from "./value.js";
+import type { EvalScope, EventFilter, EventSeries, RangeValue, Value } from "./value.js";
 
 /** What an argument must be; the checker turns a mismatch into TL2005. */
 export type ParamKind = "numeric" | "date" | "text" | "bool" | "any" | "range" | "duration" | "event" | "property";
@@ -26,7 +26,8 @@ export interface FunctionSpec {
   /** a missing (null) argument makes the result missing; the checker marks the result nullable */
   propagatesMissing: boolean;
   result(args: readonly Type[]): Type;
-  impl(scope: EvalScope, args: readonly Value[]): Value;
+  /** `filter`: an event aggregate's compiled `where` condition */
+  impl(scope: EvalScope, args: readonly Value[], filter?: EventFilter): Value;
   /**
    * The same computation as JavaScript source over already-evaluated,
    * non-missing argument expressions (`args`) and the scope variable `s`,
@@ -54,19 +55,55 @@ export function linearScale(value: number, range: RangeValue): number {
   return Math.max(0, Math.min(100, fraction * 100));
 }
 
-/** The last `days` local days, today included. */
-function eventWindow(scope: EvalScope, days: number): [number, number] {
-  return [scope.windowStart(days), scope.asOfMs];
+/** First index with times[i] >= value. */
+function lowerBound(times: readonly number[], value: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (times[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
-function numericValues(scope: EvalScope, args: readonly Value[]): number[] {
-  if (!scope.events) return [];
-  const [from, to] = eventWindow(scope, windowDays(args[2]!));
-  const out: number[] = [];
-  for (const value of scope.events.values(args[0] as string, args[1] as string, from, to)) {
-    if (typeof value === "number") out.push(value);
+/** Visits the events of a type with fromMs <= time < toMs that pass the filter; returns how many. */
+function eachEvent(scope: EvalScope, type: Value, fromMs: number, toMs: number, filter: EventFilter | undefined, visit?: (properties: Readonly<Record<string, Value>>) => void): number {
+  const series: EventSeries | undefined = scope.events?.series(type as string);
+  if (!series) return 0;
+  let count = 0;
+  for (let i = lowerBound(series.times, fromMs), end = lowerBound(series.times, toMs); i < end; i++) {
+    const properties = series.properties[i]!;
+    if (filter && !filter(properties)) continue;
+    count++;
+    visit?.(properties);
   }
+  return count;
+}
+
+/** Numeric values of a property over the last `days` local days, today included. Loops, never spreads: one account may have millions. */
+function numericValues(scope: EvalScope, args: readonly Value[], filter: EventFilter | undefined): number[] {
+  const property = args[1] as string;
+  const out: number[] = [];
+  eachEvent(scope, args[0]!, scope.windowStart(windowDays(args[2]!)), scope.asOfMs, filter, (properties) => {
+    const value = properties[property];
+    if (typeof value === "number") out.push(value);
+  });
   return out;
+}
+
+function smallest(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  let result = values[0]!;
+  for (let i = 1; i < values.length; i++) if (values[i]! < result) result = values[i]!;
+  return result;
+}
+
+function largest(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  let result = values[0]!;
+  for (let i = 1; i < values.length; i++) if (values[i]! > result) result = values[i]!;
+  return result;
 }
 
 const PROPERTY_WINDOW_PARAMS: ParamSpec[] = [
@@ -85,7 +122,7 @@ function propertyAggregate(name: string, returns: string, doc: string, result: T
     usesEvents: true,
     propagatesMissing: false,
     result: () => result,
-    impl: (scope, args) => reduce(numericValues(scope, args)),
+    impl: (scope, args, filter) => reduce(numericValues(scope, args, filter)),
   };
 }
 
@@ -270,11 +307,7 @@ const DEFINITIONS: FunctionSpec[] = [
     usesEvents: true,
     propagatesMissing: false,
     result: () => T.int,
-    impl: (scope, [type, window]) => {
-      if (!scope.events) return 0;
-      const [from, to] = eventWindow(scope, windowDays(window!));
-      return scope.events.count(type as string, from, to);
-    },
+    impl: (scope, [type, window], filter) => eachEvent(scope, type!, scope.windowStart(windowDays(window!)), scope.asOfMs, filter),
   },
   propertyAggregate("sum", "number", 'The total of a numeric event property over the last `window`, e.g. `sum("session", "minutes", 30d)`.', T.number, (values) =>
     values.reduce((a, b) => a + b, 0),
@@ -283,10 +316,10 @@ const DEFINITIONS: FunctionSpec[] = [
     values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length,
   ),
   propertyAggregate("min_of", "number?", "The smallest value of a numeric event property over the last `window`; missing when there was no such event.", withNullable(T.number, true), (values) =>
-    values.length === 0 ? null : Math.min(...values),
+    smallest(values),
   ),
   propertyAggregate("max_of", "number?", "The largest value of a numeric event property over the last `window`; missing when there was no such event.", withNullable(T.number, true), (values) =>
-    values.length === 0 ? null : Math.max(...values),
+    largest(values),
   ),
   {
     name: "distinct",
@@ -296,11 +329,12 @@ const DEFINITIONS: FunctionSpec[] = [
     usesEvents: true,
     propagatesMissing: false,
     result: () => T.int,
-    impl: (scope, [type, property, window]) => {
-      if (!scope.events) return 0;
-      const [from, to] = eventWindow(scope, windowDays(window!));
+    impl: (scope, [type, property, window], filter) => {
       const seen = new Set<Value>();
-      for (const value of scope.events.values(type as string, property as string, from, to)) if (value !== null) seen.add(value);
+      eachEvent(scope, type!, scope.windowStart(windowDays(window!)), scope.asOfMs, filter, (properties) => {
+        const value = properties[property as string];
+        if (value !== null && value !== undefined) seen.add(value);
+      });
       return seen.size;
     },
   },
@@ -312,9 +346,13 @@ const DEFINITIONS: FunctionSpec[] = [
     usesEvents: true,
     propagatesMissing: false,
     result: () => withNullable(T.int, true),
-    impl: (scope, [type]) => {
-      const last = scope.events?.lastAt(type as string, scope.asOfMs);
-      return last === undefined ? null : scope.asOfDay - scope.localDay(last);
+    impl: (scope, [type], filter) => {
+      const series = scope.events?.series(type as string);
+      if (!series) return null;
+      for (let i = lowerBound(series.times, scope.asOfMs) - 1; i >= 0; i--) {
+        if (!filter || filter(series.properties[i]!)) return scope.asOfDay - scope.localDay(series.times[i]!);
+      }
+      return null;
     },
   },
   {
@@ -328,13 +366,10 @@ const DEFINITIONS: FunctionSpec[] = [
     usesEvents: true,
     propagatesMissing: false,
     result: () => T.int,
-    impl: (scope, [type, window]) => {
-      if (!scope.events) return 0;
+    impl: (scope, [type, window], filter) => {
       const days = windowDays(window!);
       const middle = scope.windowStart(days);
-      const current = scope.events.count(type as string, middle, scope.asOfMs);
-      const previous = scope.events.count(type as string, scope.windowStart(2 * days), middle);
-      return current - previous;
+      return eachEvent(scope, type!, middle, scope.asOfMs, filter) - eachEvent(scope, type!, scope.windowStart(2 * days), middle, filter);
     },
   },
 ];

@@ -1,4 +1,4 @@
-import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF, type IToken, type TokenType } from "chevrotain";
 import type { DiagnosticCode } from "../text/diagnostic.js";
 import { coverSpans, type Span } from "../text/source.js";
 import type { BinaryOperator, Expr } from "./ast.js";
@@ -45,6 +45,11 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
    */
   protected canStartOperand(_token: IToken): boolean {
     return true;
+  }
+
+  /** After a soft `where`, anything but the end of the argument list or a member access starts the filter. */
+  private startsFilterCondition(token: IToken): boolean {
+    return token.tokenType !== t.Comma && token.tokenType !== t.RParen && token.tokenType !== t.Dot && token.tokenType !== EOF && this.canStartOperand(token);
   }
 
   /**
@@ -226,10 +231,25 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
         ALT: () => {
           this.CONSUME(t.LParen);
           const args: Expr[] = [];
-          this.MANY_SEP({ SEP: t.Comma, DEF: () => args.push(this.SUBRULE(this.expression)) });
+          let filter: Expr | undefined;
+          this.MANY_SEP({
+            SEP: t.Comma,
+            DEF: () =>
+              this.OR2([
+                {
+                  // `where` is a soft keyword: only a filter when a condition follows it.
+                  GATE: () => this.LA(1).tokenType === t.Identifier && this.LA(1).image === "where" && this.startsFilterCondition(this.LA(2)),
+                  ALT: () => {
+                    this.CONSUME3(t.Identifier);
+                    filter = this.SUBRULE2(this.expression);
+                  },
+                },
+                { ALT: () => args.push(this.SUBRULE(this.expression)) },
+              ]),
+          });
           const close = this.CONSUME(t.RParen);
           const call = this.ACTION(
-            () => ({ kind: "call", name: head.image, nameSpan: this.span(head), args, span: this.span(head, close) }) as Expr,
+            () => ({ kind: "call", name: head.image, nameSpan: this.span(head), args, ...(filter ? { filter } : {}), span: this.span(head, close) }) as Expr,
           );
           let result: Expr = call;
           this.OPTION({

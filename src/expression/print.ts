@@ -78,7 +78,7 @@ export function printExpr(expr: Expr): string {
     case "list":
       return `[${expr.items.map(printExpr).join(", ")}]`;
     case "call":
-      return `${expr.name}(${expr.args.map(printExpr).join(", ")})`;
+      return `${expr.name}(${[...expr.args.map(printExpr), ...(expr.filter ? [`where ${printExpr(expr.filter)}`] : [])].join(", ")})`;
     case "bands": {
       const cases = expr.cases.map((c) => `${printExpr(c.match)}: ${printExpr(c.score)}`);
       if (expr.otherwise) cases.push(`else: ${printExpr(expr.otherwise)}`);

@@ -11,15 +11,19 @@ export interface RangeValue {
  */
 export type Value = number | string | boolean | null | RangeValue | readonly Value[];
 
-/** Answers the time-window questions of the event functions (count, sum, days since...). */
-export interface EventQuery {
-  /** Number of events of `type` with fromMs <= timestamp < toMs. */
-  count(type: string, fromMs: number, toMs: number): number;
-  /** Values of numeric or text property `property` of those events, in time order. */
-  values(type: string, property: string, fromMs: number, toMs: number): readonly Value[];
-  /** Timestamp (ms) of the latest event of `type` before `toMs`, or undefined. */
-  lastAt(type: string, toMs: number): number | undefined;
+/** The events of one type for one account: timestamps (ms) ascending, and each event's properties. */
+export interface EventSeries {
+  readonly times: readonly number[];
+  readonly properties: readonly Readonly<Record<string, Value>>[];
 }
+
+/** One account's usage events, by type: what the event aggregates of the in-memory path read. */
+export interface EventQuery {
+  series(type: string): EventSeries | undefined;
+}
+
+/** Keeps an event when its properties pass an aggregate's `where` filter. */
+export type EventFilter = (properties: Readonly<Record<string, Value>>) => boolean;
 
 /**
  * What every compiled expression reads besides the names it binds: the day

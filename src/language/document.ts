@@ -64,8 +64,11 @@ export function parseDocument(path: string, text: string, notation: Notation = n
   return { source, notation, data, map, diagnostics: sink.items, comments: parsed.comments, syntaxOk, rejected };
 }
 
+/** A file's text, a reason it may not be read, or undefined when there is no such file. */
+export type ReadResult = string | { refused: string } | undefined;
+
 /** Reads a file the playbook refers to; the language server answers from open editors first. */
-export type ReadFile = (path: string) => string | undefined;
+export type ReadFile = (path: string) => ReadResult;
 
 /** A playbook with the bases it extends applied: what the checker and the engine work on. */
 export interface LoadedPlaybook {
@@ -93,9 +96,10 @@ export function loadPlaybook(document: ParsedDocument, readFile: ReadFile): Load
       diagnostics.push(...sink.items);
       break;
     }
-    const text = readFile(target);
-    if (text === undefined) {
-      sink.report("TL2020", span, `the base playbook \`${current.data.extends}\` cannot be read: no such file next to this playbook`);
+    // Only playbooks are parsed as playbooks: a code frame never shows another kind of file.
+    const text = notationOf(target) ? readFile(target) : { refused: "a base playbook is a .play or .yaml file" };
+    if (typeof text !== "string") {
+      sink.report("TL2020", span, `the base playbook \`${current.data.extends}\` cannot be read: ${text?.refused ?? "no such file next to this playbook"}`);
       diagnostics.push(...sink.items);
       break;
     }

@@ -2,16 +2,17 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../text/diagnostic.js";
 import { canonicalPlaybook } from "./canonical.js";
+import { confinedReader, foldersFor } from "./confine.js";
 import { checkPlaybook, type CheckedPlaybook } from "./check/index.js";
 import { loadPlaybook, notationOf, parseDocument, type Notation, type ReadFile } from "./document.js";
 import { attachComments, printDsl, statementPaths } from "./dsl/print.js";
 import { printYaml } from "./yaml/print.js";
 
 export { checkPlaybook, type CheckedPlaybook } from "./check/index.js";
-export { loadPlaybook, notationOf, parseDocument, type Notation, type ParsedDocument, type ReadFile } from "./document.js";
+export { loadPlaybook, notationOf, parseDocument, type Notation, type ParsedDocument, type ReadFile, type ReadResult } from "./document.js";
 
-/** Reads files from disk; undefined for a file that is missing or unreadable. */
-export const readFromDisk: ReadFile = (path) => {
+/** Reads files from disk, unconfined (the file the user named); undefined for a file that is missing or unreadable. */
+export const readFromDisk = (path: string): string | undefined => {
   try {
     return readFileSync(path, "utf8");
   } catch {
@@ -20,7 +21,7 @@ export const readFromDisk: ReadFile = (path) => {
 };
 
 /** Parses, merges and checks one playbook text: the whole pipeline of `touchline check`. */
-export function checkText(path: string, text: string, readFile: ReadFile = readFromDisk): CheckedPlaybook {
+export function checkText(path: string, text: string, readFile: ReadFile = confinedReader(foldersFor(path))): CheckedPlaybook {
   const document = parseDocument(resolve(path), text);
   return checkPlaybook(loadPlaybook(document, readFile), readFile);
 }

@@ -1,9 +1,8 @@
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
-import { dirname } from "node:path";
 import { isoDateOf } from "../expression/literals.js";
 import type { Value } from "../expression/value.js";
 import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { AccountDecision } from "../engine/decision.js";
+import { FileSink } from "./files.js";
 
 /** A decision as written to files: dates as ISO text, fixed key order, nothing that depends on the clock. */
 export function decisionRecord(plan: CompiledPlaybook, decision: AccountDecision): Record<string, unknown> {
@@ -50,23 +49,25 @@ function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Writes decisions as JSON Lines or CSV, one line per account, in input order. */
+/** Writes decisions as JSON Lines or CSV, one line per account, in input order, under a temporary name until published. */
 export class DecisionWriter {
-  private readonly stream: WriteStream;
+  readonly sink: FileSink;
   private readonly csv: boolean;
 
   constructor(
     readonly path: string,
     private readonly plan: CompiledPlaybook,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.stream = createWriteStream(path);
+    this.sink = new FileSink(path);
     this.csv = /\.csv$/i.test(path);
-    if (this.csv) this.stream.write(`${CSV_COLUMNS.join(",")}\n`);
+    if (this.csv) this.sink.write(`${CSV_COLUMNS.join(",")}\n`);
   }
 
-  write(decision: AccountDecision): boolean {
-    if (!this.csv) return this.stream.write(`${JSON.stringify(decisionRecord(this.plan, decision))}\n`);
+  write(decision: AccountDecision): void {
+    if (!this.csv) {
+      this.sink.write(`${JSON.stringify(decisionRecord(this.plan, decision))}\n`);
+      return;
+    }
     const overdue = decision.onboarding?.milestones.filter((m) => m.status === "overdue").map((m) => m.name).join(" ") ?? "";
     const actions = decision.actions.map((a) => `${a.trigger}:${a.kind}:${a.target}:${a.status}`).join(" ");
     const row = [
@@ -74,10 +75,6 @@ export class DecisionWriter {
       decision.tier?.value, decision.tier?.computed, decision.onboarding ? Math.round(decision.onboarding.completion * 10000) / 10000 : "", overdue,
       decision.actions.filter((a) => a.status === "planned").length, actions, decision.notices.join(" | "),
     ];
-    return this.stream.write(`${row.map(csvCell).join(",")}\n`);
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    this.sink.write(`${row.map(csvCell).join(",")}\n`);
   }
 }

@@ -2,34 +2,84 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
+import type { AccountSource, JoinSpec } from "../data/accounts.js";
+import type { EventSource, IdLookup } from "../data/events.js";
+import type { FileSpec, InputFormat } from "../data/sources.js";
+import { isKnownTimeZone } from "../engine/clock.js";
 
-/** Where a table of accounts comes from: a file (CSV, JSON Lines, JSON) or a table of an SQLite file. */
-const Source = z.union([
-  z.string(),
+const FORMATS = ["csv", "jsonl", "json", "parquet", "sqlite"] as const;
+const Column = z.string().min(1);
+
+const FileFields = {
+  file: z.string().min(1).describe("The file, relative to touchline.yaml"),
+  format: z.enum(FORMATS).optional().describe("csv, jsonl, json, parquet or sqlite; by default from the file's extension"),
+  table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a table name: letters, digits and _").optional().describe("For an SQLite file: the table"),
+  delimiter: z.string().length(1).optional().describe("For CSV: the separator between values (default ,)"),
+};
+
+const Join = z
+  .object({
+    ...FileFields,
+    on: Column.optional().describe("The joined file's column with the account id (default: the accounts' id column name)"),
+    latest: Column.optional().describe("When the joined file has several rows per account, the column whose greatest value picks the row"),
+  })
+  .strict();
+
+const Accounts = z.union([
+  z.string().min(1),
   z
     .object({
-      file: z.string(),
-      format: z.enum(["csv", "jsonl", "json", "sqlite"]).optional(),
-      table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+      ...FileFields,
+      id: Column.optional().describe("The column with the account id (default: id_field)"),
+      columns: z.record(z.string(), Column).optional().describe("Contract field -> the export's column"),
+      values: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).optional().describe("Contract field -> { value as exported: value of the contract }"),
+      join: z.array(Join).optional().describe("Further files whose columns complete each account"),
     })
     .strict(),
 ]);
 
+const Lookup = z
+  .object({
+    ...FileFields,
+    column: Column.describe("The events' column holding the key"),
+    key: Column.optional().describe("The lookup file's column matching it (default: the same name)"),
+    id: Column.optional().describe("The lookup file's column with the account id (default: id_field)"),
+  })
+  .strict();
+
+const EventSourceConfig = z.union([
+  z.string().min(1),
+  z
+    .object({
+      ...FileFields,
+      id: Column.optional().describe("The column with the account id (default: id_field)"),
+      account_lookup: Lookup.optional().describe("When events carry another key (a subscription id): a file that maps it to the account id"),
+      type: z.string().min(1).optional().describe("Every row is an event of this type"),
+      type_column: Column.optional().describe("The column with the event type (default: type)"),
+      timestamp: Column.optional().describe("The column with the date and time (default: timestamp)"),
+      properties: z.record(z.string(), Column).optional().describe("Event property -> the export's column"),
+    })
+    .strict(),
+]);
+
+const MaxRejects = z.union([z.number().int().min(0), z.string().regex(/^[0-9]+(\.[0-9]+)?%$/, "a count or a percentage such as 5%")]);
+
 /** The small config file at a project's root that names its playbook, data and settings. */
 export const ProjectConfig = z
   .object({
-    playbook: z.string(),
-    accounts: Source,
-    events: Source.optional(),
-    overrides: z.string().optional(),
-    id_field: z.string().default("account_id"),
-    timezone: z.string().default("UTC"),
-    state: z.string().default(".touchline/state.db"),
+    playbook: z.string().min(1).describe("The playbook file"),
+    allow_folders: z.array(z.string().min(1)).optional().describe("Folders outside the project that playbooks may read from (extends, template files)"),
+    accounts: Accounts,
+    events: z.union([EventSourceConfig, z.array(EventSourceConfig)]).optional(),
+    overrides: z.string().min(1).optional(),
+    id_field: Column.default("account_id").describe("The column with the account id, for every input that does not name its own"),
+    timezone: z.string().default("UTC").describe("For accounts without a time zone of their own"),
+    state: z.string().min(1).default(".touchline/state.db").describe("What is remembered between runs (SQLite)"),
+    max_rejects: MaxRejects.optional().describe("Fail the run when more input rows than this are rejected (a count or a percentage of the accounts)"),
   })
   .strict();
 
 export type ProjectConfig = z.infer<typeof ProjectConfig>;
-export type SourceSpec = { file: string; format: "csv" | "jsonl" | "json" | "sqlite"; table?: string };
 
 export const CONFIG_FILE = "touchline.yaml";
 
@@ -38,37 +88,42 @@ export interface Project {
   root: string;
   configFile: string;
   playbook: string;
-  accounts: SourceSpec;
-  events: SourceSpec | undefined;
-  overrides: string | undefined;
+  /** the project's root and the folders it allows: where playbooks may read */
+  allowedFolders: string[];
+  accounts: AccountSource;
+  events: EventSource[];
+  overrides: FileSpec | undefined;
   idField: string;
   timezone: string;
   state: string;
+  maxRejects: { count: number } | { percent: number } | undefined;
 }
 
 /** A mistake in the project config: reported with its file, never as a stack trace. */
 export class ProjectError extends Error {}
 
-function formatOf(file: string): SourceSpec["format"] | undefined {
-  if (/\.csv$/i.test(file)) return "csv";
+function formatOf(file: string): InputFormat | undefined {
+  if (/\.csv$|\.tsv$|\.txt$/i.test(file)) return "csv";
   if (/\.jsonl$|\.ndjson$/i.test(file)) return "jsonl";
   if (/\.json$/i.test(file)) return "json";
+  if (/\.parquet$/i.test(file)) return "parquet";
   if (/\.(db|sqlite3?)$/i.test(file)) return "sqlite";
   return undefined;
 }
 
-function sourceSpec(root: string, source: z.infer<typeof Source>, what: string, configFile: string): SourceSpec {
-  const spec = typeof source === "string" ? { file: source } : source;
+function fileSpec(root: string, spec: { file: string; format?: InputFormat | undefined; table?: string | undefined; delimiter?: string | undefined }, what: string, configFile: string): FileSpec {
   const format = spec.format ?? formatOf(spec.file);
-  if (!format) throw new ProjectError(`${configFile}: cannot tell the format of ${what} file ${spec.file}; name it .csv, .jsonl, .json or .db, or set format`);
-  if (format === "sqlite" && !spec.table) throw new ProjectError(`${configFile}: ${what} come from an SQLite file: say which table with table: <name>`);
-  return { file: resolve(root, spec.file), format, ...(spec.table ? { table: spec.table } : {}) };
+  if (!format) throw new ProjectError(`${configFile}: cannot tell the format of the ${what} file ${spec.file}; name it .csv, .jsonl, .json, .parquet or .db, or set format`);
+  if (format === "sqlite" && !spec.table) throw new ProjectError(`${configFile}: the ${what} come from an SQLite file: say which table with table: <name>`);
+  const delimiter = spec.delimiter ?? (/\.tsv$/i.test(spec.file) ? "\t" : undefined);
+  return { file: resolve(root, spec.file), format, ...(spec.table ? { table: spec.table } : {}), ...(delimiter ? { delimiter } : {}) };
 }
 
 /** Reads `touchline.yaml` from a project folder (or the file itself). */
 export function loadProject(path: string): Project {
   const configFile = existsSync(path) && statSync(path).isDirectory() ? join(path, CONFIG_FILE) : path;
   if (!existsSync(configFile)) throw new ProjectError(`no ${CONFIG_FILE} in ${path}: a project folder names its playbook and data in ${CONFIG_FILE}`);
+  if (!statSync(configFile).isFile()) throw new ProjectError(`${configFile} is not a file`);
   const root = dirname(resolve(configFile));
   let raw: unknown;
   try {
@@ -82,15 +137,45 @@ export function loadProject(path: string): Project {
     throw new ProjectError(`${configFile}: ${issue.path.join(".") || "the file"}: ${issue.message}`);
   }
   const config = parsed.data;
+  if (!isKnownTimeZone(config.timezone)) throw new ProjectError(`${configFile}: timezone: unknown time zone ${config.timezone} (use an IANA name such as Europe/Berlin or UTC)`);
+  const accounts = typeof config.accounts === "string" ? { file: config.accounts } : config.accounts;
+  const eventConfigs = config.events === undefined ? [] : Array.isArray(config.events) ? config.events : [config.events];
+  const accountSource: AccountSource = {
+    ...fileSpec(root, accounts, "accounts", configFile),
+    id: ("id" in accounts ? accounts.id : undefined) ?? config.id_field,
+    columns: ("columns" in accounts ? accounts.columns : undefined) ?? {},
+    values: Object.fromEntries(Object.entries(("values" in accounts ? accounts.values : undefined) ?? {}).map(([field, mapping]) => [field, Object.fromEntries(Object.entries(mapping).map(([from, to]) => [from, String(to)]))])),
+    joins: (("join" in accounts ? accounts.join : undefined) ?? []).map((join): JoinSpec => ({
+      ...fileSpec(root, join, "joined", configFile),
+      on: join.on ?? ("id" in accounts && accounts.id ? accounts.id : config.id_field),
+      latest: join.latest,
+    })),
+  };
+  const events = eventConfigs.map((entry): EventSource => {
+    const source = typeof entry === "string" ? { file: entry } : entry;
+    const lookup = "account_lookup" in source ? source.account_lookup : undefined;
+    return {
+      ...fileSpec(root, source, "events", configFile),
+      id: ("id" in source ? source.id : undefined) ?? config.id_field,
+      lookup: lookup ? ({ ...fileSpec(root, lookup, "lookup", configFile), column: lookup.column, key: lookup.key ?? lookup.column, id: lookup.id ?? config.id_field } satisfies IdLookup) : undefined,
+      type: "type" in source ? source.type : undefined,
+      typeColumn: ("type_column" in source ? source.type_column : undefined) ?? "type",
+      timestamp: ("timestamp" in source ? source.timestamp : undefined) ?? "timestamp",
+      properties: ("properties" in source ? source.properties : undefined) ?? {},
+    };
+  });
+  const maxRejects = config.max_rejects === undefined ? undefined : typeof config.max_rejects === "number" ? { count: config.max_rejects } : { percent: Number(config.max_rejects.slice(0, -1)) };
   return {
     root,
     configFile,
     playbook: resolve(root, config.playbook),
-    accounts: sourceSpec(root, config.accounts, "accounts", configFile),
-    events: config.events ? sourceSpec(root, config.events, "events", configFile) : undefined,
-    overrides: config.overrides ? resolve(root, config.overrides) : undefined,
+    allowedFolders: [root, ...(config.allow_folders ?? []).map((folder) => resolve(root, folder))],
+    accounts: accountSource,
+    events,
+    overrides: config.overrides ? fileSpec(root, { file: config.overrides }, "overrides", configFile) : undefined,
     idField: config.id_field,
     timezone: config.timezone,
     state: resolve(root, config.state),
+    maxRejects,
   };
 }

@@ -1,21 +1,22 @@
-import { createWriteStream, mkdirSync } from "node:fs";
+import { existsSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { epochDayOf } from "../expression/literals.js";
-import { Calendars, isKnownTimeZone } from "../engine/clock.js";
+import { DataEngine, DataError } from "../data/duckdb.js";
+import { ProjectData, type DataSummary } from "../data/reader.js";
+import { Rejections, type RejectGroup } from "../data/rejects.js";
 import { compilePlaybook } from "../engine/compile.js";
 import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { AccountDecision } from "../engine/decision.js";
 import { evaluateAccount } from "../engine/evaluate.js";
-import type { EventStore } from "../engine/events.js";
 import type { ManualOverride } from "../engine/overrides.js";
 import { stateBefore, type AccountState } from "../engine/state.js";
-import { checkText, readFromDisk, type CheckedPlaybook } from "../language/index.js";
-import type { Diagnostic } from "../text/diagnostic.js";
-import { readEvents, readOverrides } from "./inputs.js";
+import { epochDayOf, isoDateOf } from "../expression/literals.js";
+import { checkText, type CheckedPlaybook } from "../language/index.js";
+import { confinedReader } from "../language/confine.js";
+import { hasErrors } from "../text/diagnostic.js";
+import { assertSeparatePaths, FileSink, OutputError } from "./files.js";
 import { DecisionWriter } from "./output.js";
+import { readOverrides } from "./overrides.js";
 import type { Project } from "./project.js";
-import { readRecords } from "./records.js";
-import { RowValidator, type RowProblem } from "./rows.js";
 import { StateStore } from "./state-store.js";
 import { RunSummary } from "./summary.js";
 
@@ -26,8 +27,16 @@ export class PlaybookInvalid extends Error {
   }
 }
 
-/** A problem that stops the run (bad data with --strict, state from a later day). */
-export class RunStopped extends Error {}
+/** A problem that stops the run (bad data with --strict, nothing usable, too many rejects): exit 1. */
+export class RunStopped extends Error {
+  constructor(
+    message: string,
+    /** the rejected input behind it, when that is the reason (written to the rejects file all the same) */
+    readonly rejected?: { count: number; groups: RejectGroup[]; path: string | undefined; accounts: number },
+  ) {
+    super(message);
+  }
+}
 
 export interface RunOptions {
   asOf: string;
@@ -38,9 +47,11 @@ export interface RunOptions {
   useState?: boolean;
   statePath?: string;
   rejectsPath?: string;
+  /** how long to wait for another run holding the state file (ms) */
+  waitMs?: number;
   /** called now and then with the number of accounts done */
   progress?: (done: number) => void;
-  /** only this account: evaluate it with explanations, and remember nothing */
+  /** only this account: evaluate it with explanations, and write nothing */
   explainAccount?: string;
 }
 
@@ -49,13 +60,15 @@ export interface RunResult {
   checked: CheckedPlaybook;
   day: number;
   summary: RunSummary;
-  problems: RowProblem[];
-  warnings: string[];
+  data: DataSummary;
+  /** rejected input records, and their problems grouped for the terminal */
   rejected: number;
+  rejectGroups: RejectGroup[];
+  warnings: string[];
   rejectsPath: string | undefined;
   outputs: string[];
   /** with explainAccount: its decision and its state before this run */
-  explained?: { decision: AccountDecision; before: AccountState | undefined };
+  explained?: { decision: AccountDecision; before: AccountState | undefined; history: ReturnType<StateStore["healthHistory"]> };
 }
 
 const NO_OVERRIDES: readonly ManualOverride[] = [];
@@ -66,128 +79,164 @@ export function parseAsOf(text: string): number {
   return day;
 }
 
-/** Loads, checks and compiles a project's playbook. */
+/** Loads, checks and compiles a project's playbook, reading only inside the project's allowed folders. */
 export function preparePlaybook(project: Project): { checked: CheckedPlaybook; plan: CompiledPlaybook } {
-  const text = readFromDisk(project.playbook);
-  if (text === undefined) throw new RunStopped(`${project.configFile}: the playbook ${project.playbook} cannot be read`);
-  const checked = checkText(project.playbook, text);
-  if (checked.diagnostics.some((d: Diagnostic) => d.severity === "error")) throw new PlaybookInvalid(checked);
+  const read = confinedReader(project.allowedFolders);
+  const text = read(project.playbook);
+  if (typeof text !== "string") throw new RunStopped(`${project.configFile}: the playbook ${project.playbook} cannot be read${text ? `: ${text.refused}` : ""}`);
+  const checked = checkText(project.playbook, text, read);
+  if (hasErrors(checked.diagnostics)) throw new PlaybookInvalid(checked);
   return { checked, plan: compilePlaybook(checked) };
 }
 
+/** Every file a run reads: no output may be one of them. */
+function inputsOf(project: Project, checked: CheckedPlaybook): { what: string; path: string }[] {
+  const sources = [project.accounts, ...project.accounts.joins, ...project.events, ...project.events.flatMap((e) => (e.lookup ? [e.lookup] : [])), ...(project.overrides ? [project.overrides] : [])];
+  return [
+    { what: "the project file", path: project.configFile },
+    ...checked.layers.map((layer) => ({ what: "the playbook", path: layer.source.path })),
+    ...sources.map((source) => ({ what: "an input", path: source.file })),
+  ];
+}
+
 /**
- * Evaluates a project's playbook for every account on one day: reads the
- * accounts (streamed), validates each row against the data contract, applies
- * what earlier runs remembered, and writes decisions and the new state.
- * Nothing is sent: sending is a later capability.
+ * Evaluates a project's playbook for every account on one day. DuckDB
+ * reads and checks every input and computes the event aggregates; the
+ * valid accounts stream through the engine in input order; decisions go to
+ * temporary files; the new state is committed in one transaction; only
+ * then do the files get their names. Nothing is sent.
  */
 export async function runProject(project: Project, options: RunOptions): Promise<RunResult> {
   const day = parseAsOf(options.asOf);
   const { checked, plan } = preparePlaybook(project);
-  const problems: RowProblem[] = [];
-  const warnings: string[] = [];
-  if (!isKnownTimeZone(project.timezone)) throw new RunStopped(`${project.configFile}: unknown time zone ${project.timezone}`);
-
-  const overrides = project.overrides ? await readOverrides(project.overrides, project.idField, plan.overrides.allowed, plan.overrides.maxDays, problems) : new Map<string, ManualOverride[]>();
-  const events: EventStore | undefined = project.events ? await readEvents(project.events, project.idField, checked.model, problems) : undefined;
-  if (options.strict && problems.length > 0) throw new RunStopped(`${describeProblem(problems[0]!)} (--strict stops at the first bad row)`);
-
   const explaining = options.explainAccount !== undefined;
   const useState = options.useState !== false;
-  const store = useState ? new StateStore(options.statePath ?? project.state) : undefined;
-  const latest = store?.latestDay();
-  if (store && latest !== undefined && latest > day && !explaining) {
-    store.close();
-    throw new RunStopped(`the state in ${options.statePath ?? project.state} is already at a later day; running an earlier day would rewrite history: use --state <new file> or --no-state`);
-  }
-  const writers = explaining ? [] : (options.out ?? []).map((path) => new DecisionWriter(path, plan));
-  const validator = new RowValidator(plan.fields, project.idField);
-  const calendars = new Calendars(day);
-  const summary = new RunSummary();
-  const seen = new Map<string, number>();
-  const rejectsPath = explaining ? undefined : (options.rejectsPath ?? join(dirname(project.state), "rejects.jsonl"));
-  let rejected = 0;
-  let explained: RunResult["explained"];
-  const rejectedRows: string[] = [];
-  let checkedColumns = false;
+  const statePath = options.statePath ?? project.state;
+  const outputs = explaining ? [] : (options.out ?? []);
+  const rejectsPath = explaining ? undefined : (options.rejectsPath ?? join(dirname(statePath), "rejects.jsonl"));
+  assertSeparatePaths(inputsOf(project, checked), [
+    ...(useState ? [{ what: "the state file", path: statePath }] : []),
+    ...(rejectsPath ? [{ what: "the rejects file", path: rejectsPath }] : []),
+    ...outputs.map((path) => ({ what: "the output", path })),
+  ]);
 
-  store?.begin();
-  const activations = store?.activations(plan.triggers.map((t) => t.name), day);
+  const engine = await DataEngine.open();
+  const rejectSink = rejectsPath ? new FileSink(rejectsPath) : undefined;
+  const rejections = new Rejections(rejectSink ? (line) => rejectSink.write(`${line}\n`) : undefined);
+  const writers: DecisionWriter[] = [];
+  let store: StateStore | undefined;
   try {
-    for await (const record of readRecords(project.accounts)) {
-      const reject = (list: RowProblem[]) => {
-        rejected++;
-        problems.push(...list);
-        if (options.strict) throw new RunStopped(`${describeProblem(list[0]!)} (--strict stops at the first bad row)`);
-        rejectedRows.push(JSON.stringify({ file: project.accounts.file, line: record.line, problems: list.map((p) => ({ field: p.field ?? null, message: p.message })), row: record.values }));
-      };
-      if (!checkedColumns && !record.error) {
-        checkedColumns = true;
-        for (const { column, suggestion } of validator.unknownColumns(Object.keys(record.values))) {
-          const message = `column \`${column}\` of ${project.accounts.file} is not in the playbook's data contract and is ignored${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`;
-          if (options.strict) throw new RunStopped(`${message} (--strict stops at unknown columns)`);
-          warnings.push(message);
-        }
-      }
-      if (record.error) {
-        reject([{ file: project.accounts.file, line: record.line, field: undefined, message: record.error }]);
-        continue;
-      }
-      // CSV and SQLite carry text (and 0/1 for booleans): read it as the contract's types.
-      const result = validator.check(project.accounts.file, record.line, record.values, project.accounts.format === "csv" || project.accounts.format === "sqlite");
-      if (!result.ok) {
-        reject(result.problems);
-        continue;
-      }
-      const firstLine = seen.get(result.id);
-      if (firstLine !== undefined) {
-        reject([{ file: project.accounts.file, line: record.line, field: project.idField, message: `duplicate account id ${result.id} (first on line ${firstLine}); this row is skipped` }]);
-        continue;
-      }
-      seen.set(result.id, record.line);
-      if (explaining && result.id !== options.explainAccount) continue;
-      const zone = plan.timezoneField ? String(result.values[plan.timezoneField] ?? project.timezone) : project.timezone;
-      const previous = store?.get(result.id);
-      const { decision, state } = evaluateAccount(plan, {
-        id: result.id,
-        fields: result.values,
-        clock: calendars.clock(zone),
-        events: events?.forAccount(result.id),
-        previous,
-        overrides: overrides.get(result.id) ?? NO_OVERRIDES,
-        ...(activations ? { activations } : {}),
-        explain: explaining,
-      });
-      if (explaining) {
-        explained = { decision, before: stateBefore(previous, day) };
-        break;
-      }
-      store?.put(result.id, state, decision.tier?.value ?? null);
-      summary.add(decision);
-      for (const writer of writers) if (!writer.write(decision)) await new Promise((resolve) => setImmediate(resolve));
-      if (summary.accounts % 1000 === 0) options.progress?.(summary.accounts);
+    const overrides = project.overrides ? await readOverrides(engine, project.overrides, project.idField, plan, day, rejections) : new Map<string, ManualOverride[]>();
+    const data = await ProjectData.open(engine, { accounts: project.accounts, events: project.events, timezone: project.timezone }, plan, checked.environment.eventTypes, {
+      day,
+      rejections,
+      strict: options.strict === true,
+      account: options.explainAccount,
+    });
+    const first = rejections.firstRecord();
+    if (options.strict && first) {
+      throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
     }
+    const unusable = whyUnusable(project, data.summary, rejections.records);
+    if (unusable) {
+      // Nothing is evaluated, but the person fixing the input needs the list of what was wrong.
+      let path: string | undefined;
+      if (rejectSink && rejections.records > 0) {
+        rejectSink.finish();
+        rejectSink.publish();
+        path = rejectsPath;
+      }
+      throw new RunStopped(unusable, { count: rejections.records, groups: rejections.groups(), path, accounts: data.summary.accounts });
+    }
+
+    const summary = new RunSummary();
+    let explained: RunResult["explained"];
+    if (explaining) {
+      store = useState ? StateStore.forReading(statePath) : undefined;
+    } else if (useState) {
+      store = StateStore.forWriting(statePath, options.waitMs);
+      store.beginRun(day, isoDateOf);
+    }
+    const activations = store?.activations(plan.triggers.map((t) => t.name), day, !explaining);
+    for (const path of outputs) writers.push(new DecisionWriter(path, plan));
+    for await (const batch of data.batches(options.explainAccount)) {
+      for (const row of batch) {
+        const previous = store?.get(row.id);
+        const { decision, state } = evaluateAccount(plan, {
+          id: row.id,
+          fields: row.fields,
+          clock: row.clock,
+          aggregates: row.aggregates,
+          previous,
+          overrides: overrides.get(row.id) ?? NO_OVERRIDES,
+          ...(activations ? { activations } : {}),
+          explain: explaining,
+        });
+        if (explaining) {
+          explained = { decision, before: stateBefore(previous, day), history: store?.healthHistory(row.id) ?? [] };
+          continue;
+        }
+        store?.put(row.id, state, decision.tier?.value ?? null);
+        summary.add(decision);
+        for (const writer of writers) writer.write(decision);
+      }
+      options.progress?.(summary.accounts);
+    }
+    // Everything is written under temporary names first: a full disk stops the run before the state moves.
+    for (const writer of writers) writer.sink.finish();
+    rejectSink?.finish();
     if (store && !explaining) {
-      store.recordRun(day, plan.hash, plan.version, summary.accounts, rejected);
+      store.recordRun(day, plan.hash, plan.version, summary.accounts, rejections.records);
       store.commit();
-    } else store?.rollback();
+    }
+    for (const writer of writers) writer.sink.publish();
+    if (rejectSink) {
+      if (rejections.records > 0) rejectSink.publish();
+      else {
+        rejectSink.discard();
+        // An earlier run's rejects would describe input that is no longer there.
+        if (existsSync(rejectsPath!)) unlinkSync(rejectsPath!);
+      }
+    }
+    const warnings = data.summary.warnings;
+    return {
+      plan,
+      checked,
+      day,
+      summary,
+      data: data.summary,
+      rejected: rejections.records,
+      rejectGroups: rejections.groups(),
+      warnings,
+      rejectsPath: rejections.records > 0 ? rejectsPath : undefined,
+      outputs,
+      ...(explained ? { explained } : {}),
+    };
   } catch (error) {
     store?.rollback();
-    throw error;
+    for (const writer of writers) writer.sink.discard();
+    rejectSink?.discard();
+    throw error instanceof DataError ? new RunStopped(error.message) : error;
   } finally {
     store?.close();
-    await Promise.all(writers.map((w) => w.close()));
+    engine.close();
   }
-  if (rejectsPath && (rejectedRows.length > 0 || problems.length > 0)) {
-    mkdirSync(dirname(rejectsPath), { recursive: true });
-    const out = createWriteStream(rejectsPath);
-    for (const line of rejectedRows) out.write(`${line}\n`);
-    for (const problem of problems.filter((p) => p.file !== project.accounts.file)) out.write(`${JSON.stringify({ file: problem.file, line: problem.line, problems: [{ field: problem.field ?? null, message: problem.message }] })}\n`);
-    await new Promise<void>((resolve) => out.end(resolve));
-  }
-  return { plan, checked, day, summary, problems, warnings, rejected, rejectsPath: rejectedRows.length > 0 || problems.length > 0 ? rejectsPath : undefined, outputs: options.out ?? [], ...(explained ? { explained } : {}) };
 }
 
-export function describeProblem(problem: RowProblem): string {
-  return `${problem.file}:${problem.line}${problem.field ? `: field \`${problem.field}\`` : ""}: ${problem.message}`;
+/**
+ * Why a run cannot use its input, if it cannot: no accounts at all, none
+ * valid, or more rejected rows than `max_rejects` allows. Such a run fails
+ * loudly and records nothing in the state.
+ */
+function whyUnusable(project: Project, data: DataSummary, rejected: number): string | undefined {
+  const file = project.accounts.file;
+  if (data.accounts === 0) return `${file} has no account rows: nothing to evaluate (is it the right file?)`;
+  if (data.valid === 0) return `none of the ${data.accounts.toLocaleString("en-US")} account rows of ${file} is usable (all rejected): nothing was evaluated`;
+  const limit = project.maxRejects;
+  if (!limit) return undefined;
+  const allowed = "count" in limit ? limit.count : Math.floor((limit.percent / 100) * data.accounts);
+  if (rejected <= allowed) return undefined;
+  return `${rejected.toLocaleString("en-US")} input rows were rejected, more than max_rejects allows (${"count" in limit ? limit.count : `${limit.percent}% of ${data.accounts.toLocaleString("en-US")} accounts = ${allowed}`}): nothing was evaluated`;
 }
+
+export { OutputError };

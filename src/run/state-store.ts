@@ -1,43 +1,169 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { AccountState } from "../engine/state.js";
 
+/** The state file cannot be used as it is (not a state file, damaged, from a later day): exit 1, nothing written. */
+export class StateError extends Error {}
+
+/** The state file's disk is full or read-only: exit 2, nothing written. */
+export class StateWriteError extends Error {}
+
+/** Touchline's mark in its state files; a file with tables but without it is someone else's database. */
+const FORMAT = 1;
+const SQLITE_MAGIC = "SQLite format 3\u0000";
+
+/**
+ * Refuses a state file that cannot be Touchline's before SQLite opens it: a
+ * folder, an empty file (a crash while creating it must not look like a
+ * fresh start), another kind of file, or a truncated database.
+ */
+function inspectExisting(path: string): void {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return;
+  }
+  if (!stat.isFile()) throw new StateError(`the state file ${path} is not a regular file`);
+  if (stat.size === 0) {
+    throw new StateError(`the state file ${path} is empty, so it remembers nothing, and starting afresh would plan every action again; restore it from a backup, or delete it on purpose to start over`);
+  }
+  const header = Buffer.alloc(100);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString("latin1", 0, 16) !== SQLITE_MAGIC) throw new StateError(`the state file ${path} is not an SQLite database: is it the right file?`);
+  const pageSize = header.readUInt16BE(16) === 1 ? 65536 : header.readUInt16BE(16);
+  const pages = header.readUInt32BE(28);
+  // The header's page count is valid when its change counters agree; a file shorter than that was cut off.
+  if (header.readUInt32BE(24) === header.readUInt32BE(92) && pages > 0 && stat.size < pages * pageSize) {
+    throw new StateError(`the state file ${path} is truncated (${stat.size} bytes of ${pages * pageSize}); restore it from a backup`);
+  }
+}
+
+/** Turns SQLite's errors into ones a person can act on. */
+function translate(error: unknown, path: string): Error {
+  const code = (error as { code?: string }).code ?? "";
+  const message = (error as Error).message;
+  if (code.startsWith("SQLITE_BUSY")) return new StateError(`another touchline run is using the state file ${path}; try again when it has finished (or wait longer with --wait)`);
+  if (code === "SQLITE_FULL") return new StateWriteError(`the disk holding the state file ${path} is full; nothing was changed`);
+  if (code.startsWith("SQLITE_READONLY") || code === "SQLITE_CANTOPEN" || code.startsWith("SQLITE_IOERR") || code === "SQLITE_PERM") return new StateWriteError(`the state file ${path} cannot be written (${message}); nothing was changed`);
+  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) return new StateError(`the state file ${path} is damaged (${message}); restore it from a backup`);
+  if (error instanceof StateError || error instanceof StateWriteError) return error;
+  return new StateError(`the state file ${path} cannot be used: ${message}`);
+}
+
 /**
  * What the engine remembers between runs, in an embedded SQLite file: each
  * account's state (as JSON), its health history with the playbook version
- * that produced each score, and the runs made.
+ * that produced each score, and the runs made. A run writes it in one
+ * transaction taken before it reads what day the state is at, so two runs
+ * can never interleave, and a killed run leaves the state as it was.
  */
 export class StateStore {
   private readonly db: Database.Database;
-  private readonly getState: Database.Statement;
-  private readonly putState: Database.Statement;
-  private readonly putHealth: Database.Statement;
-  private readonly putRun: Database.Statement;
+  private getState!: Database.Statement;
+  private putState!: Database.Statement;
+  private putHealth!: Database.Statement;
 
-  constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS health_history (
-        account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL,
-        PRIMARY KEY (account_id, day));
-      CREATE TABLE IF NOT EXISTS trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
-    `);
+  private constructor(
+    readonly path: string,
+    readOnly: boolean,
+    waitMs: number,
+  ) {
+    inspectExisting(path);
+    try {
+      if (!readOnly && path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path, { readonly: readOnly, fileMustExist: readOnly, timeout: waitMs });
+      if (!readOnly) {
+        this.db.pragma("journal_mode = WAL");
+        this.db.pragma("synchronous = NORMAL");
+      }
+      this.prepareSchema(readOnly);
+    } catch (error) {
+      throw translate(error, path);
+    }
+  }
+
+  /** Opens (or creates) the state file for a run that will write it. `waitMs`: how long to wait for another run holding it. */
+  static forWriting(path: string, waitMs = 30_000): StateStore {
+    return new StateStore(path, false, waitMs);
+  }
+
+  /** Opens an existing state file only to read it (explain); undefined when there is none. */
+  static forReading(path: string): StateStore | undefined {
+    try {
+      statSync(path);
+    } catch {
+      return undefined;
+    }
+    return new StateStore(path, true, 5_000);
+  }
+
+  private prepareSchema(readOnly: boolean): void {
+    const tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+    if (tables.length > 0 && !tables.includes("touchline")) {
+      throw new StateError(`the state file ${this.path} is an SQLite database, but not one of Touchline's (it has tables ${tables.slice(0, 3).join(", ")}); point --state at another file`);
+    }
+    if (tables.includes("touchline")) {
+      const row = this.db.prepare("SELECT format FROM touchline").get() as { format: number } | undefined;
+      if (!row || row.format > FORMAT) throw new StateError(`the state file ${this.path} was written by a newer Touchline (format ${row?.format ?? "?"}); upgrade Touchline to use it`);
+    } else if (!readOnly) {
+      this.db.exec(`
+        CREATE TABLE touchline (format INTEGER NOT NULL);
+        INSERT INTO touchline (format) VALUES (${FORMAT});
+        CREATE TABLE account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL);
+        CREATE TABLE health_history (
+          account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL,
+          PRIMARY KEY (account_id, day));
+        CREATE TABLE trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
+        CREATE TABLE runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
+      `);
+    } else {
+      return;
+    }
     this.getState = this.db.prepare("SELECT state FROM account_state WHERE account_id = ?");
-    this.putState = this.db.prepare("INSERT INTO account_state (account_id, day, state) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET day = excluded.day, state = excluded.state");
-    this.putHealth = this.db.prepare("INSERT OR REPLACE INTO health_history (account_id, day, score, status, tier, playbook) VALUES (?, ?, ?, ?, ?, ?)");
-    this.putRun = this.db.prepare("INSERT OR REPLACE INTO runs (day, playbook, version, accounts, rejected) VALUES (?, ?, ?, ?, ?)");
+    if (!readOnly) {
+      this.putState = this.db.prepare("INSERT INTO account_state (account_id, day, state) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET day = excluded.day, state = excluded.state");
+      this.putHealth = this.db.prepare("INSERT OR REPLACE INTO health_history (account_id, day, score, status, tier, playbook) VALUES (?, ?, ?, ?, ?, ?)");
+    }
+  }
+
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw translate(error, this.path);
+    }
+  }
+
+  /**
+   * Starts the run's write transaction (waiting for another run that holds
+   * it) and only then checks the day: a run of an earlier day than the
+   * state already holds is refused, whoever got there first.
+   */
+  beginRun(day: number, describeDay: (day: number) => string): void {
+    this.guard(() => this.db.exec("BEGIN IMMEDIATE"));
+    const latest = this.latestDay();
+    if (latest !== undefined && latest > day) {
+      this.rollback();
+      throw new StateError(`the state in ${this.path} is already at a later day (${describeDay(latest)}); running an earlier day would rewrite history: use --state <new file> or --no-state`);
+    }
   }
 
   /** The latest day any run evaluated, or undefined for a fresh store. */
   latestDay(): number | undefined {
-    const row = this.db.prepare("SELECT MAX(day) AS day FROM runs").get() as { day: number | null };
+    if (!this.hasSchema()) return undefined;
+    const row = this.guard(() => this.db.prepare("SELECT MAX(day) AS day FROM runs").get() as { day: number | null });
     return row.day ?? undefined;
+  }
+
+  private hasSchema(): boolean {
+    return this.getState !== undefined;
   }
 
   /**
@@ -45,40 +171,55 @@ export class StateStore {
    * for the first time: `enroll new` leaves out only the accounts that
    * already matched on that day.
    */
-  activations(triggers: readonly string[], day: number): Map<string, number> {
-    const insert = this.db.prepare("INSERT OR IGNORE INTO trigger_activation (trigger, day) VALUES (?, ?)");
-    for (const trigger of triggers) insert.run(trigger, day);
-    const rows = this.db.prepare("SELECT trigger, day FROM trigger_activation").all() as { trigger: string; day: number }[];
-    return new Map(rows.map((row) => [row.trigger, row.day]));
+  activations(triggers: readonly string[], day: number, record: boolean): Map<string, number> {
+    if (!this.hasSchema()) return new Map();
+    return this.guard(() => {
+      if (record) {
+        const insert = this.db.prepare("INSERT OR IGNORE INTO trigger_activation (trigger, day) VALUES (?, ?)");
+        for (const trigger of triggers) insert.run(trigger, day);
+      }
+      const rows = this.db.prepare("SELECT trigger, day FROM trigger_activation").all() as { trigger: string; day: number }[];
+      return new Map(rows.map((row) => [row.trigger, row.day]));
+    });
   }
 
   get(accountId: string): AccountState | undefined {
-    const row = this.getState.get(accountId) as { state: string } | undefined;
+    if (!this.hasSchema()) return undefined;
+    const row = this.guard(() => this.getState.get(accountId) as { state: string } | undefined);
     return row ? (JSON.parse(row.state) as AccountState) : undefined;
   }
 
+  /** The health the state remembers for an account on each day, newest first (explain --since). */
+  healthHistory(accountId: string): { day: number; score: number | null; status: string | null; tier: string | null; playbook: string }[] {
+    if (!this.hasSchema()) return [];
+    return this.guard(() => this.db.prepare("SELECT day, score, status, tier, playbook FROM health_history WHERE account_id = ? ORDER BY day DESC").all(accountId) as { day: number; score: number | null; status: string | null; tier: string | null; playbook: string }[]);
+  }
+
   put(accountId: string, state: AccountState, tier: string | null): void {
-    this.putState.run(accountId, state.day, JSON.stringify(state));
-    if (state.health) this.putHealth.run(accountId, state.day, state.health.score, state.health.status, tier, state.playbook);
+    this.guard(() => {
+      this.putState.run(accountId, state.day, JSON.stringify(state));
+      if (state.health) this.putHealth.run(accountId, state.day, state.health.score, state.health.status, tier, state.playbook);
+    });
   }
 
   recordRun(day: number, playbook: string, version: number | undefined, accounts: number, rejected: number): void {
-    this.putRun.run(day, playbook, version ?? null, accounts, rejected);
-  }
-
-  begin(): void {
-    this.db.exec("BEGIN");
+    this.guard(() => this.db.prepare("INSERT OR REPLACE INTO runs (day, playbook, version, accounts, rejected) VALUES (?, ?, ?, ?, ?)").run(day, playbook, version ?? null, accounts, rejected));
   }
 
   commit(): void {
-    this.db.exec("COMMIT");
+    this.guard(() => this.db.exec("COMMIT"));
   }
 
   rollback(): void {
-    if (this.db.inTransaction) this.db.exec("ROLLBACK");
+    try {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+    } catch {
+      // A failed rollback leaves the transaction to SQLite's journal: the state stays as it was.
+    }
   }
 
   close(): void {
+    this.rollback();
     this.db.close();
   }
 }

@@ -60,6 +60,7 @@ export const DIAGNOSTIC_CODES = {
   TL2020: { severity: "error", title: "base playbook cannot be loaded" },
   TL2021: { severity: "error", title: "invalid override target" },
   TL2022: { severity: "error", title: "invalid default value" },
+  TL2023: { severity: "error", title: "event aggregate cannot be computed by the data engine" },
   TL3001: { severity: "error", title: "missing required setting" },
   TL3002: { severity: "error", title: "unknown setting" },
   TL3003: { severity: "error", title: "wrong kind of value" },

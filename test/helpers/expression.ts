@@ -22,15 +22,13 @@ interface TestScope extends EvalScope {
   fields: Record<string, Value>;
 }
 
-/** An in-memory event log for tests: a plain scan, no indexes. */
+/** An in-memory event log for tests: each type's events sorted by time. */
 export function eventLog(events: TestEvent[]): EventQuery {
-  const timed = events.map((e) => ({ ...e, ms: Date.parse(e.at) }));
+  const timed = events.map((e) => ({ ...e, ms: Date.parse(e.at) })).sort((a, b) => a.ms - b.ms);
   return {
-    count: (type, from, to) => timed.filter((e) => e.type === type && e.ms >= from && e.ms < to).length,
-    values: (type, property, from, to) => timed.filter((e) => e.type === type && e.ms >= from && e.ms < to).map((e) => (e[property] ?? null) as Value),
-    lastAt: (type, to) => {
-      const times = timed.filter((e) => e.type === type && e.ms < to).map((e) => e.ms);
-      return times.length === 0 ? undefined : Math.max(...times);
+    series: (type) => {
+      const ofType = timed.filter((e) => e.type === type);
+      return { times: ofType.map((e) => e.ms), properties: ofType.map((e) => e as unknown as Record<string, Value>) };
     },
   };
 }

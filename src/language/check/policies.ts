@@ -1,3 +1,4 @@
+import { dirname, resolve } from "node:path";
 import { closestName } from "../../text/suggest.js";
 import type { CheckContext } from "./context.js";
 import { define } from "./definitions.js";
@@ -12,8 +13,9 @@ export function defineResources(ctx: CheckContext): void {
     if (template && template.body === undefined && template.file === undefined) ctx.report("TL3001", path, `template "${name}" needs a body or a file`, { at: "key" });
     if (template?.file !== undefined) {
       const base = ctx.sources.locate([...path, "file"]).map.source.path;
-      const target = new URL(template.file, `file://${base}`).pathname;
-      if (ctx.readFile(target) === undefined) ctx.report("TL2010", [...path, "file"], `the template file \`${template.file}\` does not exist (paths are relative to the playbook's folder)`);
+      const found = ctx.readFile(resolve(dirname(base), template.file));
+      if (found === undefined) ctx.report("TL2010", [...path, "file"], `the template file \`${template.file}\` does not exist (paths are relative to the playbook's folder)`);
+      else if (typeof found !== "string") ctx.report("TL2010", [...path, "file"], `the template file \`${template.file}\` cannot be used: ${found.refused}`);
     }
   }
   for (const [name, offer] of Object.entries(ctx.model.offers ?? {})) {

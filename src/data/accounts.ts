@@ -1,0 +1,216 @@
+import type { FieldContract } from "../engine/compiled.js";
+import type { Type } from "../expression/types.js";
+import { closestName } from "../text/suggest.js";
+import { DataError, type DataEngine } from "./duckdb.js";
+import { problemMessage, typeFromText } from "./fields.js";
+import type { RejectedRecord, Rejections } from "./rejects.js";
+import { openRelation, type FileSpec, type Relation } from "./sources.js";
+import { Sql } from "./sql.js";
+
+/** Another file whose columns complete each account (RavenStack's subscriptions: the latest row per account). */
+export interface JoinSpec extends FileSpec {
+  /** the column of the joined file holding the account id */
+  on: string;
+  /** when the file has several rows per account: the column whose greatest value picks the row (ties: the last row in the file) */
+  latest: string | undefined;
+}
+
+/** Where accounts come from and how the export's columns and values map to the data contract. */
+export interface AccountSource extends FileSpec {
+  /** the column with the account id */
+  id: string;
+  /** contract field -> column (of the file, or of a joined file) */
+  columns: Readonly<Record<string, string>>;
+  /** contract field -> { value as written -> value of the contract } */
+  values: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  joins: readonly JoinSpec[];
+}
+
+/** Where each contract field's text comes from. */
+interface FieldColumn {
+  field: FieldContract;
+  /** SQL of the trimmed text, NULL when empty; undefined when no column provides it */
+  text: string | undefined;
+}
+
+/** The validated accounts, held in DuckDB: `acc` with texts and problems, `acc_ok` the accounts to evaluate. */
+export interface LoadedAccounts {
+  relation: Relation;
+  /** records read (readable ones) */
+  total: number;
+  valid: number;
+  rejected: number;
+  warnings: string[];
+  /** SQL that types field `name` from the `acc` table's text columns */
+  valueSql(sql: Sql, name: string): string;
+  /** the acc table's column with the raw text of a field, if any */
+  textColumn(name: string): string | undefined;
+}
+
+/** The text of a column as read, trimmed, NULL when empty: ids and values are compared after this one normalisation. */
+function trimmed(expr: string): string {
+  return `NULLIF(trim(${expr}, ' \t'), '')`;
+}
+
+/**
+ * Reads the accounts into DuckDB and validates every row against the data
+ * contract in SQL (one pass over the whole input, whatever its size).
+ * Rejected rows go to `rejections` with file, line and field; duplicate ids
+ * keep their first valid row. Accounts stay in DuckDB for the evaluation
+ * to stream in batches.
+ */
+export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, strict: boolean): Promise<LoadedAccounts> {
+  const wanted = [source.id, ...contract.map((f) => source.columns[f.name] ?? f.name)];
+  const relation = await openRelation(engine, source, "accounts", wanted);
+  const headers = source.format === "json" || source.format === "jsonl" ? await jsonKeys(engine, relation) : relation.headers;
+  const joins = await Promise.all(source.joins.map((join) => openRelation(engine, join, "joined", [join.on, ...(join.latest ? [join.latest] : []), ...Object.values(source.columns)])));
+
+  const idIndex = headers.indexOf(source.id);
+  if (idIndex < 0) {
+    const suggestion = closestName(source.id, headers);
+    throw new DataError(`${source.file}: no column \`${source.id}\` holds the account id${suggestion ? ` (did you mean \`${suggestion}\`? set id: ${suggestion} for the accounts in touchline.yaml)` : `; its columns are ${headers.map((h) => `\`${h}\``).join(", ")}`}`);
+  }
+  const warnings: string[] = [];
+  const sql = new Sql();
+  const baseColumn = (name: string) => {
+    const index = relation.headers.indexOf(name);
+    return index < 0 ? undefined : `r.c${index}`;
+  };
+  const joinColumn = (name: string): string | undefined => {
+    for (let j = 0; j < joins.length; j++) {
+      const index = joins[j]!.headers.indexOf(name);
+      if (index >= 0 && name !== source.joins[j]!.on) return `j${j}.c${index}`;
+    }
+    return undefined;
+  };
+  const columns: FieldColumn[] = contract.map((field) => {
+    const name = source.columns[field.name] ?? field.name;
+    const raw = baseColumn(name) ?? joinColumn(name);
+    if (raw === undefined && source.columns[field.name] !== undefined) {
+      throw new DataError(`${source.file}: touchline.yaml maps \`${field.name}\` to the column \`${name}\`, which no accounts file has`);
+    }
+    return { field, text: raw === undefined ? undefined : mapped(sql, trimmed(raw), source.values[field.name]) };
+  });
+  const absent = columns.filter((c) => c.text === undefined && !c.field.type.nullable && c.field.default === undefined);
+  if (absent.length > 0) {
+    const names = absent.map((c) => `\`${c.field.name}\``).join(", ");
+    throw new DataError(`${source.file}: no column for ${names}, which the playbook's data contract requires; add the column, map it in touchline.yaml (columns: { ${absent[0]!.field.name}: <column> }), or make the field optional (${absent[0]!.field.name}: ${absent[0]!.field.type.name}?)`);
+  }
+  const used = new Set([source.id, ...contract.map((f) => source.columns[f.name] ?? f.name)]);
+  const unknown = headers.filter((h) => !used.has(h) && h !== "");
+  for (const column of unknown) {
+    const suggestion = closestName(column, contract.map((f) => f.name));
+    const message = `column \`${column}\` of ${source.file} is not in the playbook's data contract and is ignored${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`;
+    if (strict) throw new DataError(`${message} (--strict stops at unknown columns)`);
+    warnings.push(message);
+  }
+
+  const texts = columns.map((c, i) => `${c.text === undefined ? defaultText(sql, c.field) : `COALESCE(${c.text}, ${defaultText(sql, c.field)})`} AS t${i}`);
+  const problems = columns.map((c, i) => `${typeFromText(sql, c.field.type, `t${i}`, !c.field.type.nullable).problem} AS p${i}`);
+  const baseId = trimmed(`r.c${relation.headers.indexOf(source.id)}`);
+  const joinSql = joins.map((join, j) => joinFrom(sql, join, source.joins[j]!, j, baseId)).join(" ");
+  const unreadable = relation.unreadable ? relation.unreadable("r") : "NULL";
+  const valid = `__bad IS NULL AND __id IS NOT NULL AND ${problems.length === 0 ? "true" : columns.map((_, i) => `p${i} IS NULL`).join(" AND ")}`;
+  await engine.run(
+    `CREATE OR REPLACE TEMP TABLE acc AS
+     WITH r AS (SELECT row_number() OVER () - 1 AS __ord, * FROM ${relation.from(sql)}),
+     t AS (SELECT r.__ord, ${unreadable} AS __bad, ${baseId} AS __id${texts.length > 0 ? ", " : ""}${texts.join(", ")} FROM r ${joinSql}),
+     p AS (SELECT *${problems.length > 0 ? ", " : ""}${problems.join(", ")} FROM t)
+     SELECT *, (${valid}) AS __valid, min(CASE WHEN ${valid} THEN __ord END) OVER (PARTITION BY __id) AS __first FROM p WHERE __bad IS DISTINCT FROM 'blank'`,
+    sql.params,
+  );
+  await engine.run("CREATE OR REPLACE TEMP VIEW acc_ok AS SELECT * FROM acc WHERE __valid AND __ord = __first");
+
+  const counts = (await engine.rows("SELECT count(*) AS total, count(*) FILTER (WHERE __valid AND __ord = __first) AS valid FROM acc"))[0]!;
+  const loaded: LoadedAccounts = {
+    relation,
+    total: Number(counts.total),
+    valid: Number(counts.valid),
+    rejected: 0,
+    warnings,
+    valueSql(valueSql, name) {
+      const index = contract.findIndex((f) => f.name === name);
+      return typeFromText(valueSql, contract[index]!.type, `acc.t${index}`, false).value;
+    },
+    textColumn(name) {
+      const index = contract.findIndex((f) => f.name === name);
+      return index < 0 ? undefined : `t${index}`;
+    },
+  };
+  loaded.rejected = await reportRejectedAccounts(engine, loaded, source, contract, rejections);
+  return loaded;
+}
+
+/** Value mapping from touchline.yaml (`values: { plan: { "Pro Plan": pro } }`), applied to the trimmed text. */
+function mapped(sql: Sql, text: string, mapping: Readonly<Record<string, string>> | undefined): string {
+  const entries = Object.entries(mapping ?? {});
+  if (entries.length === 0) return text;
+  return `CASE ${text} ${entries.map(([from, to]) => `WHEN ${sql.param(from)} THEN ${sql.param(to)}`).join(" ")} ELSE ${text} END`;
+}
+
+function defaultText(sql: Sql, field: FieldContract): string {
+  return field.default === undefined || field.default === null ? "NULL::VARCHAR" : sql.param(String(field.default));
+}
+
+/** A joined file reduced to one row per account: its latest by `latest`, or its last. */
+function joinFrom(sql: Sql, relation: Relation, join: JoinSpec, index: number, baseId: string): string {
+  const on = relation.headers.indexOf(join.on);
+  if (on < 0) throw new DataError(`${join.file}: no column \`${join.on}\` to join the accounts on (set on: <column> for this join)`);
+  const latest = join.latest === undefined ? -1 : relation.headers.indexOf(join.latest);
+  if (join.latest !== undefined && latest < 0) throw new DataError(`${join.file}: no column \`${join.latest}\` to pick the latest row by`);
+  // Texts compare as written: ISO dates and zero-padded numbers sort correctly; the last row in the file breaks ties.
+  const order = latest >= 0 ? `c${latest} DESC NULLS LAST, __o DESC` : "__o DESC";
+  const rows = `(SELECT row_number() OVER () AS __o, * FROM ${relation.from(sql)})`;
+  return `LEFT JOIN (SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY ${trimmed(`c${on}`)} ORDER BY ${order}) AS __n FROM ${rows}) WHERE __n = 1) j${index} ON ${trimmed(`j${index}.c${on}`)} = ${baseId}`;
+}
+
+/** The keys of the objects of a JSON input: its "columns", for unknown-column warnings and missing ones. */
+async function jsonKeys(engine: DataEngine, relation: Relation): Promise<string[]> {
+  const sql = new Sql();
+  const rows = await engine.rows(`SELECT DISTINCT unnest(json_keys(j)) AS key FROM ${relation.from(sql)} WHERE j IS NOT NULL AND json_type(j) = 'OBJECT' ORDER BY key`, sql.params);
+  return rows.map((r) => String(r.key));
+}
+
+/** Streams the rejected accounts (bad values, unreadable records, duplicate ids) into `rejections`; returns how many. */
+async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections): Promise<number> {
+  const bad = await engine.rows("SELECT __ord, __first FROM acc WHERE NOT __valid OR __ord <> __first ORDER BY __ord");
+  const located = await loaded.relation.locate([...new Set(bad.flatMap((row) => [Number(row.__ord), ...(row.__first === null ? [] : [Number(row.__first)])]))]);
+  const unreadable: RejectedRecord[] = located.unreadable.map((u) => ({ file: source.file, line: u.line, problems: [{ field: null, message: u.message, kind: "unreadable" }] }));
+  if (bad.length === 0 && unreadable.length === 0) return 0;
+  const lineOf = (ordinal: number) => located.lines.get(ordinal) ?? ordinal + 1;
+  const textColumns = contract.map((_, i) => `t${i}`).join(", ");
+  // Unreadable records (found by DuckDB) and bad values (found by the query) merge in line order.
+  const pending = unreadable.sort((a, b) => a.line - b.line);
+  let count = 0;
+  const add = (record: RejectedRecord) => {
+    while (pending.length > 0 && pending[0]!.line < record.line) {
+      rejections.add(pending.shift()!);
+      count++;
+    }
+    rejections.add(record);
+    count++;
+  };
+  for await (const batch of engine.rowBatches(`SELECT __ord, __bad, __id, __first, __valid${contract.length > 0 ? `, ${textColumns}, ` : ""}${contract.map((_, i) => `p${i}`).join(", ")} FROM acc WHERE NOT __valid OR __ord <> __first ORDER BY __ord`)) {
+    for (const row of batch) {
+      const ordinal = Number(row.__ord);
+      const problems: RejectedRecord["problems"] = [];
+      const values: Record<string, unknown> = { [source.id]: row.__id };
+      contract.forEach((field, i) => (values[field.name] = row[`t${i}`] ?? null));
+      if (row.__bad === "json") problems.push({ field: null, message: "is not valid JSON", kind: "json" });
+      else if (row.__bad === "object") problems.push({ field: null, message: "is not a JSON object", kind: "object" });
+      else if (row.__id === null) problems.push({ field: source.id, message: `has no account id (column ${source.id})`, kind: "id" });
+      else if (row.__valid === true) {
+        problems.push({ field: source.id, message: `duplicate account id ${String(row.__id)} (first on ${loaded.relation.unit} ${lineOf(Number(row.__first))}); this row is skipped`, kind: "duplicate" });
+      }
+      if (row.__bad === null) {
+        contract.forEach((field, i) => {
+          const code = row[`p${i}`];
+          if (code !== null && code !== undefined) problems.push({ field: field.name, message: problemMessage(String(code), field.type as Type, field.name, (row[`t${i}`] as string | null) ?? null), kind: String(code) });
+        });
+      }
+      add({ file: source.file, line: lineOf(ordinal), problems, row: values });
+    }
+  }
+  for (const record of pending) rejections.add(record);
+  return count + pending.length;
+}

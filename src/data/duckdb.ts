@@ -1,0 +1,190 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBValue, type DuckDBVector } from "@duckdb/node-api";
+
+/** A value bound to a `$n` parameter: names and texts from users only ever travel this way. */
+export type SqlParam = string | number | boolean | null;
+
+/** A problem with the data (a file DuckDB cannot read, a query over it that fails): exit 1, with the file. */
+export class DataError extends Error {}
+
+/** How much of the machine the embedded engine may use. */
+export interface EngineLimits {
+  /** DuckDB's memory limit, e.g. "512MB"; beyond it, work spills to the temporary directory */
+  memory?: string;
+  threads?: number;
+}
+
+const DEFAULT_MEMORY = "512MB";
+
+/**
+ * The embedded analytical engine (DuckDB, in memory) that reads every input
+ * and computes event aggregates. One per run; closed at its end.
+ */
+export class DataEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(limits: EngineLimits = {}): Promise<DataEngine> {
+    const options: Record<string, string> = {
+      memory_limit: limits.memory ?? DEFAULT_MEMORY,
+      temp_directory: join(tmpdir(), `touchline-duckdb-${process.pid}`),
+      // Files are read in their own order: record ordinals become line numbers in messages.
+      preserve_insertion_order: "true",
+    };
+    if (limits.threads) options.threads = String(limits.threads);
+    const instance = await DuckDBInstance.create(":memory:", options);
+    const connection = await instance.connect();
+    // Only texts that name their zone become instants, so the session's zone never shows; fixed all the same.
+    await connection.run("SET TimeZone = 'UTC'");
+    return new DataEngine(instance, connection);
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    await this.guard(() => this.connection.run(sql, params as DuckDBValue[]));
+  }
+
+  /** A small result as plain rows (counts come back as numbers). */
+  async rows(sql: string, params: readonly SqlParam[] = []): Promise<Record<string, unknown>[]> {
+    const reader = await this.guard(() => this.connection.runAndReadAll(sql, params as DuckDBValue[]));
+    return reader.getRowObjects().map(plainRow);
+  }
+
+  /** Streams a result chunk by chunk (about 2,048 rows each), so memory stays flat however large it is. */
+  async *chunks(sql: string, params: readonly SqlParam[] = []): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.guard(() => this.connection.stream(sql, params as DuckDBValue[]));
+    for (;;) {
+      const chunk = await this.guard(() => result.fetchChunk());
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk;
+    }
+  }
+
+  /** Appends rows to a temporary table the engine created; each column is appended as its kind says. */
+  async appendRows(table: string, rows: Iterable<readonly unknown[]>, kinds: readonly ("bigint" | "integer" | "text")[]): Promise<void> {
+    const appender = await this.guard(() => this.connection.createAppender(table, "main", "temp"));
+    try {
+      for (const row of rows) {
+        for (let i = 0; i < kinds.length; i++) {
+          const value = row[i];
+          if (value === null || value === undefined) appender.appendNull();
+          else if (kinds[i] === "bigint") appender.appendBigInt(BigInt(value as number));
+          else if (kinds[i] === "integer") appender.appendInteger(value as number);
+          else appender.appendVarchar(typeof value === "string" ? value : Buffer.isBuffer(value) ? value.toString("utf8") : String(value));
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } catch (error) {
+      throw new DataError(cleanMessage((error as Error).message));
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  /** Streams a result as plain rows (texts, numbers, booleans, null), a chunk at a time: for reports, not for hot paths. */
+  async *rowBatches(sql: string, params: readonly SqlParam[] = []): AsyncGenerator<Record<string, unknown>[]> {
+    const result = await this.guard(() => this.connection.stream(sql, params as DuckDBValue[]));
+    const names = result.deduplicatedColumnNames();
+    for (;;) {
+      const chunk = await this.guard(() => result.fetchChunk());
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk.getRowObjects(names).map(plainRow);
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw new DataError(cleanMessage((error as Error).message));
+    }
+  }
+}
+
+function plainRow(row: Record<string, DuckDBValue>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    out[key] = typeof value === "bigint" ? Number(value) : value === null || typeof value !== "object" ? value : String(value);
+  }
+  return out;
+}
+
+/** DuckDB's message without the SQL excerpt it appends (users never wrote that SQL). */
+function cleanMessage(message: string): string {
+  return message.split("\n\nLINE ")[0]!.split("\nLINE ")[0]!.trim();
+}
+
+/** Quotes an identifier for SQL; the engine builds its own names, this is a second line of defence. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Reads numbers (DOUBLE, INTEGER, BIGINT as number) of one column of a chunk; null where missing. */
+export function numberColumn(chunk: DuckDBDataChunk, column: number): (number | null)[] {
+  const vector = chunk.getColumnVector(column) as DuckDBVector<DuckDBValue>;
+  const out = new Array<number | null>(chunk.rowCount);
+  for (let i = 0; i < out.length; i++) {
+    const value = vector.getItem(i);
+    out[i] = value === null ? null : typeof value === "bigint" ? Number(value) : (value as number);
+  }
+  return out;
+}
+
+export function booleanColumn(chunk: DuckDBDataChunk, column: number): (boolean | null)[] {
+  const vector = chunk.getColumnVector(column) as DuckDBVector<boolean>;
+  const out = new Array<boolean | null>(chunk.rowCount);
+  for (let i = 0; i < out.length; i++) out[i] = vector.getItem(i);
+  return out;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Reads texts of one column. DuckDB keeps texts of up to 12 bytes inline in
+ * the vector: those (ids, codes, time zones) are decoded here without a call
+ * into the native module; longer ones go through the library.
+ */
+export function textColumn(chunk: DuckDBDataChunk, column: number): (string | null)[] {
+  const vector = chunk.getColumnVector(column) as DuckDBVector<string>;
+  const internals = vector as unknown as { dataView?: DataView; validity?: { itemValid(index: number): boolean } };
+  const view = internals.dataView;
+  const validity = internals.validity;
+  const out = new Array<string | null>(chunk.rowCount);
+  if (!view || !validity || typeof validity.itemValid !== "function") {
+    for (let i = 0; i < out.length; i++) out[i] = vector.getItem(i);
+    return out;
+  }
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  for (let i = 0; i < out.length; i++) {
+    if (!validity.itemValid(i)) {
+      out[i] = null;
+      continue;
+    }
+    const base = i * 16;
+    const length = view.getUint32(base, true);
+    if (length > 12) {
+      out[i] = vector.getItem(i);
+      continue;
+    }
+    let ascii = true;
+    let text = "";
+    for (let k = 0; k < length; k++) {
+      const byte = bytes[base + 4 + k]!;
+      if (byte >= 0x80) {
+        ascii = false;
+        break;
+      }
+      text += String.fromCharCode(byte);
+    }
+    out[i] = ascii ? text : decoder.decode(bytes.subarray(base + 4, base + 4 + length));
+  }
+  return out;
+}

@@ -1,0 +1,306 @@
+import type { AggregateSpec } from "../engine/aggregates.js";
+import { MS_PER_DAY } from "../expression/value.js";
+import type { Type } from "../expression/types.js";
+import { closestName } from "../text/suggest.js";
+import { DataError, type DataEngine } from "./duckdb.js";
+import { problemMessage, typeFromText } from "./fields.js";
+import { filterSql } from "./filter-sql.js";
+import type { RejectedRecord, Rejections } from "./rejects.js";
+import { openRelation, type FileSpec, type Relation } from "./sources.js";
+import { Sql, sqlNumber } from "./sql.js";
+
+/** Where the account id of an event comes from when the export carries another key (RavenStack's usage rows name a subscription). */
+export interface IdLookup extends FileSpec {
+  /** the events' column holding the key */
+  column: string;
+  /** the lookup file's column matching it */
+  key: string;
+  /** the lookup file's column with the account id */
+  id: string;
+}
+
+/** One export of usage events, as `touchline.yaml` describes it. */
+export interface EventSource extends FileSpec {
+  /** the column with the account id */
+  id: string;
+  lookup: IdLookup | undefined;
+  /** every row is an event of this type... */
+  type: string | undefined;
+  /** ...or the type is in this column */
+  typeColumn: string;
+  /** the column with the date and time */
+  timestamp: string;
+  /** event property -> column */
+  properties: Readonly<Record<string, string>>;
+}
+
+/** The declared event types and the type of each property (undefined: the playbook declares none, anything goes). */
+export type EventDeclarations = ReadonlyMap<string, ReadonlyMap<string, Type>> | undefined;
+
+/** Per account: the window bounds of the zone it lives in, `u_end` and `u_<days>` (UTC ms). */
+export interface WindowTable {
+  name: string;
+  /** the window lengths (days) it has columns for */
+  days: readonly number[];
+}
+
+/** What reading the events found: counts for the summary, warnings to print. */
+export interface EventReport {
+  events: number;
+  rejected: number;
+  warnings: string[];
+}
+
+interface OpenSource {
+  spec: EventSource;
+  relation: Relation;
+  lookup: Relation | undefined;
+}
+
+/** Every property name any aggregate or declaration needs, in a fixed order: column `q<k>` of the union. */
+function propertyNames(aggregates: readonly AggregateSpec[], declared: EventDeclarations): string[] {
+  const names = new Set<string>();
+  for (const spec of aggregates) if (spec.property !== undefined) names.add(spec.property);
+  for (const spec of aggregates) for (const name of filterNames(spec)) names.add(name);
+  for (const properties of declared?.values() ?? []) for (const name of properties.keys()) names.add(name);
+  return [...names].sort();
+}
+
+function filterNames(spec: AggregateSpec): string[] {
+  const names: string[] = [];
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== "object") return;
+    const n = node as { kind?: string; path?: string[] };
+    if (n.kind === "ref" && n.path) names.push(n.path[0]!);
+    for (const value of Object.values(node)) if (value && typeof value === "object" && value !== n.path) visit(value);
+  };
+  if (spec.filter) visit(spec.filter.expr);
+  return names;
+}
+
+/**
+ * Computes every event aggregate of every account in one grouped query over
+ * all event sources (streamed by DuckDB, never held in memory), with each
+ * account's windows of local days. Validates the events in the same pass;
+ * only when some are bad does a second pass find their lines.
+ */
+export class EventAggregation {
+  private readonly properties: string[];
+
+  private constructor(
+    private readonly engine: DataEngine,
+    private readonly sources: OpenSource[],
+    private readonly aggregates: readonly AggregateSpec[],
+    private readonly declared: EventDeclarations,
+  ) {
+    this.properties = propertyNames(aggregates, declared);
+  }
+
+  static async open(engine: DataEngine, sources: readonly EventSource[], aggregates: readonly AggregateSpec[], declared: EventDeclarations): Promise<EventAggregation> {
+    const opened: OpenSource[] = [];
+    const properties = propertyNames(aggregates, declared);
+    for (const spec of sources) {
+      const wanted = [spec.lookup ? spec.lookup.column : spec.id, ...(spec.type === undefined ? [spec.typeColumn] : []), spec.timestamp, ...properties.map((p) => spec.properties[p] ?? p)];
+      const relation = await openRelation(engine, spec, "events", wanted);
+      const lookup = spec.lookup ? await openRelation(engine, spec.lookup, "lookup", [spec.lookup.key, spec.lookup.id]) : undefined;
+      const required = [spec.lookup ? spec.lookup.column : spec.id, ...(spec.type === undefined ? [spec.typeColumn] : []), spec.timestamp];
+      if (spec.format !== "json" && spec.format !== "jsonl") {
+        for (const column of required) {
+          if (!relation.headers.includes(column)) {
+            const suggestion = closestName(column, relation.headers);
+            throw new DataError(`${spec.file}: no column \`${column}\` in the events${suggestion ? `; did you mean \`${suggestion}\`?` : ""} (touchline.yaml can name it: id, type_column, timestamp)`);
+          }
+        }
+      }
+      if (lookup) {
+        for (const column of [spec.lookup!.key, spec.lookup!.id]) if (!lookup.headers.includes(column)) throw new DataError(`${spec.lookup!.file}: no column \`${column}\` to look account ids up`);
+      }
+      opened.push({ spec, relation, lookup });
+    }
+    return new EventAggregation(engine, opened, aggregates, declared);
+  }
+
+  /** The union of all sources with typed columns: one row per event. */
+  private eventsSql(sql: Sql, account: string | undefined, ordinals = false): string {
+    const parts = this.sources.map((source, s) => {
+      const { spec, relation } = source;
+      const column = (name: string) => {
+        const index = relation.headers.indexOf(name);
+        return index < 0 ? "NULL::VARCHAR" : `r.c${index}`;
+      };
+      const text = (expr: string) => `NULLIF(trim(${expr}, ' \t'), '')`;
+      let id = text(column(spec.id));
+      let join = "";
+      if (source.lookup) {
+        const lookup = source.lookup;
+        const key = lookup.headers.indexOf(spec.lookup!.key);
+        const value = lookup.headers.indexOf(spec.lookup!.id);
+        join = `LEFT JOIN (SELECT ${text(`c${key}`)} AS k, any_value(${text(`c${value}`)}) AS v FROM ${lookup.from(sql)} GROUP BY 1) lk ON lk.k = ${text(column(spec.lookup!.column))}`;
+        id = "lk.v";
+      }
+      const type = spec.type !== undefined ? `${sql.param(spec.type)}::VARCHAR` : text(column(spec.typeColumn));
+      const props = this.properties.map((name, k) => `${text(column(spec.properties[name] ?? name))} AS q${k}`);
+      const bad = relation.unreadable ? relation.unreadable("r") : "NULL::VARCHAR";
+      return `SELECT ${s} AS __src, r.__o AS __o, ${bad} AS __bad, ${id} AS acc, ${type} AS type, ${text(column(spec.timestamp))} AS ts${props.length > 0 ? ", " : ""}${props.join(", ")} FROM (SELECT *, ${ordinals ? "row_number() OVER () - 1" : "0"} AS __o FROM ${relation.from(sql)}) r ${join}`;
+    });
+    const union = parts.map((p) => `(${p})`).join(" UNION ALL ");
+    const only = account === undefined ? "" : ` WHERE acc = ${sql.param(account)}`;
+    const zoned = `(right(ts, 1) IN ('Z', 'z') OR strpos(substr(ts, 11), '+') > 0 OR strpos(substr(ts, 11), '-') > 0 OR ends_with(ts, 'UTC'))`;
+    const time = `CASE WHEN ${zoned} THEN epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ)) ELSE epoch_ms(TRY_CAST(ts AS TIMESTAMP)) END`;
+    const declaredTypes = this.declared ? [...this.declared.keys()] : undefined;
+    const undeclared = declaredTypes ? `(type IS NOT NULL AND NOT (${sql.oneOf("type", declaredTypes)}))` : "false";
+    const problem = `CASE WHEN __bad IS NOT NULL THEN __bad WHEN acc IS NULL THEN 'id' WHEN type IS NULL THEN 'type' WHEN ts IS NULL THEN 'no_timestamp' WHEN t IS NULL THEN 'timestamp' ${this.propertyChecks(sql)} END`;
+    return `(SELECT *, ${problem} AS problem FROM (SELECT *, ${time} AS t, ${zoned} AS z, ${undeclared} AS undeclared FROM (${union})${only}) WHERE __bad IS DISTINCT FROM 'blank')`;
+  }
+
+  /** For each declared type, the first of its properties whose value does not fit: 'p<k>:<code>'. */
+  private propertyChecks(sql: Sql): string {
+    if (!this.declared) return "";
+    const cases: string[] = [];
+    for (const [type, properties] of this.declared) {
+      const checks = [...properties].map(([name, propType]) => {
+        const k = this.properties.indexOf(name);
+        const problem = typeFromText(sql, propType, `q${k}`, !propType.nullable).problem;
+        return `WHEN (${problem}) IS NOT NULL THEN 'p${k}:' || (${problem})`;
+      });
+      if (checks.length > 0) cases.push(`WHEN type = ${sql.param(type)} THEN (CASE ${checks.join(" ")} END)`);
+    }
+    return cases.length === 0 ? "" : `ELSE (CASE ${cases.join(" ")} END)`;
+  }
+
+  /** The typed value of a property for events of one type: numbers for numeric declarations, else text. */
+  private propertyValue(sql: Sql, type: string, name: string, numeric: boolean): string {
+    const k = this.properties.indexOf(name);
+    const declared = this.declared?.get(type)?.get(name);
+    if (declared) return typeFromText(sql, declared, `e.q${k}`, false).value;
+    return numeric ? `TRY_CAST(e.q${k} AS DOUBLE)` : `e.q${k}`;
+  }
+
+  /**
+   * Creates table `aggs` (one row per account with events: `__id` and
+   * `x<i>` per aggregate, `x<i>_l` for the local part of days_since_last)
+   * and returns what was found about the events themselves.
+   */
+  async compute(windows: WindowTable, asOfDay: number, rejections: Rejections, strict: boolean, account?: string): Promise<EventReport> {
+    const sql = new Sql();
+    const localEnd = (asOfDay + 1) * MS_PER_DAY;
+    const localStart = (days: number) => (asOfDay + 1 - days) * MS_PER_DAY;
+    const inWindow = (from: number, to: number | "end") => {
+      const utcTo = to === "end" ? "a.u_end" : `a.u_${to}`;
+      const localTo = to === "end" ? localEnd : localStart(to);
+      return `(CASE WHEN e.z THEN e.t >= a.u_${from} AND e.t < ${utcTo} ELSE e.t >= ${sqlNumber(localStart(from))} AND e.t < ${sqlNumber(localTo)} END)`;
+    };
+    const columns: string[] = [];
+    this.aggregates.forEach((spec, i) => {
+      const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
+      const within = spec.windowDays === undefined ? "true" : inWindow(spec.windowDays, "end");
+      const value = spec.property === undefined ? "NULL" : this.propertyValue(sql, spec.event, spec.property, spec.fn !== "distinct");
+      switch (spec.fn) {
+        case "count":
+          columns.push(`count(*) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
+          break;
+        case "sum":
+          // Exact decimal sums: the same answer whatever order DuckDB's threads add in.
+          columns.push(`CAST(COALESCE(sum(CAST(${value} AS DECIMAL(38, 10))) FILTER (WHERE ${base} AND ${within}), 0) AS DOUBLE) AS x${i}`);
+          break;
+        case "avg":
+          columns.push(`CAST(sum(CAST(${value} AS DECIMAL(38, 10))) FILTER (WHERE ${base} AND ${within}) AS DOUBLE) / NULLIF(count(${value}) FILTER (WHERE ${base} AND ${within}), 0) AS x${i}`);
+          break;
+        case "min_of":
+          columns.push(`min(${value}) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
+          break;
+        case "max_of":
+          columns.push(`max(${value}) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
+          break;
+        case "distinct":
+          columns.push(`count(DISTINCT ${value}) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
+          break;
+        case "days_since_last":
+          columns.push(`max(e.t) FILTER (WHERE ${base} AND e.z AND e.t < a.u_end) AS x${i}`);
+          columns.push(`max(e.t) FILTER (WHERE ${base} AND NOT e.z AND e.t < ${sqlNumber(localEnd)}) AS x${i}_l`);
+          break;
+        case "trend": {
+          const days = spec.windowDays!;
+          columns.push(`count(*) FILTER (WHERE ${base} AND ${inWindow(days, "end")}) - count(*) FILTER (WHERE ${base} AND ${inWindow(2 * days, days)}) AS x${i}`);
+          break;
+        }
+      }
+    });
+    const events = this.eventsSql(sql, account);
+    await this.engine.run(
+      `CREATE OR REPLACE TEMP TABLE aggs AS
+       SELECT e.acc AS __id, bool_or(a.__id IS NULL) AS __orphan, count(*) AS __events,
+         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared,
+         min(e.type) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared_type${columns.length > 0 ? ", " : ""}${columns.join(", ")}
+       FROM (SELECT *, problem IS NULL AND NOT undeclared AS ok FROM ${events}) e LEFT JOIN ${windows.name} a ON a.__id = e.acc
+       GROUP BY e.acc`,
+      sql.params,
+    );
+    const summary = (await this.engine.rows(
+      `SELECT COALESCE(sum(__events), 0) AS events, COALESCE(sum(__bad), 0) AS bad, COALESCE(sum(__undeclared), 0) AS undeclared,
+         COALESCE(sum(__events) FILTER (WHERE __orphan AND __id IS NOT NULL), 0) AS orphan_events, count(*) FILTER (WHERE __orphan AND __id IS NOT NULL) AS orphans,
+         list(DISTINCT __undeclared_type) FILTER (WHERE __undeclared_type IS NOT NULL) AS undeclared_types,
+         list(__id ORDER BY __id) FILTER (WHERE __orphan AND __id IS NOT NULL)[1:3] AS orphan_examples
+       FROM aggs`,
+    ))[0]!;
+    const warnings: string[] = [];
+    const undeclared = Number(summary.undeclared);
+    if (undeclared > 0) {
+      const types = String(summary.undeclared_types).replace(/^\[|\]$/g, "");
+      const message = `${undeclared.toLocaleString("en-US")} events of types the playbook's \`events\` does not declare were ignored (${types}); declare a type to use it`;
+      if (strict) throw new DataError(`${message} (--strict stops at undeclared event types)`);
+      warnings.push(message);
+    }
+    const orphans = Number(summary.orphans);
+    if (orphans > 0 && account === undefined) {
+      const examples = String(summary.orphan_examples).replace(/^\[|\]$/g, "");
+      warnings.push(`${Number(summary.orphan_events).toLocaleString("en-US")} events of ${orphans.toLocaleString("en-US")} accounts that are not among the valid accounts were ignored (for example ${examples})`);
+    }
+    const bad = Number(summary.bad);
+    if (bad > 0) await this.reportBadEvents(rejections, account);
+    return { events: Number(summary.events) - bad - undeclared, rejected: bad, warnings };
+  }
+
+  /** The second pass, only when some events are bad: each bad row with its file, line and field. */
+  private async reportBadEvents(rejections: Rejections, account: string | undefined): Promise<void> {
+    const sql = new Sql();
+    const rows: Record<string, unknown>[] = [];
+    for await (const batch of this.engine.rowBatches(`SELECT __src, __o, problem, acc, type, ts${this.properties.map((_, k) => `, q${k}`).join("")} FROM ${this.eventsSql(sql, account, true)} WHERE problem IS NOT NULL ORDER BY __src, __o`, sql.params)) rows.push(...batch);
+    for (let s = 0; s < this.sources.length; s++) {
+      const source = this.sources[s]!;
+      const mine = rows.filter((row) => Number(row.__src) === s);
+      const located = await source.relation.locate(mine.map((row) => Number(row.__o)));
+      const records: RejectedRecord[] = located.unreadable.map((u) => ({ file: source.spec.file, line: u.line, problems: [{ field: null, message: u.message, kind: "unreadable" }] }));
+      for (const row of mine) {
+        const line = located.lines.get(Number(row.__o)) ?? Number(row.__o) + 1;
+        records.push({ file: source.spec.file, line, problems: [this.describe(source.spec, row)], row: { account_id: row.acc, type: row.type, timestamp: row.ts, ...Object.fromEntries(this.properties.map((p, k) => [p, row[`q${k}`] ?? null]).filter(([, v]) => v !== null)) } });
+      }
+      for (const record of records.sort((a, b) => a.line - b.line)) rejections.add(record);
+    }
+  }
+
+  private describe(spec: EventSource, row: Record<string, unknown>): RejectedRecord["problems"][number] {
+    const problem = String(row.problem);
+    switch (problem) {
+      case "json":
+        return { field: null, message: "is not valid JSON", kind: "json" };
+      case "object":
+        return { field: null, message: "is not a JSON object", kind: "object" };
+      case "id":
+        return { field: spec.lookup ? spec.lookup.column : spec.id, message: spec.lookup ? `has no account id (its \`${spec.lookup.column}\` is not in ${spec.lookup.file})` : `has no account id (column ${spec.id})`, kind: "id" };
+      case "type":
+        return { field: spec.typeColumn, message: "has no event type", kind: "type" };
+      case "no_timestamp":
+        return { field: spec.timestamp, message: "has no timestamp", kind: "timestamp" };
+      case "timestamp":
+        return { field: spec.timestamp, message: `expected a date and time (ISO 8601), got ${JSON.stringify(row.ts)} (such as 2026-03-01T09:30:00Z, or 2026-03-01 09:30:00 in the account's time zone)`, kind: "timestamp" };
+      default: {
+        const [property, code] = problem.split(":") as [string, string];
+        const name = this.properties[Number(property.slice(1))]!;
+        const type = this.declared?.get(String(row.type))?.get(name);
+        const raw = row[`q${property.slice(1)}`];
+        return { field: spec.properties[name] ?? name, message: `property \`${name}\` of a "${String(row.type)}" event: ${type ? problemMessage(code, type, name, raw === null || raw === undefined ? null : String(raw)) : code}`, kind: `property:${code}` };
+      }
+    }
+  }
+}

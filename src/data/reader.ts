@@ -1,0 +1,208 @@
+import { Calendars, isKnownTimeZone, localTimeToInstant } from "../engine/clock.js";
+import type { DayClock } from "../engine/clock.js";
+import type { CompiledPlaybook, FieldContract } from "../engine/compiled.js";
+import { MS_PER_DAY, type Value } from "../expression/value.js";
+import { loadAccounts, type AccountSource, type LoadedAccounts } from "./accounts.js";
+import { booleanColumn, DataError, numberColumn, textColumn, type DataEngine } from "./duckdb.js";
+import { EventAggregation, type EventDeclarations, type EventSource } from "./events.js";
+import type { Rejections } from "./rejects.js";
+import { Sql, sqlNumber } from "./sql.js";
+
+/** Everything a run reads, as `touchline.yaml` declares it. */
+export interface DataSpec {
+  accounts: AccountSource;
+  events: readonly EventSource[];
+  /** the project's time zone: for accounts without one, with a blank one, or with one nobody knows */
+  timezone: string;
+}
+
+/** One account ready for the engine: its validated fields, its event aggregates and its day clock. */
+export interface AccountRow {
+  id: string;
+  fields: Record<string, Value>;
+  aggregates: Value[];
+  zone: string;
+  clock: DayClock;
+}
+
+export interface DataSummary {
+  /** account records read */
+  accounts: number;
+  valid: number;
+  rejectedAccounts: number;
+  events: number;
+  rejectedEvents: number;
+  warnings: string[];
+}
+
+/**
+ * A project's data for one day, read and checked by DuckDB: the valid
+ * accounts with their event aggregates, streamed in input order in batches.
+ */
+export class ProjectData {
+  private constructor(
+    private readonly engine: DataEngine,
+    private readonly plan: CompiledPlaybook,
+    private readonly accounts: LoadedAccounts,
+    private readonly zones: string[],
+    private readonly calendars: Calendars,
+    /** whether table `aggs` holds the event aggregates (there is an events input) */
+    private readonly aggregated: boolean,
+    readonly summary: DataSummary,
+  ) {}
+
+  /**
+   * Reads and validates every input. `account` limits the work to one
+   * account (explain). Rejected records go to `rejections` as they are found.
+   */
+  static async open(engine: DataEngine, spec: DataSpec, plan: CompiledPlaybook, declared: EventDeclarations, options: { day: number; rejections: Rejections; strict: boolean; account?: string | undefined }): Promise<ProjectData> {
+    {
+      const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, options.strict);
+      const warnings = [...accounts.warnings];
+      const calendars = new Calendars(options.day);
+      const zones = await resolveZones(engine, accounts, plan, spec.timezone, warnings);
+      const windowDays = [...new Set(plan.aggregates.flatMap((a) => (a.windowDays === undefined ? [] : a.fn === "trend" ? [a.windowDays, 2 * a.windowDays] : [a.windowDays])))].sort((a, b) => a - b);
+      await createWindowTable(engine, plan.timezoneField ? accounts.textColumn(plan.timezoneField) : undefined, zones, calendars, windowDays);
+      let events = 0;
+      let rejectedEvents = 0;
+      if (spec.events.length > 0) {
+        const aggregation = await EventAggregation.open(engine, spec.events, plan.aggregates, declared);
+        const report = await aggregation.compute({ name: "acc_win", days: windowDays }, options.day, options.rejections, options.strict, options.account);
+        events = report.events;
+        rejectedEvents = report.rejected;
+        warnings.push(...report.warnings);
+      } else if (plan.aggregates.length > 0) {
+        warnings.push("the playbook counts usage events but the project names no events input: every event aggregate is 0 or missing");
+      }
+      return new ProjectData(engine, plan, accounts, zones, calendars, spec.events.length > 0, {
+        accounts: accounts.total,
+        valid: accounts.valid,
+        rejectedAccounts: accounts.rejected,
+        events,
+        rejectedEvents,
+        warnings,
+      });
+    }
+  }
+
+  /** The valid accounts in input order (optionally one), a chunk of about 2,000 at a time. */
+  async *batches(account?: string): AsyncGenerator<AccountRow[]> {
+    const plan = this.plan;
+    const sql = new Sql();
+    const fields = plan.fieldsRead.map((name) => plan.fields.find((f) => f.name === name)!);
+    const values = fields.map((field) => {
+      const value = this.accounts.valueSql(sql, field.name);
+      return field.type.name === "datetime" ? `${value} AS v_${fields.indexOf(field)}, ${this.zonedSql(field)} AS z_${fields.indexOf(field)}` : `${value} AS v_${fields.indexOf(field)}`;
+    });
+    const hasAggs = plan.aggregates.length > 0 && this.aggregated;
+    const aggregates = plan.aggregates.flatMap((spec, i) => (hasAggs ? [`g.x${i}`, ...(spec.fn === "days_since_last" ? [`g.x${i}_l`] : [])] : ["NULL::DOUBLE", ...(spec.fn === "days_since_last" ? ["NULL::DOUBLE"] : [])]));
+    const zoneColumn = plan.timezoneField ? this.accounts.textColumn(plan.timezoneField) : undefined;
+    const query = `SELECT acc.__id, ${zoneColumn ? "COALESCE(zm.idx, 0)" : "0"} AS __zone${values.length > 0 ? ", " : ""}${values.join(", ")}${aggregates.length > 0 ? ", " : ""}${aggregates.join(", ")}
+      FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} ${hasAggs ? "LEFT JOIN aggs g ON g.__id = acc.__id" : ""}
+      ${account === undefined ? "" : `WHERE acc.__id = ${sql.param(account)}`} ORDER BY acc.__ord`;
+    const clocks = this.zones.map((zone) => this.calendars.clock(zone));
+    for await (const chunk of this.engine.chunks(query, sql.params)) {
+      const rows = chunk.rowCount;
+      const ids = textColumn(chunk, 0);
+      const zoneIndex = numberColumn(chunk, 1);
+      let column = 2;
+      const fieldColumns: { field: FieldContract; values: (Value | null)[]; zoned?: (boolean | null)[] }[] = [];
+      for (const field of fields) {
+        const kind = field.type.name;
+        const read = kind === "bool" ? booleanColumn(chunk, column) : kind === "string" || kind === "email" || kind === "enum" ? textColumn(chunk, column) : numberColumn(chunk, column);
+        column++;
+        const entry: (typeof fieldColumns)[number] = { field, values: read };
+        if (kind === "datetime") entry.zoned = booleanColumn(chunk, column++);
+        fieldColumns.push(entry);
+      }
+      const aggregateColumns = plan.aggregates.map((spec) => {
+        const main = numberColumn(chunk, column++);
+        const local = spec.fn === "days_since_last" ? numberColumn(chunk, column++) : undefined;
+        return { spec, main, local };
+      });
+      const batch: AccountRow[] = new Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const zone = this.zones[zoneIndex[r] ?? 0]!;
+        const clock = clocks[zoneIndex[r] ?? 0]!;
+        const record = Object.create(null) as Record<string, Value>;
+        for (const { field, values: columnValues, zoned } of fieldColumns) {
+          const value = columnValues[r] ?? null;
+          record[field.name] = zoned && value !== null && zoned[r] === false ? localTimeToInstant(zone, value as number) : value;
+        }
+        const xs: Value[] = new Array(aggregateColumns.length);
+        for (let a = 0; a < aggregateColumns.length; a++) {
+          const { spec, main, local } = aggregateColumns[a]!;
+          const value = main[r] ?? null;
+          if (spec.fn === "days_since_last") {
+            const utcDay = value === null ? null : clock.localDay(value);
+            const localDay = local![r] === null || local![r] === undefined ? null : Math.floor(local![r]! / MS_PER_DAY);
+            const last = utcDay === null ? localDay : localDay === null ? utcDay : Math.max(utcDay, localDay);
+            xs[a] = last === null ? null : clock.asOfDay - last;
+          } else xs[a] = value === null ? (spec.fn === "count" || spec.fn === "sum" || spec.fn === "distinct" || spec.fn === "trend" ? 0 : null) : value;
+        }
+        batch[r] = { id: ids[r]!, fields: record, aggregates: xs, zone, clock };
+      }
+      yield batch;
+    }
+  }
+
+  private zonedSql(field: FieldContract): string {
+    const index = this.plan.fields.indexOf(field);
+    return `regexp_matches(acc.t${index}, '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$')`;
+  }
+
+}
+
+/**
+ * The zone of every account: its time zone field when it names a zone;
+ * the project's zone when it is blank, or unknown (counted, with a warning:
+ * never UTC by accident). Index 0 is the project's zone.
+ */
+async function resolveZones(engine: DataEngine, accounts: LoadedAccounts, plan: CompiledPlaybook, projectZone: string, warnings: string[]): Promise<string[]> {
+  const zones = [projectZone];
+  await engine.run("CREATE OR REPLACE TEMP TABLE zone_map (text VARCHAR, idx INTEGER)");
+  const column = plan.timezoneField ? accounts.textColumn(plan.timezoneField) : undefined;
+  const zoneOf = new Map<string, number>();
+  if (column) {
+    const rows = await engine.rows(`SELECT ${column} AS text, count(*) AS n FROM acc_ok WHERE ${column} IS NOT NULL GROUP BY 1 ORDER BY 1`);
+    const unknown: { text: string; n: number }[] = [];
+    const mapping: [string, number][] = [];
+    for (const row of rows) {
+      const text = String(row.text);
+      if (isKnownTimeZone(text)) {
+        let index = zoneOf.get(text);
+        if (index === undefined) {
+          index = zones.length;
+          zones.push(text);
+          zoneOf.set(text, index);
+        }
+        mapping.push([text, index]);
+      } else {
+        unknown.push({ text, n: Number(row.n) });
+        mapping.push([text, 0]);
+      }
+    }
+    if (mapping.length > 0) await engine.appendRows("zone_map", mapping, ["text", "integer"]);
+    if (unknown.length > 0) {
+      const count = unknown.reduce((sum, u) => sum + u.n, 0);
+      warnings.push(`${count.toLocaleString("en-US")} accounts have a time zone nobody knows (${unknown.slice(0, 5).map((u) => JSON.stringify(u.text)).join(", ")}${unknown.length > 5 ? ", ..." : ""}): they are evaluated in the project's zone, ${projectZone}`);
+    }
+  }
+  return zones;
+}
+
+/** Per account, the bounds of its windows in its zone (UTC ms): `u_end` and `u_<days>` for each window length. */
+async function createWindowTable(engine: DataEngine, zoneColumn: string | undefined, zones: readonly string[], calendars: Calendars, days: readonly number[]): Promise<void> {
+  const rows = zones.map((zone, index) => {
+    const clock = calendars.clock(zone);
+    return `(${index}, ${sqlNumber(clock.asOfMs)}${days.map((d) => `, ${sqlNumber(clock.windowStart(d))}`).join("")})`;
+  });
+  const columns = ["idx", "u_end", ...days.map((d) => `u_${d}`)];
+  await engine.run(`CREATE OR REPLACE TEMP TABLE zone_windows AS SELECT * FROM (VALUES ${rows.join(", ")}) AS v(${columns.join(", ")})`);
+  const zone = zoneColumn ? "COALESCE(zm.idx, 0)" : "0";
+  await engine.run(
+    `CREATE OR REPLACE TEMP TABLE acc_win AS SELECT acc.__id, w.* EXCLUDE (idx) FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} LEFT JOIN zone_windows w ON w.idx = ${zone}`,
+  );
+}
+
+export { DataError };
