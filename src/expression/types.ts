@@ -70,7 +70,7 @@ export function isUnknown(type: Type): boolean {
 /** How a type reads in a message: `int?`, `enum(basic, pro)`. */
 export function formatType(type: Type): string {
   let text: string = type.name;
-  if (type.name === "enum" && type.values) text = `enum(${type.values.join(", ")})`;
+  if (type.name === "enum" && type.values) text = `enum(${formatEnumValues(type.values)})`;
   if ((type.name === "range" || type.name === "list") && type.element) text = `${type.name} of ${formatType(type.element)}`;
   if (type.name === "null") return "null";
   return type.nullable ? `${text}?` : text;
@@ -97,20 +97,51 @@ export function numericJoin(a: Type, b: Type): Type {
   return T.number;
 }
 
-const TYPE_PATTERN = /^([a-z]+)(?:\(([^)]*)\))?(\?)?$/;
+const TYPE_PATTERN = /^\s*([a-z]+)\s*(?:\(([\s\S]*)\))?\s*(\?)?\s*$/;
+
+/** An enum value written without quotes: a plain word (letters, digits, _ . -). Anything else is quoted. */
+const PLAIN_ENUM_VALUE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** Enum values as a type is written: plain words as they are, others quoted (`"One year"`). */
+export function formatEnumValues(values: readonly string[]): string {
+  return values.map((v) => (PLAIN_ENUM_VALUE.test(v) ? v : JSON.stringify(v))).join(", ");
+}
+
+/**
+ * The values of `enum(...)`: plain words, or texts in double or single
+ * quotes (`"One year"`). Undefined when a value is neither, such as
+ * `One year` without quotes.
+ */
+export function enumValuesOf(args: string): string[] | undefined {
+  const values: string[] = [];
+  const item = /\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,]*?)\s*(,|$)/gy;
+  let match: RegExpExecArray | null;
+  while (item.lastIndex < args.length && (match = item.exec(args)) !== null) {
+    const raw = match[1]!;
+    if (raw.startsWith('"') || raw.startsWith("'")) {
+      values.push(raw.slice(1, -1).replace(/\\(.)/g, "$1"));
+    } else {
+      if (!PLAIN_ENUM_VALUE.test(raw)) return undefined;
+      values.push(raw);
+    }
+    if (match[2] === "") break;
+  }
+  return values;
+}
 
 /**
  * Parses a type as written in a data contract: `int`, `int?`,
- * `enum(basic, pro)`. Returns undefined for an unknown type.
+ * `enum(basic, pro)`, `enum("Month-to-month", "One year")`. Returns
+ * undefined for an unknown type.
  */
 export function parseTypeText(text: string): Type | undefined {
-  const match = TYPE_PATTERN.exec(text.replace(/\s+/g, ""));
+  const match = TYPE_PATTERN.exec(text);
   if (!match) return undefined;
   const [, name, args, optional] = match;
   const nullable = optional === "?";
   if (name === "enum") {
-    const values = (args ?? "").split(",").filter((v) => v.length > 0);
-    return values.length > 0 ? enumType(values, nullable) : undefined;
+    const values = enumValuesOf(args ?? "");
+    return values && values.length > 0 ? enumType(values, nullable) : undefined;
   }
   if (args !== undefined) return undefined;
   if ((SCALAR_TYPES as readonly string[]).includes(name!)) return { name: name as ScalarTypeName, nullable };

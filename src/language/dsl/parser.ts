@@ -1,10 +1,11 @@
-import { Lexer, type IToken, type TokenType } from "chevrotain";
+import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
 import { lexingProblems, parsingProblems, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
+import { formatEnumValues } from "../../expression/types.js";
 import type { Span } from "../../text/source.js";
 import type { ModelPath, SourceEntry } from "../source-map.js";
 import { dslTokens, KEYWORDS as K } from "./tokens.js";
@@ -25,6 +26,12 @@ export interface DslParseResult {
 }
 
 const KEYWORD_TYPES = new Set<TokenType>(Object.values(K));
+
+/** What may stand between the parentheses of `enum(...)`: values, quoted or not, and commas. */
+const ENUM_VALUE_TOKENS: TokenType[] = [
+  t.Identifier, t.StringLiteral, t.Comma, t.Minus, t.Plus, t.Star, t.Slash, t.Dot, t.DotDot, t.Colon, t.LParen, t.RParen,
+  t.NumberLiteral, t.PercentLiteral, t.DurationLiteral, t.DateLiteral, t.DateTimeLiteral, ...t.EXPRESSION_KEYWORDS,
+];
 
 const dslLexer = new Lexer(dslTokens, { positionTracking: "full", ensureOptimizations: false });
 
@@ -134,6 +141,29 @@ class PlaybookParser extends ExpressionGrammar {
     container[name] = value;
     this.record(path, span, this.span(nameToken));
     return path;
+  }
+
+  /** Splits enum tokens at commas: each value is a quoted text, or the source text of its tokens. */
+  private enumValues(tokens: IToken[]): { values: string[]; unquoted: string[] } {
+    const values: string[] = [];
+    const unquoted: string[] = [];
+    let group: IToken[] = [];
+    const close = () => {
+      if (group.length === 0) return;
+      if (group.length === 1 && group[0]!.tokenType === t.StringLiteral) values.push(unquote(group[0]!.image));
+      else {
+        const text = this.text.slice(group[0]!.startOffset, group[group.length - 1]!.endOffset! + 1);
+        values.push(text);
+        if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(text)) unquoted.push(text);
+      }
+      group = [];
+    };
+    for (const token of tokens) {
+      if (token.tokenType === t.Comma) close();
+      else group.push(token);
+    }
+    close();
+    return { values, unquoted };
   }
 
   private nameOf(token: IToken): string {
@@ -249,17 +279,34 @@ class PlaybookParser extends ExpressionGrammar {
     let last = typeName;
     this.ACTION(() => (typeText = typeName.image));
     this.OPTION(() => {
-      this.CONSUME(t.LParen);
-      const values: string[] = [];
-      this.MANY_SEP({
-        SEP: t.Comma,
+      const open = this.CONSUME(t.LParen);
+      // Enum values are read token by token up to `)`, so one written without its quotes
+      // (`One year`, `Credit card (automatic)`) gives one clear diagnostic, not a cascade.
+      const tokens: IToken[] = [];
+      let depth = 0;
+      this.MANY({
+        // A `)` ends the type unless it closes a `(` inside a value written without quotes.
+        GATE: () => ENUM_VALUE_TOKENS.some((type) => tokenMatcher(this.LA(1), type)) && (this.LA(1).tokenType !== t.RParen || depth > 0),
         DEF: () => {
-          const value = this.OR([{ ALT: () => this.CONSUME3(t.Identifier) }, { ALT: () => this.CONSUME(t.StringLiteral) }]);
-          this.ACTION(() => values.push(this.nameOf(value)));
+          const token = this.OR(ENUM_VALUE_TOKENS.map((type) => ({ ALT: () => this.CONSUME4(type) })));
+          if (token.tokenType === t.LParen) depth++;
+          if (token.tokenType === t.RParen) depth--;
+          this.ACTION(() => tokens.push(token));
         },
       });
       last = this.CONSUME(t.RParen);
-      this.ACTION(() => (typeText += `(${values.join(", ")})`));
+      this.ACTION(() => {
+        const { values, unquoted } = this.enumValues(tokens);
+        typeText += `(${formatEnumValues(values)})`;
+        if (unquoted.length > 0) {
+          const quoted = `enum(${values.map((v) => JSON.stringify(v)).join(", ")})`;
+          this.literalProblems.push({
+            code: "TL2002",
+            span: this.span(open, last),
+            message: `enum values that are not plain words are written in quotes: ${unquoted.map((v) => `\`${v}\``).join(", ")}; write ${quoted}`,
+          });
+        }
+      });
     });
     this.OPTION2(() => {
       last = this.CONSUME(t.Question);
