@@ -33,7 +33,7 @@ export function checkContract(ctx: CheckContext): void {
     const type = typeof spec.type === "string" ? parseTypeText(spec.type) : undefined;
     define(ctx, "field", name, path, { type: type ? formatType(type) : String(spec.type), ...(spec.description ? { description: spec.description } : {}) });
     const typePath = typeof entry === "string" ? path : [...path, "type"];
-    if (!type && /^\s*enum\s*\(/.test(String(spec.type))) {
+    if (!type && /^\s*enum\s*\(\s*[^)\s]/.test(String(spec.type))) {
       const inner = String(spec.type).replace(/^\s*enum\s*\(|\)\s*\??\s*$/g, "");
       const values = inner.split(",").map((v) => v.trim().replace(/^["']|["']$/g, "")).filter((v) => v.length > 0);
       ctx.report("TL2002", typePath, `enum values that are not plain words are written in quotes: write enum(${values.map((v) => JSON.stringify(v)).join(", ")})${String(spec.type).trim().endsWith("?") ? "?" : ""}`);
