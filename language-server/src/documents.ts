@@ -27,10 +27,13 @@ export class Analyses {
 
   constructor(private readonly openDocument: (uri: string) => TextDocument | undefined) {}
 
+  /** Reads what a playbook refers to: the editor's text of open files first, then the disk. */
+  readonly reader = (path: string): string | undefined => this.openDocument(pathToUri(path))?.getText() ?? readFromDisk(path);
+
   get(document: TextDocument): CheckedPlaybook {
     const cached = this.cache.get(document.uri);
     if (cached && cached.version === document.version) return cached.checked;
-    const checked = checkText(uriToPath(document.uri), document.getText(), (path) => this.openDocument(pathToUri(path))?.getText() ?? readFromDisk(path));
+    const checked = checkText(uriToPath(document.uri), document.getText(), this.reader);
     this.cache.set(document.uri, { version: document.version, checked });
     if (checked.document.data !== undefined) this.lastReadable.set(document.uri, checked);
     return checked;

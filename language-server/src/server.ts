@@ -31,6 +31,9 @@ import {
 import { previewLenses, type PreviewSettings } from "./preview.js";
 import { LEGEND, semanticTokens } from "./tokens.js";
 
+/** How long after the last keystroke a document is checked. */
+const DEBOUNCE_MS = 40;
+
 /**
  * The Touchline language server: every feature answers from the same
  * checked playbook the CLI uses (one parser, one checker, one symbol table).
@@ -96,9 +99,24 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const diagnostics = checked.diagnostics.filter((d) => d.file === own).map((d) => toLspDiagnostic(d, ranges));
     void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
   };
+  // Edits are debounced: a burst of keystrokes is checked once, at its end, for the latest text.
+  const pending = new Map<string, ReturnType<typeof setTimeout>>();
+  const publishSoon = (document: TextDocument) => {
+    clearTimeout(pending.get(document.uri));
+    pending.set(
+      document.uri,
+      setTimeout(() => {
+        pending.delete(document.uri);
+        const latest = documents.get(document.uri);
+        if (latest) void safely("diagnostics", publish)(latest);
+      }, DEBOUNCE_MS),
+    );
+  };
   documents.onDidOpen(({ document }) => void safely("diagnostics", publish)(document));
-  documents.onDidChangeContent(({ document }) => void safely("diagnostics", publish)(document));
+  documents.onDidChangeContent(({ document }) => publishSoon(document));
   documents.onDidClose(({ document }) => {
+    clearTimeout(pending.get(document.uri));
+    pending.delete(document.uri);
     analyses.forget(document.uri);
     void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
   });
@@ -168,7 +186,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       withDocument(textDocument.uri, (document) => {
         if (!document.uri.endsWith(".play")) return [];
         const text = document.getText();
-        const formatted = formatPlay(uriToPath(document.uri), text);
+        // A playbook with errors is never rewritten: the formatter would print what the checker had to leave out.
+        if (analyses.get(document).diagnostics.some((d) => d.severity === "error")) return [];
+        const formatted = formatPlay(uriToPath(document.uri), text, analyses.reader);
         if (formatted.text === undefined || formatted.text === text) return [];
         return [{ range: { start: { line: 0, character: 0 }, end: document.positionAt(text.length) }, newText: formatted.text }];
       }),

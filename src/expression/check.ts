@@ -66,8 +66,11 @@ export interface CheckedExpression {
   usesEvents: boolean;
 }
 
-/** Names no expression may touch: they would reach JavaScript internals. */
-export const RESERVED_NAMES = new Set(["constructor", "__proto__", "prototype", "hasOwnProperty", "toString", "valueOf"]);
+/**
+ * Names a playbook may not give to anything: JavaScript's own object
+ * machinery uses them, and a name is never allowed to mean two things.
+ */
+export const RESERVED_NAMES = new Set(["prototype", ...Object.getOwnPropertyNames(Object.prototype)]);
 
 const COMPARISON = new Set(["==", "!=", "<", "<=", ">", ">="]);
 

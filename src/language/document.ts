@@ -1,4 +1,5 @@
 import { dirname, resolve } from "node:path";
+import { RESERVED_NAMES } from "../expression/check.js";
 import type { SyntaxProblem } from "../expression/parse.js";
 import type { Playbook } from "../model/playbook.js";
 import { mergePatch } from "../model/resolve.js";
@@ -57,6 +58,7 @@ export function parseDocument(path: string, text: string, notation: Notation = n
     data = undefined;
   } else if (typeof parsed.model === "object" && parsed.model !== null && !Array.isArray(parsed.model)) {
     data = parsed.model as Record<string, unknown>;
+    refuseReservedKeys(data, [], map, sink);
     rejected = validatePlaybookData(data, map, sink, { partial: typeof data.extends === "string", prune: true }).map(pathKey);
   } else if (syntaxOk && !unreadable) {
     sink.report("TL3003", { start: 0, end: Math.min(text.length, 1) }, "a playbook must be a section of settings starting with `playbook: <name>`");
@@ -66,6 +68,29 @@ export function parseDocument(path: string, text: string, notation: Notation = n
 
 /** A file's text, a reason it may not be read, or undefined when there is no such file. */
 export type ReadResult = string | { refused: string } | undefined;
+
+/**
+ * Every key of a playbook is a setting (from a fixed list) or a name the
+ * author chose; a name that JavaScript's objects already use (`__proto__`,
+ * `constructor`, `toString`...) is refused where it is written, and taken
+ * out, so no later stage ever meets it.
+ */
+function refuseReservedKeys(node: unknown, path: (string | number)[], map: SourceMap, sink: DiagnosticSink): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, index) => refuseReservedKeys(item, [...path, index], map, sink));
+    return;
+  }
+  if (typeof node !== "object" || node === null) return;
+  for (const key of Object.keys(node)) {
+    if (RESERVED_NAMES.has(key)) {
+      const at = map.keySpan([...path, key]);
+      sink.report("TL2018", at, `\`${key}\` is a reserved word and cannot be used as a name`);
+      delete (node as Record<string, unknown>)[key];
+      continue;
+    }
+    refuseReservedKeys((node as Record<string, unknown>)[key], [...path, key], map, sink);
+  }
+}
 
 /** Reads a file the playbook refers to; the language server answers from open editors first. */
 export type ReadFile = (path: string) => ReadResult;

@@ -21,7 +21,8 @@ export const readFromDisk = (path: string): string | undefined => {
 };
 
 /** Parses, merges and checks one playbook text: the whole pipeline of `touchline check`. */
-export function checkText(path: string, text: string, readFile: ReadFile = confinedReader(foldersFor(path))): CheckedPlaybook {
+export function checkText(path: string, text: string, readFile?: ReadFile): CheckedPlaybook {
+  readFile ??= confinedReader(foldersFor(path));
   const document = parseDocument(resolve(path), text);
   return checkPlaybook(loadPlaybook(document, readFile), readFile);
 }
@@ -54,21 +55,33 @@ export interface FormatResult {
   diagnostics: Diagnostic[];
 }
 
-/** The canonical layout of a `.play` text, keeping its comments; undefined when it has syntax errors. */
-export function formatPlay(path: string, text: string): FormatResult {
+/**
+ * Why a playbook may not be rewritten, if it may not: any error at all. A
+ * formatter that printed from a model with errors would print what the
+ * checker pruned (a setting it rejected, a value it could not read) as
+ * missing, and lose code; so fmt, convert and the editor's formatting
+ * refuse instead, with the diagnostics.
+ */
+function blockingErrors(path: string, text: string, readFile: ReadFile | undefined): Diagnostic[] {
+  const checked = checkText(path, text, readFile);
+  return checked.diagnostics.filter((d) => d.severity === "error" && d.file === resolve(path));
+}
+
+/** The canonical layout of a `.play` text, keeping its comments; undefined when it has errors (then the file is left as it is). */
+export function formatPlay(path: string, text: string, readFile?: ReadFile): FormatResult {
   const document = parseDocument(resolve(path), text, "play");
-  const syntaxErrors = document.diagnostics.filter((d) => d.code.startsWith("TL1") || d.code === "TL2001");
-  if (!document.syntaxOk || !document.data) return { text: undefined, diagnostics: syntaxErrors.length > 0 ? syntaxErrors : document.diagnostics };
+  const errors = document.syntaxOk && document.data ? blockingErrors(path, text, readFile) : document.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0 || !document.data) return { text: undefined, diagnostics: errors.length > 0 ? errors : document.diagnostics };
   const model = document.data as Parameters<typeof printDsl>[0];
   const comments = attachComments(document.comments, document.map, statementPaths(model));
   return { text: printDsl(model, comments), diagnostics: [] };
 }
 
-/** Converts a playbook text to the other notation; undefined when it cannot be read. */
-export function convertPlaybook(path: string, text: string, to: Notation): FormatResult {
+/** Converts a playbook text to the other notation; undefined when it has errors. */
+export function convertPlaybook(path: string, text: string, to: Notation, readFile?: ReadFile): FormatResult {
   const document = parseDocument(resolve(path), text);
-  const blocking = document.diagnostics.filter((d) => d.severity === "error");
-  if (!document.syntaxOk || !document.data || blocking.length > 0) return { text: undefined, diagnostics: blocking.length > 0 ? blocking : document.diagnostics };
+  const errors = document.syntaxOk && document.data ? blockingErrors(path, text, readFile) : document.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0 || !document.data) return { text: undefined, diagnostics: errors.length > 0 ? errors : document.diagnostics };
   const model = canonicalPlaybook(document.data as Parameters<typeof printDsl>[0]);
   return { text: to === "play" ? printDsl(model) : printYaml(model), diagnostics: [] };
 }

@@ -49,9 +49,9 @@ describe("the formatter", () => {
   for (const file of playbookFiles.filter((f) => f.endsWith(".play"))) {
     it(`${file} is in canonical layout, and formatting keeps its meaning and is idempotent`, () => {
       const text = readFileSync(`${folder}${file}`, "utf8");
-      const formatted = formatPlay(file, text);
+      const formatted = formatPlay(`${folder}${file}`, text);
       expect(formatted.text).toBe(text);
-      const again = formatPlay(file, formatted.text!);
+      const again = formatPlay(`${folder}${file}`, formatted.text!);
       expect(again.text).toBe(formatted.text);
       expect(modelOf(file, formatted.text!)).toEqual(modelOf(file, text));
     });

@@ -1,3 +1,4 @@
+import { RESERVED_NAMES } from "../../expression/check.js";
 import type { Expr } from "../../expression/ast.js";
 import { durationDays } from "../../expression/literals.js";
 import { printExpr } from "../../expression/print.js";
@@ -93,7 +94,8 @@ export function checkTiers(ctx: CheckContext, env: PlaybookEnvironment): void {
   rules.forEach((rule, index) => {
     if (!rule || typeof rule.tier !== "string") return;
     const path = ["tiers", "rules", index];
-    if (!ctx.symbols.lookup("tier", rule.tier)) define(ctx, "tier", rule.tier, [...path, "tier"], rule.description ? { description: rule.description } : {});
+    if (RESERVED_NAMES.has(rule.tier)) ctx.report("TL2018", [...path, "tier"], `\`${rule.tier}\` is a reserved word and cannot be used as a name`);
+    else if (!ctx.symbols.lookup("tier", rule.tier)) define(ctx, "tier", rule.tier, [...path, "tier"], rule.description ? { description: rule.description } : {});
     else ctx.referenceValue("tier", rule.tier, [...path, "tier"]);
     if (otherwiseAt !== undefined) {
       ctx.report("TL4002", path, `tier rule \`${rule.tier}\` comes after \`${rules[otherwiseAt]!.tier} otherwise\` and can never match: rules are checked in order and \`otherwise\` takes every account left`, { at: "key" });

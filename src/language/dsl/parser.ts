@@ -27,6 +27,11 @@ export interface DslParseResult {
 
 const KEYWORD_TYPES = new Set<TokenType>(Object.values(K));
 
+/** Sets a key as the object's own, even one named `__proto__`, so the checker sees (and refuses) it. */
+function setOwn(target: Obj, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** What may stand between the parentheses of `enum(...)`: values, quoted or not, and commas. */
 const ENUM_VALUE_TOKENS: TokenType[] = [
   t.Identifier, t.StringLiteral, t.Comma, t.Minus, t.Plus, t.Star, t.Slash, t.Dot, t.DotDot, t.Colon, t.LParen, t.RParen,
@@ -89,7 +94,7 @@ class PlaybookParser extends ExpressionGrammar {
 
   /** Sets one setting of a model node and remembers where its value was written. */
   private put(target: Obj, path: ModelPath, key: string, value: unknown, span: Span): void {
-    target[key] = value;
+    setOwn(target, key, value);
     this.record([...path, key], span);
   }
 
@@ -100,7 +105,7 @@ class PlaybookParser extends ExpressionGrammar {
 
   private setExpr(target: Obj, key: string, path: ModelPath, expr: Expr | undefined): void {
     if (!expr || expr.kind === "error" && expr.span.end <= expr.span.start) return;
-    target[key] = this.exprText(expr);
+    setOwn(target, key, this.exprText(expr));
     this.record([...path, key], expr.span, undefined, expr.span.start);
   }
 
@@ -138,7 +143,7 @@ class PlaybookParser extends ExpressionGrammar {
       this.duplicates.push({ path, span: this.span(nameToken), kind, name });
       return path;
     }
-    container[name] = value;
+    setOwn(container, name, value);
     this.record(path, span, this.span(nameToken));
     return path;
   }
@@ -397,10 +402,10 @@ class PlaybookParser extends ExpressionGrammar {
     const text = this.exprText(expr);
     const path = [section, name.image];
     if (doc === undefined) {
-      container[name.image] = text;
+      setOwn(container, name.image, text);
       this.record(path, expr.span, this.span(name), expr.span.start);
     } else {
-      container[name.image] = { [key]: text, description: doc };
+      setOwn(container, name.image, { [key]: text, description: doc });
       this.record(path, { start: this.span(head).start, end: expr.span.end }, this.span(name));
       this.record([...path, key], expr.span, undefined, expr.span.start);
     }
@@ -728,7 +733,7 @@ class PlaybookParser extends ExpressionGrammar {
       const key = this.OR([{ ALT: () => this.CONSUME(K.subject) }, { ALT: () => this.CONSUME(K.body) }, { ALT: () => this.CONSUME(K.file) }]);
       const value = this.CONSUME2(t.StringLiteral);
       this.ACTION(() => {
-        template[key.image] = this.stringValue(value);
+        setOwn(template, key.image, this.stringValue(value));
         this.record([...path, key.image], this.span(value));
       });
     });
