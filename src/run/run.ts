@@ -126,6 +126,13 @@ export async function runProject(project: Project, options: RunOptions): Promise
   const writers: DecisionWriter[] = [];
   let store: StateStore | undefined;
   try {
+    // The state is taken first: a run that has to wait, or is refused, learns it before reading any data.
+    if (explaining) {
+      store = useState ? StateStore.forReading(statePath) : undefined;
+    } else if (useState) {
+      store = StateStore.forWriting(statePath, options.waitMs);
+      store.beginRun(day, isoDateOf);
+    }
     const overrides = project.overrides ? await readOverrides(engine, project.overrides, project.idField, plan, day, rejections) : new Map<string, ManualOverride[]>();
     const data = await ProjectData.open(engine, { accounts: project.accounts, events: project.events, timezone: project.timezone }, plan, checked.environment.eventTypes, {
       day,
@@ -151,12 +158,6 @@ export async function runProject(project: Project, options: RunOptions): Promise
 
     const summary = new RunSummary();
     let explained: RunResult["explained"];
-    if (explaining) {
-      store = useState ? StateStore.forReading(statePath) : undefined;
-    } else if (useState) {
-      store = StateStore.forWriting(statePath, options.waitMs);
-      store.beginRun(day, isoDateOf);
-    }
     const activations = store?.activations(plan.triggers.map((t) => t.name), day, !explaining);
     for (const path of outputs) writers.push(new DecisionWriter(path, plan));
     for await (const batch of data.batches(options.explainAccount)) {

@@ -79,6 +79,8 @@ export class StateStore {
     try {
       if (!readOnly && path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path, { readonly: readOnly, fileMustExist: readOnly, timeout: waitMs });
+      // Whose file it is is settled before anything is written to it, even a journal mode.
+      this.assertOwn();
       if (!readOnly) {
         this.db.pragma("journal_mode = WAL");
         this.db.pragma("synchronous = NORMAL");
@@ -104,11 +106,19 @@ export class StateStore {
     return new StateStore(path, true, 5_000);
   }
 
-  private prepareSchema(readOnly: boolean): void {
-    const tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+  private tables(): string[] {
+    return (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+  }
+
+  private assertOwn(): void {
+    const tables = this.tables();
     if (tables.length > 0 && !tables.includes("touchline")) {
       throw new StateError(`the state file ${this.path} is an SQLite database, but not one of Touchline's (it has tables ${tables.slice(0, 3).join(", ")}); point --state at another file`);
     }
+  }
+
+  private prepareSchema(readOnly: boolean): void {
+    const tables = this.tables();
     if (tables.includes("touchline")) {
       const row = this.db.prepare("SELECT format FROM touchline").get() as { format: number } | undefined;
       if (!row || row.format > FORMAT) throw new StateError(`the state file ${this.path} was written by a newer Touchline (format ${row?.format ?? "?"}); upgrade Touchline to use it`);

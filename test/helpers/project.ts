@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,6 +46,21 @@ export class TestProject {
   cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
     const result = spawnSync("node", [bin, ...args], { cwd: this.dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Starts the CLI as a process without waiting for it (for concurrent runs and kill tests). */
+  start(...args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+    const child = spawn("node", [bin, ...args], { cwd: this.dir, env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk) => (stdout += chunk));
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+    return { child, done };
+  }
+
+  path(file: string): string {
+    return join(this.dir, file);
   }
 
   /** `touchline run . --as-of day --out decisions.jsonl`, returning each account's decision. */
