@@ -1,6 +1,6 @@
 import type { AggregateSpec } from "../engine/aggregates.js";
 import { MS_PER_DAY } from "../expression/value.js";
-import type { Type } from "../expression/types.js";
+import { isNumeric, type Type } from "../expression/types.js";
 import { closestName } from "../text/suggest.js";
 import { DataError, type DataEngine } from "./duckdb.js";
 import { problemMessage, typeFromText } from "./fields.js";
@@ -56,6 +56,9 @@ interface OpenSource {
   relation: Relation;
   lookup: Relation | undefined;
 }
+
+/** The largest event value (in size) the exact sums accept: far beyond any real count, duration or amount. */
+const EVENT_NUMBER_LIMIT = "1e24";
 
 /** Every property name any aggregate or declaration needs, in a fixed order: column `q<k>` of the union. */
 function propertyNames(aggregates: readonly AggregateSpec[], declared: EventDeclarations): string[] {
@@ -161,7 +164,9 @@ export class EventAggregation {
       const checks = [...properties].map(([name, propType]) => {
         const k = this.properties.indexOf(name);
         const problem = typeFromText(sql, propType, `q${k}`, !propType.nullable).problem;
-        return `WHEN (${problem}) IS NOT NULL THEN 'p${k}:' || (${problem})`;
+        // Event values are summed exactly (DECIMAL(38, 10)): their size is bounded at the boundary.
+        const large = isNumeric(propType) ? ` WHEN abs(TRY_CAST(rtrim(q${k}, '%') AS DOUBLE)) >= ${EVENT_NUMBER_LIMIT} THEN 'p${k}:large'` : "";
+        return `WHEN (${problem}) IS NOT NULL THEN 'p${k}:' || (${problem})${large}`;
       });
       if (checks.length > 0) cases.push(`WHEN type = ${sql.param(type)} THEN (CASE ${checks.join(" ")} END)`);
     }
@@ -191,6 +196,8 @@ export class EventAggregation {
       return `(CASE WHEN e.z THEN e.t >= a.u_${from} AND e.t < ${utcTo} ELSE e.t >= ${sqlNumber(localStart(from))} AND e.t < ${sqlNumber(localTo)} END)`;
     };
     const columns: string[] = [];
+    // Only valid events are cast: a rejected one may hold anything.
+    const exact = (value: string) => `CAST(CASE WHEN e.ok THEN ${value} END AS DECIMAL(38, 10))`;
     this.aggregates.forEach((spec, i) => {
       const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
       const within = spec.windowDays === undefined ? "true" : inWindow(spec.windowDays, "end");
@@ -201,10 +208,10 @@ export class EventAggregation {
           break;
         case "sum":
           // Exact decimal sums: the same answer whatever order DuckDB's threads add in.
-          columns.push(`CAST(COALESCE(sum(CAST(${value} AS DECIMAL(38, 10))) FILTER (WHERE ${base} AND ${within}), 0) AS DOUBLE) AS x${i}`);
+          columns.push(`CAST(COALESCE(sum(${exact(value)}) FILTER (WHERE ${base} AND ${within}), 0) AS DOUBLE) AS x${i}`);
           break;
         case "avg":
-          columns.push(`CAST(sum(CAST(${value} AS DECIMAL(38, 10))) FILTER (WHERE ${base} AND ${within}) AS DOUBLE) / NULLIF(count(${value}) FILTER (WHERE ${base} AND ${within}), 0) AS x${i}`);
+          columns.push(`CAST(sum(${exact(value)}) FILTER (WHERE ${base} AND ${within}) AS DOUBLE) / NULLIF(count(${value}) FILTER (WHERE ${base} AND ${within}), 0) AS x${i}`);
           break;
         case "min_of":
           columns.push(`min(${value}) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
@@ -239,21 +246,21 @@ export class EventAggregation {
     const summary = (await this.engine.rows(
       `SELECT COALESCE(sum(__events), 0) AS events, COALESCE(sum(__bad), 0) AS bad, COALESCE(sum(__undeclared), 0) AS undeclared,
          COALESCE(sum(__events) FILTER (WHERE __orphan AND __id IS NOT NULL), 0) AS orphan_events, count(*) FILTER (WHERE __orphan AND __id IS NOT NULL) AS orphans,
-         list(DISTINCT __undeclared_type) FILTER (WHERE __undeclared_type IS NOT NULL) AS undeclared_types,
-         list(__id ORDER BY __id) FILTER (WHERE __orphan AND __id IS NOT NULL)[1:3] AS orphan_examples
+         array_to_string(list(DISTINCT __undeclared_type ORDER BY __undeclared_type) FILTER (WHERE __undeclared_type IS NOT NULL), ', ') AS undeclared_types,
+         array_to_string((list(__id ORDER BY __id) FILTER (WHERE __orphan AND __id IS NOT NULL))[1:3], ', ') AS orphan_examples
        FROM aggs`,
     ))[0]!;
     const warnings: string[] = [];
     const undeclared = Number(summary.undeclared);
     if (undeclared > 0) {
-      const types = String(summary.undeclared_types).replace(/^\[|\]$/g, "");
+      const types = String(summary.undeclared_types);
       const message = `${undeclared.toLocaleString("en-US")} events of types the playbook's \`events\` does not declare were ignored (${types}); declare a type to use it`;
       if (strict) throw new DataError(`${message} (--strict stops at undeclared event types)`);
       warnings.push(message);
     }
     const orphans = Number(summary.orphans);
     if (orphans > 0 && account === undefined) {
-      const examples = String(summary.orphan_examples).replace(/^\[|\]$/g, "");
+      const examples = String(summary.orphan_examples);
       warnings.push(`${Number(summary.orphan_events).toLocaleString("en-US")} events of ${orphans.toLocaleString("en-US")} accounts that are not among the valid accounts were ignored (for example ${examples})`);
     }
     const bad = Number(summary.bad);
@@ -299,7 +306,9 @@ export class EventAggregation {
         const name = this.properties[Number(property.slice(1))]!;
         const type = this.declared?.get(String(row.type))?.get(name);
         const raw = row[`q${property.slice(1)}`];
-        return { field: spec.properties[name] ?? name, message: `property \`${name}\` of a "${String(row.type)}" event: ${type ? problemMessage(code, type, name, raw === null || raw === undefined ? null : String(raw)) : code}`, kind: `property:${code}` };
+        const text = raw === null || raw === undefined ? null : String(raw);
+        const message = code === "large" ? `expected a number below 10^24, got ${JSON.stringify(text)}: too large for an event value` : type ? problemMessage(code, type, name, text) : code;
+        return { field: spec.properties[name] ?? name, message: `property \`${name}\` of a "${String(row.type)}" event: ${message}`, kind: `property:${code}` };
       }
     }
   }

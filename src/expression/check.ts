@@ -382,7 +382,7 @@ class Checker {
         ok = false;
         return;
       }
-      if (!this.argumentFits(param.kind, type, arg, call.args[0])) {
+      if (!this.argumentFits(param.kind, type, arg, call.args[0], spec.name)) {
         ok = false;
         this.report("TL2005", arg.span, `\`${param.name}\` of \`${spec.name}\` must be ${PARAM_KIND_TEXT[param.kind]}, not ${describe(type)}: ${spec.signature}`);
         return;
@@ -448,7 +448,7 @@ class Checker {
     return ok && !isUnknown(type);
   }
 
-  private argumentFits(kind: ParamKind, type: Type, arg: Expr, firstArg: Expr | undefined): boolean {
+  private argumentFits(kind: ParamKind, type: Type, arg: Expr, firstArg: Expr | undefined, fn: string): boolean {
     switch (kind) {
       case "numeric":
         return isNumeric(type);
@@ -465,7 +465,7 @@ class Checker {
       case "event":
         return this.eventArgument(arg);
       case "property":
-        return this.propertyArgument(arg, firstArg);
+        return this.propertyArgument(arg, firstArg, fn);
       default:
         return true;
     }
@@ -482,9 +482,21 @@ class Checker {
     return true;
   }
 
-  private propertyArgument(arg: Expr, eventArg: Expr | undefined): boolean {
+  private propertyArgument(arg: Expr, eventArg: Expr | undefined, fn: string): boolean {
     if (arg.kind !== "string") return false;
     const properties = eventArg?.kind === "string" ? this.env.eventTypes?.get(eventArg.value) : undefined;
+    // Sums and averages are exact only over values whose type is known: numeric properties are declared.
+    if (fn !== "distinct" && eventArg?.kind === "string") {
+      const type = properties?.get(arg.value);
+      if (!this.env.eventTypes) {
+        this.report("TL2017", arg.span, `\`${fn}\` needs the type of "${arg.value}": declare it in the playbook's \`events\`, e.g. ${eventArg.value} { ${arg.value}: number }`);
+        return true;
+      }
+      if (type && !isNumeric(type)) {
+        this.report("TL2005", arg.span, `\`${fn}\` adds up numbers, but "${arg.value}" of "${eventArg.value}" is ${describe(type)}`);
+        return true;
+      }
+    }
     if (properties && !properties.has(arg.value)) {
       const suggestion = closestName(arg.value, properties.keys());
       this.report("TL2017", arg.span, `event "${(eventArg as { value: string }).value}" has no property "${arg.value}"${suggestion ? `; did you mean "${suggestion}"?` : ""}`,

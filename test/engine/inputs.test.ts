@@ -133,7 +133,7 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(run.decisions.get("A1")!.metrics.logins).toBe(1);
     expect(run.stdout).toContain("events.csv:3: field `timestamp`: expected a date and time (ISO 8601), got \"yesterday\"");
     expect(run.stdout).toContain("events.csv:4: field `account_id`: has no account id");
-    expect(run.stdout).toContain("warning: 1 events of types the playbook's `events` does not declare were ignored ('logout')");
+    expect(run.stdout).toContain("warning: 1 events of types the playbook's `events` does not declare were ignored (logout)");
   });
 
   it("reports a playbook with errors instead of running it, with exit code 1", () => {
