@@ -6,7 +6,7 @@ import type { AccountScope, CompiledPlaybook, HealthModelPlan, TriggerPlan } fro
 import type { AccountDecision, ActionDecision, ComponentResult, HealthResult, MilestoneResult, TriggerResult } from "./decision.js";
 import { holdoutDraw } from "./holdout.js";
 import type { ManualOverride } from "./overrides.js";
-import { stateBefore, type AccountState, type TriggerState } from "./state.js";
+import type { AccountState, TriggerState } from "./state.js";
 
 export interface AccountInput {
   id: string;
@@ -15,7 +15,11 @@ export interface AccountInput {
   clock: DayClock;
   /** the account's event aggregates, in the order of `plan.aggregates` (computed by the data engine) */
   aggregates: readonly Value[];
-  /** the state after the last run, if any */
+  /**
+   * what was remembered from before this day (the state store gives the
+   * state from before the day when that day was evaluated already, so a
+   * day run twice decides nothing new)
+   */
   previous: AccountState | undefined;
   overrides: readonly ManualOverride[];
   /** the day each trigger was first run (from the state store); absent: today */
@@ -46,8 +50,7 @@ const STATUS_RANK = { green: 0, yellow: 1, red: 2 } as const;
  */
 export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { decision: AccountDecision; state: AccountState } {
   const day = input.clock.asOfDay;
-  // Evaluating a day already evaluated starts again from the state before it, so it decides nothing new.
-  const previous = stateBefore(input.previous, day);
+  const previous = input.previous;
   const scope = scopeFor(plan, input);
   const notices: string[] = [];
   const overrides = activeOverrides(input.overrides, day, notices);
@@ -78,10 +81,6 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     triggers: previous ? retiredTriggers(plan, previous.triggers) : (NOTHING as Record<string, TriggerState>),
     sent: previous ? previous.sent.filter(([d]) => d < day && d > day - retentionDays(plan) - 1) : NONE,
   };
-  if (previous) {
-    const { before: _ignored, ...snapshot } = previous as AccountState;
-    state.before = snapshot;
-  }
 
   for (const step of plan.steps) {
     switch (step.kind) {

@@ -14,14 +14,6 @@ export interface TriggerState {
   nextStepDay: number | null;
 }
 
-/**
- * The state to evaluate `day` from: what was remembered, or, when that day
- * (or a later one) was already evaluated, the state from before it.
- */
-export function stateBefore(remembered: AccountState | undefined, day: number): AccountState | undefined {
-  return remembered && remembered.day >= day ? remembered.before : remembered;
-}
-
 /** What Touchline remembers about one account between runs; stored as JSON. */
 export interface AccountState {
   /** the last day evaluated */
@@ -39,6 +31,4 @@ export interface AccountState {
   triggers: Record<string, TriggerState>;
   /** recent [day, channel] of actions decided, for frequency caps */
   sent: [number, string][];
-  /** the state before `day` was evaluated: evaluating the same day again starts from here */
-  before?: AccountState;
 }

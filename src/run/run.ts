@@ -8,7 +8,7 @@ import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { AccountDecision } from "../engine/decision.js";
 import { evaluateAccount } from "../engine/evaluate.js";
 import type { ManualOverride } from "../engine/overrides.js";
-import { stateBefore, type AccountState } from "../engine/state.js";
+import type { AccountState } from "../engine/state.js";
 import { epochDayOf, isoDateOf } from "../expression/literals.js";
 import { checkText, type CheckedPlaybook } from "../language/index.js";
 import { confinedReader } from "../language/confine.js";
@@ -161,8 +161,9 @@ export async function runProject(project: Project, options: RunOptions): Promise
     const activations = store?.activations(plan.triggers.map((t) => t.name), day, !explaining);
     for (const path of outputs) writers.push(new DecisionWriter(path, plan));
     for await (const batch of data.batches(options.explainAccount)) {
+      const remembered = store?.statesBefore(batch.map((row) => row.id), day);
       for (const row of batch) {
-        const previous = store?.get(row.id);
+        const previous = remembered?.get(row.id);
         const { decision, state } = evaluateAccount(plan, {
           id: row.id,
           fields: row.fields,
@@ -174,7 +175,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
           explain: explaining,
         });
         if (explaining) {
-          explained = { decision, before: stateBefore(previous, day), history: store?.healthHistory(row.id) ?? [] };
+          explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [] };
           continue;
         }
         store?.put(row.id, state, decision.tier?.value ?? null);

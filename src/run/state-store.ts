@@ -11,6 +11,11 @@ export class StateWriteError extends Error {}
 
 /** Touchline's mark in its state files; a file with tables but without it is someone else's database. */
 const FORMAT = 1;
+
+/** Touchline 0.1 wrote its state files without a mark: they are recognised by their tables, and brought up to date. */
+function isFirstFormat(tables: readonly string[]): boolean {
+  return ["account_state", "health_history", "trigger_activation", "runs"].every((t) => tables.includes(t)) && !tables.includes("touchline");
+}
 const SQLITE_MAGIC = "SQLite format 3\u0000";
 
 /**
@@ -66,7 +71,7 @@ function translate(error: unknown, path: string): Error {
  */
 export class StateStore {
   private readonly db: Database.Database;
-  private getState!: Database.Statement;
+  private getStates!: Database.Statement;
   private putState!: Database.Statement;
   private putHealth!: Database.Statement;
 
@@ -84,6 +89,7 @@ export class StateStore {
       if (!readOnly) {
         this.db.pragma("journal_mode = WAL");
         this.db.pragma("synchronous = NORMAL");
+        this.db.pragma("cache_size = -65536");
       }
       this.prepareSchema(readOnly);
     } catch (error) {
@@ -112,7 +118,7 @@ export class StateStore {
 
   private assertOwn(): void {
     const tables = this.tables();
-    if (tables.length > 0 && !tables.includes("touchline")) {
+    if (tables.length > 0 && !tables.includes("touchline") && !isFirstFormat(tables)) {
       throw new StateError(`the state file ${this.path} is an SQLite database, but not one of Touchline's (it has tables ${tables.slice(0, 3).join(", ")}); point --state at another file`);
     }
   }
@@ -122,23 +128,38 @@ export class StateStore {
     if (tables.includes("touchline")) {
       const row = this.db.prepare("SELECT format FROM touchline").get() as { format: number } | undefined;
       if (!row || row.format > FORMAT) throw new StateError(`the state file ${this.path} was written by a newer Touchline (format ${row?.format ?? "?"}); upgrade Touchline to use it`);
+    } else if (isFirstFormat(tables)) {
+      if (readOnly) throw new StateError(`the state file ${this.path} was written by Touchline 0.1; run \`touchline run\` once to bring it up to date`);
+      // Touchline 0.1 kept the state before each day inside the state itself; it moves to its own column.
+      this.db.exec(`
+        BEGIN IMMEDIATE;
+        CREATE TABLE touchline (format INTEGER NOT NULL);
+        INSERT INTO touchline (format) VALUES (${FORMAT});
+        ALTER TABLE account_state ADD COLUMN before TEXT;
+        UPDATE account_state SET before = json_extract(state, '$.before'), state = json_remove(state, '$.before');
+        COMMIT;
+      `);
     } else if (!readOnly) {
       this.db.exec(`
         CREATE TABLE touchline (format INTEGER NOT NULL);
         INSERT INTO touchline (format) VALUES (${FORMAT});
-        CREATE TABLE account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL);
+        CREATE TABLE account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL, before TEXT) WITHOUT ROWID;
         CREATE TABLE health_history (
           account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL,
-          PRIMARY KEY (account_id, day));
+          PRIMARY KEY (account_id, day)) WITHOUT ROWID;
         CREATE TABLE trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
         CREATE TABLE runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
       `);
     } else {
       return;
     }
-    this.getState = this.db.prepare("SELECT state FROM account_state WHERE account_id = ?");
+    this.getStates = this.db.prepare("SELECT account_id, day, state, before FROM account_state WHERE account_id IN (SELECT value FROM json_each(?))");
     if (!readOnly) {
-      this.putState = this.db.prepare("INSERT INTO account_state (account_id, day, state) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET day = excluded.day, state = excluded.state");
+      // A new day keeps the day before's state as `before`; the same day again keeps the `before` it had.
+      this.putState = this.db.prepare(
+        `INSERT INTO account_state (account_id, day, state) VALUES (?, ?, ?)
+         ON CONFLICT(account_id) DO UPDATE SET before = CASE WHEN account_state.day < excluded.day THEN account_state.state ELSE account_state.before END, day = excluded.day, state = excluded.state`,
+      );
       this.putHealth = this.db.prepare("INSERT OR REPLACE INTO health_history (account_id, day, score, status, tier, playbook) VALUES (?, ?, ?, ?, ?, ?)");
     }
   }
@@ -173,7 +194,7 @@ export class StateStore {
   }
 
   private hasSchema(): boolean {
-    return this.getState !== undefined;
+    return this.getStates !== undefined;
   }
 
   /**
@@ -193,10 +214,20 @@ export class StateStore {
     });
   }
 
-  get(accountId: string): AccountState | undefined {
-    if (!this.hasSchema()) return undefined;
-    const row = this.guard(() => this.getState.get(accountId) as { state: string } | undefined);
-    return row ? (JSON.parse(row.state) as AccountState) : undefined;
+  /**
+   * What each account remembers from before `day`, for a batch of accounts
+   * at once: its state, or, when `day` was already evaluated, the state it
+   * had before that day (so a day run again decides nothing new).
+   */
+  statesBefore(accountIds: readonly string[], day: number): Map<string, AccountState> {
+    const states = new Map<string, AccountState>();
+    if (!this.hasSchema() || accountIds.length === 0) return states;
+    const rows = this.guard(() => this.getStates.all(JSON.stringify(accountIds)) as { account_id: string; day: number; state: string; before: string | null }[]);
+    for (const row of rows) {
+      const text = row.day >= day ? row.before : row.state;
+      if (text !== null) states.set(row.account_id, JSON.parse(text) as AccountState);
+    }
+    return states;
   }
 
   /** The health the state remembers for an account on each day, newest first (explain --since). */

@@ -1,3 +1,4 @@
+import { formatType, parseTypeText } from "../../expression/types.js";
 import { quote } from "../../expression/literals.js";
 import { canonicalExpression } from "../canonical.js";
 import type { Action, FieldEntry, HealthModel, Playbook, Trigger } from "../../model/playbook.js";
@@ -58,9 +59,11 @@ function name(value: string): string {
   return IDENTIFIER.test(value) ? value : quote(value);
 }
 
+/** A field's type in its canonical spelling (`enum(basic, "Pro plan")?`); as written when it cannot be read. */
 function fieldType(entry: FieldEntry): string {
   const type = typeof entry === "string" ? entry : entry.type;
-  return type.replace(/\s+/g, "").replace(/,/g, ", ");
+  const parsed = parseTypeText(type);
+  return parsed ? formatType(parsed) : type.trim();
 }
 
 function literal(value: unknown): string {
