@@ -188,3 +188,29 @@ describe("a killed run leaves no half file under the final name", () => {
     expect(p.read("decisions.jsonl").trim().split("\n")).toHaveLength(30_000);
   }, 120_000);
 });
+
+describe("state files of Touchline 0.1", () => {
+  it("are brought up to date on the next run, and their history holds", () => {
+    const p = new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": "account_id,n,admin_email\nA1,1,a1@x.io\n" });
+    mkdirSync(p.path(".touchline"));
+    const db = new Database(p.path(".touchline/state.db"));
+    db.exec(`
+      CREATE TABLE account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL);
+      CREATE TABLE health_history (account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL, PRIMARY KEY (account_id, day));
+      CREATE TABLE trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
+      CREATE TABLE runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
+    `);
+    const nudged = { active: true, entries: [20513], entryCount: 1, lastEntered: 20513, renewalKey: null, step: null, nextStepDay: null };
+    const state = { day: 20513, playbook: "old", tier: null, tierSince: null, pending: null, health: { score: 10, status: "red", model: "default" }, scores: [], milestonesDone: {}, triggers: { nudge: nudged }, sent: [[20513, "email"]], before: { day: 20512, playbook: "old", tier: null, tierSince: null, pending: null, health: null, scores: [], milestonesDone: {}, triggers: {}, sent: [] } };
+    db.prepare("INSERT INTO account_state VALUES (?, ?, ?)").run("A1", 20513, JSON.stringify(state));
+    db.prepare("INSERT INTO trigger_activation VALUES (?, ?)").run("nudge", 20513);
+    db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?)").run(20513, "old", 1, 1, 0);
+    db.close();
+    // The same day again starts from the state before it: the nudge of that day is decided again, not twice.
+    expect(p.run("2026-03-01").decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
+    expect(p.run("2026-03-05").decisions.get("A1")!.actions).toEqual([]);
+    const upgraded = new Database(p.path(".touchline/state.db"), { readonly: true });
+    expect(upgraded.prepare("SELECT format FROM touchline").get()).toEqual({ format: 1 });
+    upgraded.close();
+  }, 60_000);
+});
