@@ -13,6 +13,8 @@ export interface JoinSpec extends FileSpec {
   on: string;
   /** when the file has several rows per account: the column whose greatest value picks the row (ties: the last row in the file) */
   latest: string | undefined;
+  /** contract field -> column of this file (wins over a column of the same name in the accounts file) */
+  columns: Readonly<Record<string, string>>;
 }
 
 /** Where accounts come from and how the export's columns and values map to the data contract. */
@@ -59,11 +61,11 @@ function trimmed(expr: string): string {
  * keep their first valid row. Accounts stay in DuckDB for the evaluation
  * to stream in batches.
  */
-export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, strict: boolean): Promise<LoadedAccounts> {
+export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, strict: boolean, only?: string): Promise<LoadedAccounts> {
   const wanted = [source.id, ...contract.map((f) => source.columns[f.name] ?? f.name)];
   const relation = await openRelation(engine, source, "accounts", wanted);
   const headers = source.format === "json" || source.format === "jsonl" ? await jsonKeys(engine, relation) : relation.headers;
-  const joins = await Promise.all(source.joins.map((join) => openRelation(engine, join, "joined", [join.on, ...(join.latest ? [join.latest] : []), ...Object.values(source.columns)])));
+  const joins = await Promise.all(source.joins.map((join) => openRelation(engine, join, "joined", [join.on, ...(join.latest ? [join.latest] : []), ...Object.values(source.columns), ...Object.values(join.columns)])));
 
   const idIndex = headers.indexOf(source.id);
   if (idIndex < 0) {
@@ -83,9 +85,19 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     }
     return undefined;
   };
+  const joinedColumn = (field: string): string | undefined => {
+    for (let j = 0; j < joins.length; j++) {
+      const name = source.joins[j]!.columns[field];
+      if (name === undefined) continue;
+      const index = joins[j]!.headers.indexOf(name);
+      if (index < 0) throw new DataError(`${source.joins[j]!.file}: touchline.yaml maps \`${field}\` to the column \`${name}\`, which this file does not have`);
+      return `j${j}.c${index}`;
+    }
+    return undefined;
+  };
   const columns: FieldColumn[] = contract.map((field) => {
     const name = source.columns[field.name] ?? field.name;
-    const raw = baseColumn(name) ?? joinColumn(name);
+    const raw = joinedColumn(field.name) ?? baseColumn(name) ?? joinColumn(name);
     if (raw === undefined && source.columns[field.name] !== undefined) {
       throw new DataError(`${source.file}: touchline.yaml maps \`${field.name}\` to the column \`${name}\`, which no accounts file has`);
     }
@@ -96,7 +108,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     const names = absent.map((c) => `\`${c.field.name}\``).join(", ");
     throw new DataError(`${source.file}: no column for ${names}, which the playbook's data contract requires; add the column, map it in touchline.yaml (columns: { ${absent[0]!.field.name}: <column> }), or make the field optional (${absent[0]!.field.name}: ${absent[0]!.field.type.name}?)`);
   }
-  const used = new Set([source.id, ...contract.map((f) => source.columns[f.name] ?? f.name)]);
+  const used = new Set([source.id, ...contract.filter((f) => !source.joins.some((j) => j.columns[f.name] !== undefined)).map((f) => source.columns[f.name] ?? f.name)]);
   const unknown = headers.filter((h) => !used.has(h) && h !== "");
   for (const column of unknown) {
     const suggestion = closestName(column, contract.map((f) => f.name));
@@ -114,7 +126,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE acc AS
      WITH r AS (SELECT row_number() OVER () - 1 AS __ord, * FROM ${relation.from(sql)}),
-     t AS (SELECT r.__ord, ${unreadable} AS __bad, ${baseId} AS __id${texts.length > 0 ? ", " : ""}${texts.join(", ")} FROM r ${joinSql}),
+     t AS (SELECT r.__ord, ${unreadable} AS __bad, ${baseId} AS __id${texts.length > 0 ? ", " : ""}${texts.join(", ")} FROM r ${joinSql}${only === undefined ? "" : ` WHERE ${baseId} = ${sql.param(only)}`}),
      p AS (SELECT *${problems.length > 0 ? ", " : ""}${problems.join(", ")} FROM t)
      SELECT *, (${valid}) AS __valid, min(CASE WHEN ${valid} THEN __ord END) OVER (PARTITION BY __id) AS __first FROM p WHERE __bad IS DISTINCT FROM 'blank'`,
     sql.params,

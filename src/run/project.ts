@@ -22,6 +22,7 @@ const Join = z
     ...FileFields,
     on: Column.optional().describe("The joined file's column with the account id (default: the accounts' id column name)"),
     latest: Column.optional().describe("When the joined file has several rows per account, the column whose greatest value picks the row"),
+    columns: z.record(z.string(), Column).optional().describe("Contract field -> this file's column"),
   })
   .strict();
 
@@ -149,6 +150,7 @@ export function loadProject(path: string): Project {
       ...fileSpec(root, join, "joined", configFile),
       on: join.on ?? ("id" in accounts && accounts.id ? accounts.id : config.id_field),
       latest: join.latest,
+      columns: join.columns ?? {},
     })),
   };
   const events = eventConfigs.map((entry): EventSource => {

@@ -1,0 +1,145 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { TestProject, type Decision } from "../helpers/project.js";
+import { bin } from "../helpers/project.js";
+import { spawnSync } from "node:child_process";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const fixtures = join(root, "test/fixtures");
+
+/** A copy of a bundled example whose touchline.yaml reads the test fixtures instead of ../shared/data. */
+function exampleOnFixtures(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `touchline-${name}-`));
+  cpSync(join(root, "examples", name), dir, { recursive: true });
+  const config = readFileSync(join(dir, "touchline.yaml"), "utf8");
+  expect(config).toContain("../../../shared/data/");
+  writeFileSync(join(dir, "touchline.yaml"), config.replaceAll("../../../shared/data/", `${fixtures}/`));
+  return dir;
+}
+
+function run(dir: string, day: string): { code: number | null; stdout: string; stderr: string; decisions: Map<string, Decision> } {
+  const result = spawnSync("node", [bin, "run", dir, "--as-of", day, "--no-state", "--out", join(dir, "d.jsonl")], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const decisions = new Map<string, Decision>();
+  for (const line of readFileSync(join(dir, "d.jsonl"), "utf8").split("\n").filter(Boolean)) {
+    const decision = JSON.parse(line) as Decision;
+    decisions.set(decision.account, decision);
+  }
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, decisions };
+}
+
+/** Rows of a fixture CSV (none of them quotes a comma). */
+function rows(file: string): Record<string, string>[] {
+  const [header, ...lines] = readFileSync(join(fixtures, file), "utf8").trim().split(/\r?\n/);
+  const names = header!.split(",");
+  return lines.map((line) => Object.fromEntries(line.split(",").map((v, i) => [names[i], v])));
+}
+
+describe("examples/ravenstack reads RavenStack's exports as they are", () => {
+  it("joins each account's latest subscription, looks usage up by subscription, and counts tickets by priority", () => {
+    const dir = exampleOnFixtures("ravenstack");
+    const result = run(dir, "2024-12-31");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("40 accounts evaluated.");
+    expect(result.stdout).not.toContain("rejected");
+    expect(result.decisions.size).toBe(40);
+
+    // The same figures computed here by hand from the fixture rows.
+    const subscriptions = rows("ravenstack/ravenstack_subscriptions.csv");
+    const accountOf = new Map(subscriptions.map((s) => [s.subscription_id!, s.account_id!]));
+    const usage = rows("ravenstack/ravenstack_feature_usage.csv");
+    const tickets = rows("ravenstack/ravenstack_support_tickets.csv");
+    const inWindow = (date: string, days: number) => date <= "2024-12-31" && date > new Date(Date.UTC(2024, 11, 31) - days * 86_400_000).toISOString().slice(0, 10);
+    for (const [id, decision] of result.decisions) {
+      const latest = subscriptions.filter((s) => s.account_id === id).reduce((a, b) => (b.start_date! >= a.start_date! ? b : a));
+      const mine = usage.filter((u) => accountOf.get(u.subscription_id!) === id && inWindow(u.usage_date!, 90));
+      expect(decision.metrics.uses_90d, id).toBe(mine.reduce((sum, u) => sum + Number(u.usage_count), 0));
+      expect(decision.metrics.features_90d, id).toBe(new Set(mine.map((u) => u.feature_name)).size);
+      const urgent = tickets.filter((t) => t.account_id === id && inWindow(t.submitted_at!, 90) && (t.priority === "urgent" || t.escalation_flag === "True"));
+      expect(decision.metrics.urgent_tickets_90d, id).toBe(urgent.length);
+      const arr = Number(latest.arr_amount);
+      expect(decision.tier!.value, id).toBe(arr >= 150_000 ? "high_touch" : arr >= 30_000 ? "low_touch" : "tech_touch");
+      expect(decision.segments.ending, id).toBe(latest.end_date !== "");
+    }
+  }, 60_000);
+});
+
+describe("examples/telco reads IBM's Telco churn table as it is", () => {
+  it("reads Yes/No and 0/1 as booleans, enum values with spaces, and a blank total as missing", () => {
+    const dir = exampleOnFixtures("telco");
+    const result = run(dir, "2020-06-25");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("400 accounts evaluated.");
+    expect(result.stdout).not.toContain("rejected");
+    const customers = rows("ibm-telco-churn/Telco-Customer-Churn.csv");
+    for (const customer of customers) {
+      const decision = result.decisions.get(customer.customerID!)!;
+      const commitment = customer.Contract === "Two year" ? 100 : customer.Contract === "One year" ? 70 : 15;
+      expect(decision.health!.components.commitment!.score, customer.customerID).toBe(commitment);
+      expect(decision.segments.month_to_month).toBe(customer.Contract === "Month-to-month");
+      expect(decision.metrics.arr).toBeCloseTo(Number(customer.MonthlyCharges) * 12, 6);
+    }
+  }, 60_000);
+});
+
+describe("export quirks", () => {
+  const PLAYBOOK = `playbook "quirks" {
+  account { active: bool  trial: bool  plan: enum(basic, pro)  since: date  seen: datetime?  timezone: string = "UTC" }
+  events { login { user: string }  ticket { priority: enum(low, urgent) } }
+  metric logins_7d = count("login", 7d)
+  metric users_7d = distinct("login", "user", 7d)
+  metric urgent_30d = count("ticket", 30d, where priority == "urgent")
+  metric quiet_days = days_since_last("login")
+  health { usage 100% = scale(logins_7d, 0 .. 10) }
+}
+`;
+
+  it("booleans, mapped values and columns, date-times as tools write them, several event sources", () => {
+    const project = new TestProject(
+      {
+        "playbook.play": PLAYBOOK,
+        "crm.csv": [
+          "Customer ID,Is Active,trial,Plan Name,Signed Up,Last Seen,timezone",
+          "A1,True,no,Pro Plan,2024-10-17 00:00:00,2026-02-28 19:00:00,Europe/Berlin",
+          "A2,yes,1,Basic Plan,2024-10-17,2026-02-28T19:00:00Z,",
+          "A3,0,FALSE,Basic Plan,2024-10-17,,America/Nowhere",
+        ].join("\n"),
+        "logins.csv": "user_id,account,ts\nu1,A1,2026-02-28 23:30:00\nu2,A1,2026-03-01T00:30:00+01:00\nu1,A2,2026-02-25\nu3,A3,2026-02-20T10:00:00.123Z\n",
+        "tickets.jsonl": '{"account_id":"A1","kind":"ticket","at":"2026-02-10T09:00:00Z","priority":"urgent"}\n{"account_id":"A1","kind":"ticket","at":"2026-02-11T09:00:00Z","priority":"low"}\n',
+      },
+      {
+        accounts: { file: "crm.csv", id: "Customer ID", columns: { active: "Is Active", plan: "Plan Name", since: "Signed Up", seen: "Last Seen" }, values: { plan: { "Pro Plan": "pro", "Basic Plan": "basic" } } },
+        events: [
+          { file: "logins.csv", id: "account", type: "login", timestamp: "ts", properties: { user: "user_id" } },
+          { file: "tickets.jsonl", type_column: "kind", timestamp: "at" },
+        ],
+        timezone: "America/New_York",
+      },
+    );
+    const result = project.run("2026-03-01", "--no-state");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain("rejected");
+    expect(result.stdout).toContain('1 accounts have a time zone nobody knows ("America/Nowhere"): they are evaluated in the project\'s zone, America/New_York');
+    const a1 = result.decisions.get("A1")!;
+    // A zone-less time is read in the account's zone (Berlin): 23:30 on 28 February is still in the last 7 days, and
+    // 00:30+01:00 on 1 March is today there.
+    expect(a1.metrics).toMatchObject({ logins_7d: 2, users_7d: 2, urgent_30d: 1, quiet_days: 0 });
+    expect(result.decisions.get("A2")!.metrics).toMatchObject({ logins_7d: 1, quiet_days: 4 });
+    expect(result.decisions.get("A3")!.metrics).toMatchObject({ logins_7d: 0, quiet_days: 9 });
+  });
+});
+
+describe("rejections a person can read", () => {
+  it("one recurring mistake in a column reads as one line with a count, the first lines and a hint", () => {
+    const rows = Array.from({ length: 60 }, (_, i) => `A${i},${i % 20 === 0 ? "basic" : "Pro Plan"}`);
+    const project = new TestProject({ "playbook.play": 'playbook "p" {\n  account { plan: enum(basic, pro) }\n}\n', "accounts.csv": `account_id,plan\n${rows.join("\n")}\n` });
+    const result = project.run("2026-03-01", "--no-state");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('accounts.csv: field `plan`: 57 rows: expected one of basic, pro, got "Pro Plan" (lines 3, 4, 5, ...)');
+    expect(result.stdout).toContain("most rows fail the same way: declare `plan` with the type its values have");
+    expect(result.stdout.split("\n").filter((l) => l.includes("Pro Plan"))).toHaveLength(1);
+    expect(project.read(".touchline/rejects.jsonl").trim().split("\n")).toHaveLength(57);
+  });
+});
