@@ -2,7 +2,9 @@ import { isoDateOf } from "../expression/literals.js";
 import type { Value } from "../expression/value.js";
 import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { AccountDecision } from "../engine/decision.js";
-import { FileSink } from "./files.js";
+import type { DataEngine } from "../data/duckdb.js";
+import { Sql } from "../data/sql.js";
+import { FileSink, OutputError } from "./files.js";
 
 /** A decision as written to files: dates as ISO text, fixed key order, nothing that depends on the clock. */
 export function decisionRecord(plan: CompiledPlaybook, decision: AccountDecision): Record<string, unknown> {
@@ -49,16 +51,96 @@ function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Writes decisions as JSON Lines or CSV, one line per account, in input order, under a temporary name until published. */
+/** Where decision lines go: a file under a temporary name until it is published. */
+interface DecisionSink {
+  write(text: string): void;
+  finish(): Promise<void>;
+  publish(): void;
+  discard(): void;
+}
+
+/**
+ * Decisions as Parquet: written as JSON Lines first, then converted by
+ * DuckDB into the Parquet file's temporary name, published like the others.
+ */
+class ParquetSink implements DecisionSink {
+  private readonly lines: FileSink;
+  private readonly parquet: FileSink;
+
+  constructor(
+    readonly path: string,
+    private readonly engine: DataEngine,
+  ) {
+    this.lines = new FileSink(`${path}.jsonl`);
+    this.parquet = new FileSink(path);
+  }
+
+  write(text: string): void {
+    this.lines.write(text);
+  }
+
+  async finish(): Promise<void> {
+    this.lines.finish();
+    this.parquet.finish();
+    const sql = new Sql();
+    try {
+      await this.engine.run(`COPY (SELECT * FROM read_json(${sql.param(this.lines.temporaryPath)}, format = 'newline_delimited', maximum_object_size = 67108864)) TO ${sql.param(this.parquet.temporaryPath)} (FORMAT parquet)`, sql.params);
+    } catch (error) {
+      throw new OutputError(`cannot write ${this.path}: ${(error as Error).message}`);
+    } finally {
+      this.lines.discard();
+    }
+  }
+
+  publish(): void {
+    this.parquet.publish();
+  }
+
+  discard(): void {
+    this.lines.discard();
+    this.parquet.discard();
+  }
+}
+
+/** A plain file sink for JSON Lines and CSV. */
+class TextSink implements DecisionSink {
+  private readonly file: FileSink;
+
+  constructor(path: string) {
+    this.file = new FileSink(path);
+  }
+
+  write(text: string): void {
+    this.file.write(text);
+  }
+
+  async finish(): Promise<void> {
+    this.file.finish();
+  }
+
+  publish(): void {
+    this.file.publish();
+  }
+
+  discard(): void {
+    this.file.discard();
+  }
+}
+
+/**
+ * Writes decisions as JSON Lines, CSV or Parquet (by the file's extension),
+ * one record per account, in input order, under a temporary name until published.
+ */
 export class DecisionWriter {
-  readonly sink: FileSink;
+  readonly sink: DecisionSink;
   private readonly csv: boolean;
 
   constructor(
     readonly path: string,
     private readonly plan: CompiledPlaybook,
+    engine: DataEngine,
   ) {
-    this.sink = new FileSink(path);
+    this.sink = /\.parquet$/i.test(path) ? new ParquetSink(path, engine) : new TextSink(path);
     this.csv = /\.csv$/i.test(path);
     if (this.csv) this.sink.write(`${CSV_COLUMNS.join(",")}\n`);
   }

@@ -159,7 +159,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
     const summary = new RunSummary();
     let explained: RunResult["explained"];
     const activations = store?.activations(plan.triggers.map((t) => t.name), day, !explaining);
-    for (const path of outputs) writers.push(new DecisionWriter(path, plan));
+    for (const path of outputs) writers.push(new DecisionWriter(path, plan, engine));
     for await (const batch of data.batches(options.explainAccount)) {
       const remembered = store?.statesBefore(batch.map((row) => row.id), day);
       for (const row of batch) {
@@ -185,7 +185,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
       options.progress?.(summary.accounts);
     }
     // Everything is written under temporary names first: a full disk stops the run before the state moves.
-    for (const writer of writers) writer.sink.finish();
+    for (const writer of writers) await writer.sink.finish();
     rejectSink?.finish();
     if (store && !explaining) {
       store.recordRun(day, plan.hash, plan.version, summary.accounts, rejections.records);
