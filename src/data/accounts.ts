@@ -5,7 +5,7 @@ import { DataError, type DataEngine } from "./duckdb.js";
 import { problemMessage, typeFromText } from "./fields.js";
 import type { RejectedRecord, Rejections } from "./rejects.js";
 import { openRelation, type FileSpec, type Relation } from "./sources.js";
-import { Sql } from "./sql.js";
+import { Sql, trimmedText } from "./sql.js";
 
 /** Another file whose columns complete each account (RavenStack's subscriptions: the latest row per account). */
 export interface JoinSpec extends FileSpec {
@@ -51,7 +51,7 @@ export interface LoadedAccounts {
 
 /** The text of a column as read, trimmed, NULL when empty: ids and values are compared after this one normalisation. */
 function trimmed(expr: string): string {
-  return `NULLIF(trim(${expr}, ' \t'), '')`;
+  return trimmedText(expr);
 }
 
 /**
@@ -128,12 +128,15 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
      WITH r AS (SELECT row_number() OVER () - 1 AS __ord, * FROM ${relation.from(sql)}),
      t AS (SELECT r.__ord, ${unreadable} AS __bad, ${baseId} AS __id${texts.length > 0 ? ", " : ""}${texts.join(", ")} FROM r ${joinSql}${only === undefined ? "" : ` WHERE ${baseId} = ${sql.param(only)}`}),
      p AS (SELECT *${problems.length > 0 ? ", " : ""}${problems.join(", ")} FROM t)
-     SELECT *, (${valid}) AS __valid, min(CASE WHEN ${valid} THEN __ord END) OVER (PARTITION BY __id) AS __first FROM p WHERE __bad IS DISTINCT FROM 'blank'`,
+     SELECT *, (${valid}) AS __valid FROM p WHERE __bad IS DISTINCT FROM 'blank'`,
     sql.params,
   );
-  await engine.run("CREATE OR REPLACE TEMP VIEW acc_ok AS SELECT * FROM acc WHERE __valid AND __ord = __first");
+  // Duplicate ids are few: found by grouping the valid rows, the first row of each id is the one kept.
+  await engine.run("CREATE OR REPLACE TEMP TABLE acc_dup AS SELECT __id, min(__ord) AS first FROM acc WHERE __valid GROUP BY __id HAVING count(*) > 1");
+  await engine.run("CREATE OR REPLACE TEMP VIEW acc_ok AS SELECT acc.* FROM acc LEFT JOIN acc_dup d ON d.__id = acc.__id WHERE acc.__valid AND (d.first IS NULL OR d.first = acc.__ord)");
+  await engine.run("CREATE OR REPLACE TEMP VIEW acc_rejected AS SELECT acc.*, d.first AS __first FROM acc LEFT JOIN acc_dup d ON d.__id = acc.__id AND acc.__valid WHERE NOT acc.__valid OR (d.first IS NOT NULL AND d.first <> acc.__ord)");
 
-  const counts = (await engine.rows("SELECT count(*) AS total, count(*) FILTER (WHERE __valid AND __ord = __first) AS valid FROM acc"))[0]!;
+  const counts = (await engine.rows("SELECT (SELECT count(*) FROM acc) AS total, (SELECT count(*) FROM acc_ok) AS valid"))[0]!;
   const loaded: LoadedAccounts = {
     relation,
     total: Number(counts.total),
@@ -185,7 +188,7 @@ async function jsonKeys(engine: DataEngine, relation: Relation): Promise<string[
 
 /** Streams the rejected accounts (bad values, unreadable records, duplicate ids) into `rejections`; returns how many. */
 async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections): Promise<number> {
-  const bad = await engine.rows("SELECT __ord, __first FROM acc WHERE NOT __valid OR __ord <> __first ORDER BY __ord");
+  const bad = await engine.rows("SELECT __ord, __first FROM acc_rejected ORDER BY __ord");
   const located = await loaded.relation.locate([...new Set(bad.flatMap((row) => [Number(row.__ord), ...(row.__first === null ? [] : [Number(row.__first)])]))]);
   const unreadable: RejectedRecord[] = located.unreadable.map((u) => ({ file: source.file, line: u.line, problems: [{ field: null, message: u.message, kind: "unreadable" }] }));
   if (bad.length === 0 && unreadable.length === 0) return 0;
@@ -202,7 +205,7 @@ async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts
     rejections.add(record);
     count++;
   };
-  for await (const batch of engine.rowBatches(`SELECT __ord, __bad, __id, __first, __valid${contract.length > 0 ? `, ${textColumns}, ` : ""}${contract.map((_, i) => `p${i}`).join(", ")} FROM acc WHERE NOT __valid OR __ord <> __first ORDER BY __ord`)) {
+  for await (const batch of engine.rowBatches(`SELECT __ord, __bad, __id, __first, __valid${contract.length > 0 ? `, ${textColumns}, ` : ""}${contract.map((_, i) => `p${i}`).join(", ")} FROM acc_rejected ORDER BY __ord`)) {
     for (const row of batch) {
       const ordinal = Number(row.__ord);
       const problems: RejectedRecord["problems"] = [];

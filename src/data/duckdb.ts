@@ -43,7 +43,9 @@ export class DataEngine {
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    const started = performance.now();
     await this.guard(() => this.connection.run(sql, params as DuckDBValue[]));
+    if (process.env.TOUCHLINE_DEBUG_SQL) process.stderr.write(`[sql ${Math.round(performance.now() - started)} ms] ${process.env.TOUCHLINE_DEBUG_SQL === "full" ? `${sql}\n${JSON.stringify(params)}` : sql.slice(0, 80).replace(/\s+/g, " ")}\n`);
   }
 
   /** A small result as plain rows (counts come back as numbers). */

@@ -7,7 +7,7 @@ import { problemMessage, typeFromText } from "./fields.js";
 import { filterSql } from "./filter-sql.js";
 import type { RejectedRecord, Rejections } from "./rejects.js";
 import { openRelation, type FileSpec, type Relation } from "./sources.js";
-import { Sql, sqlNumber } from "./sql.js";
+import { Sql, sqlNumber, trimmedText } from "./sql.js";
 
 /** Where the account id of an event comes from when the export carries another key (RavenStack's usage rows name a subscription). */
 export interface IdLookup extends FileSpec {
@@ -131,7 +131,7 @@ export class EventAggregation {
         const index = relation.headers.indexOf(name);
         return index < 0 ? "NULL::VARCHAR" : `r.c${index}`;
       };
-      const text = (expr: string) => `NULLIF(trim(${expr}, ' \t'), '')`;
+      const text = trimmedText;
       let id = text(column(spec.id));
       let join = "";
       if (source.lookup) {

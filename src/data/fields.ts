@@ -13,8 +13,6 @@ export interface FieldSql {
   readonly problem: string;
 }
 
-/** A number as input files write it: 12, -3.5, .5, 1e6 (no thousands separators, no hex). */
-const NUMBER = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$";
 const DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00([.]0+)?)?)?$";
 const DATETIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?\\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)?$";
 const ZONE_SUFFIX = "(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$";
@@ -45,15 +43,18 @@ function typing(sql: Sql, type: Type, text: string, required: boolean): { value:
   const missing = required ? "'missing'" : "NULL";
   const guard = (checks: string) => `CASE WHEN ${text} IS NULL THEN ${missing} WHEN starts_with(${text}, ${sql.param(NESTED.slice(0, 1))}) THEN 'nested' ${checks} END`;
   const number = `TRY_CAST(${text} AS DOUBLE)`;
+  // DuckDB's own number reading decides what a number is (12, -3.5, .5, 1e6): no regular expression per value.
+  // It also reads "inf" and "nan", which are not numbers here; a real number too large for a double reads as infinity.
+  const notNumber = (value: string) => `WHEN ${value} IS NULL OR isnan(${value}) THEN 'number' WHEN isinf(${value}) THEN (CASE WHEN regexp_matches(${text}, '[0-9]') THEN 'finite' ELSE 'number' END)`;
   switch (type.name) {
     case "int":
       return {
         value: () => number,
-        problem: () => guard(`WHEN NOT regexp_full_match(${text}, '${NUMBER}') THEN 'number' WHEN isinf(${number}) THEN 'finite' WHEN ${number} <> trunc(${number}) THEN 'whole' WHEN abs(${number}) > 9007199254740991 THEN 'finite'`),
+        problem: () => guard(`${notNumber(number)} WHEN ${number} <> trunc(${number}) THEN 'whole' WHEN abs(${number}) > 9007199254740991 THEN 'finite'`),
       };
     case "number":
     case "money":
-      return { value: () => number, problem: () => guard(`WHEN NOT regexp_full_match(${text}, '${NUMBER}') THEN 'number' WHEN isinf(${number}) THEN 'finite'`) };
+      return { value: () => number, problem: () => guard(notNumber(number)) };
     case "percent": {
       const signed = `ends_with(${text}, '%')`;
       const body = `rtrim(${text}, '%')`;
@@ -61,7 +62,7 @@ function typing(sql: Sql, type: Type, text: string, required: boolean): { value:
       return {
         value: () => value,
         problem: () => guard(
-          `WHEN ${signed} AND NOT regexp_full_match(${body}, '${NUMBER}') THEN 'percent' WHEN NOT ${signed} AND NOT regexp_full_match(${text}, '${NUMBER}') THEN 'percent' WHEN isinf(${value}) THEN 'finite' WHEN NOT ${signed} AND (${number} < 0 OR ${number} > 1) THEN 'percent_range'`,
+          `WHEN ${value} IS NULL OR isnan(${value}) THEN 'percent' WHEN isinf(${value}) THEN (CASE WHEN regexp_matches(${text}, '[0-9]') THEN 'finite' ELSE 'percent' END) WHEN NOT ${signed} AND (${number} < 0 OR ${number} > 1) THEN 'percent_range'`,
         ),
       };
     }
@@ -92,8 +93,8 @@ function typing(sql: Sql, type: Type, text: string, required: boolean): { value:
       const unit = `regexp_extract(${text}, '(d|w|mo|y)$')`;
       const days = `CASE ${unit} WHEN 'd' THEN ${count} WHEN 'w' THEN ${count} * 7 WHEN 'mo' THEN floor(${count} / 12) * 365 + (${count} - floor(${count} / 12) * 12) * 30 WHEN 'y' THEN ${count} * 365 END`;
       return {
-        value: () => `CASE WHEN regexp_full_match(${text}, '${NUMBER}') THEN ${number} ELSE ${days} END`,
-        problem: () => guard(`WHEN NOT (regexp_full_match(${text}, '${DURATION}') OR regexp_full_match(${text}, '${NUMBER}')) THEN 'duration' WHEN isinf(${number}) THEN 'finite'`),
+        value: () => `CASE WHEN ${number} IS NOT NULL THEN ${number} ELSE ${days} END`,
+        problem: () => guard(`WHEN NOT (regexp_full_match(${text}, '${DURATION}') OR (${number} IS NOT NULL AND NOT isnan(${number}))) THEN 'duration' WHEN isinf(${number}) THEN 'finite'`),
       };
     }
     case "email":

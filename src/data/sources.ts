@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { parse as parseCsv } from "csv-parse/sync";
 import { DataError, type DataEngine } from "./duckdb.js";
 import { csvRecordLines } from "./lines.js";
-import { Sql, sqlNumber } from "./sql.js";
+import { Sql, sqlNumber, trimmedText } from "./sql.js";
 
 export type InputFormat = "csv" | "jsonl" | "json" | "parquet" | "sqlite";
 
@@ -270,7 +270,7 @@ export async function readSmallTable(engine: DataEngine, spec: FileSpec, what: s
   const present = columns.map((name) => relation.headers.indexOf(name));
   const bad = relation.unreadable ? relation.unreadable("r") : "NULL";
   const rows = await engine.rows(
-    `SELECT row_number() OVER () - 1 AS __o, ${bad} AS __bad${present.map((index, i) => `, ${index < 0 ? "NULL::VARCHAR" : `NULLIF(trim(r.c${index}, ' \t'), '')`} AS v${i}`).join("")} FROM ${relation.from(sql)} r`,
+    `SELECT row_number() OVER () - 1 AS __o, ${bad} AS __bad${present.map((index, i) => `, ${index < 0 ? "NULL::VARCHAR" : trimmedText(`r.c${index}`)} AS v${i}`).join("")} FROM ${relation.from(sql)} r`,
     sql.params,
   );
   const located = await relation.locate(rows.map((row) => Number(row.__o)));

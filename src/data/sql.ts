@@ -26,3 +26,12 @@ export function sqlNumber(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
   return String(value);
 }
+
+/**
+ * The text of a value as read, with spaces and tabs around it taken off, and
+ * NULL when nothing is left: the one normalisation ids and values get. Most
+ * values have nothing to trim, and are passed through without the work.
+ */
+export function trimmedText(expr: string): string {
+  return `(CASE WHEN ${expr} = '' THEN NULL WHEN starts_with(${expr}, ' ') OR ends_with(${expr}, ' ') OR contains(${expr}, chr(9)) THEN NULLIF(trim(${expr}, ' \t'), '') ELSE ${expr} END)`;
+}

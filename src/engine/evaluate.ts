@@ -259,6 +259,8 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
     if (cap.score !== undefined && score !== null) score = Math.min(score, cap.score);
     if (cap.status && (!worstCap || STATUS_RANK[cap.status] > STATUS_RANK[worstCap])) worstCap = cap.status;
   }
+  // The status is decided on the score as it is shown (two decimals): a score that reads 70 is green under `green >= 70`.
+  if (score !== null) score = round2(score);
   let status: HealthResult["status"] = score === null ? null : score >= model.green ? "green" : score >= model.yellow ? "yellow" : "red";
   if (status && worstCap && STATUS_RANK[worstCap] > STATUS_RANK[status]) status = worstCap;
   if (grace && plan.grace?.noRed && status === "red") {
@@ -268,7 +270,6 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
   }
   const statusOverride = overrides.get("health.status");
   if (statusOverride && (statusOverride.value === "green" || statusOverride.value === "yellow" || statusOverride.value === "red")) status = statusOverride.value;
-  if (score !== null) score = round2(score);
   let trend: number | null = null;
   if (model.trendDays !== undefined && score !== null) {
     const target = scope.asOfDay - model.trendDays;

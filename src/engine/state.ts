@@ -32,3 +32,21 @@ export interface AccountState {
   /** recent [day, channel] of actions decided, for frequency caps */
   sent: [number, string][];
 }
+
+const text = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
+const number = (value: number | null) => (value === null || !Number.isFinite(value) ? "null" : String(value));
+function nonEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
+/**
+ * The state as the JSON the state file stores, written field by field: a run
+ * writes one per account, and most are small and alike, so this avoids the
+ * generic serializer's walk. `JSON.parse` reads it back.
+ */
+export function encodeState(state: AccountState): string {
+  const health = state.health ? `{"score":${number(state.health.score)},"status":${text(state.health.status)},"model":${JSON.stringify(state.health.model)}}` : "null";
+  const pending = state.pending ? `{"tier":${text(state.pending.tier)},"since":${state.pending.since}}` : "null";
+  return `{"day":${state.day},"playbook":${JSON.stringify(state.playbook)},"tier":${text(state.tier)},"tierSince":${number(state.tierSince)},"pending":${pending},"health":${health},"scores":${state.scores.length === 0 ? "[]" : JSON.stringify(state.scores)},"milestonesDone":${nonEmpty(state.milestonesDone) ? JSON.stringify(state.milestonesDone) : "{}"},"triggers":${nonEmpty(state.triggers) ? JSON.stringify(state.triggers) : "{}"},"sent":${state.sent.length === 0 ? "[]" : JSON.stringify(state.sent)}}`;
+}

@@ -178,7 +178,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
           explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [] };
           continue;
         }
-        store?.put(row.id, state, decision.tier?.value ?? null);
+        store?.put(row.id, state, decision.tier?.value ?? null, previous);
         summary.add(decision);
         for (const writer of writers) writer.write(decision);
       }

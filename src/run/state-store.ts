@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { AccountState } from "../engine/state.js";
+import { encodeState, type AccountState } from "../engine/state.js";
 
 /** The state file cannot be used as it is (not a state file, damaged, from a later day): exit 1, nothing written. */
 export class StateError extends Error {}
@@ -236,10 +236,19 @@ export class StateStore {
     return this.guard(() => this.db.prepare("SELECT day, score, status, tier, playbook FROM health_history WHERE account_id = ? ORDER BY day DESC").all(accountId) as { day: number; score: number | null; status: string | null; tier: string | null; playbook: string }[]);
   }
 
-  put(accountId: string, state: AccountState, tier: string | null): void {
+  /**
+   * Remembers an account's state after a day. Its health history gets a row
+   * when the score, status, tier or playbook moved since the state before
+   * (the state file grows with change, not with days).
+   */
+  put(accountId: string, state: AccountState, tier: string | null, previous: AccountState | undefined): void {
     this.guard(() => {
-      this.putState.run(accountId, state.day, JSON.stringify(state));
-      if (state.health) this.putHealth.run(accountId, state.day, state.health.score, state.health.status, tier, state.playbook);
+      this.putState.run(accountId, state.day, encodeState(state));
+      const health = state.health;
+      const before = previous?.health;
+      if (health && (!before || before.score !== health.score || before.status !== health.status || previous!.tier !== state.tier || previous!.playbook !== state.playbook)) {
+        this.putHealth.run(accountId, state.day, health.score, health.status, tier, state.playbook);
+      }
     });
   }
 

@@ -7,7 +7,7 @@ const EVIL = `x'); DROP TABLE acc; --`;
 const EVIL_COLUMN = `ARR "USD"; DROP TABLE aggs; --`;
 
 describe("names and values from users never become SQL", () => {
-  it("file names, column names, mapped values, enum values, fixed event types and filter texts with quotes and SQL in them", () => {
+  it("file names, column names, mapped values, enum values, fixed event types and filter texts with quotes and SQL in them", async () => {
     const playbook = `playbook "hostile" {
   account {
     arr: money
@@ -42,7 +42,7 @@ describe("names and values from users never become SQL", () => {
       project.path(`${folder}/events '1'.csv`),
       `account_id,when's,"note'; --",minutes\nA1,2026-02-28T10:00:00Z,"${EVIL}",5\nA1,2026-02-28T11:00:00Z,other,7\nA2,2026-02-28T11:00:00Z,"'; SELECT 1; --",9\n`,
     );
-    const run = project.run("2026-03-01", "--no-state");
+    const run = (await project.run("2026-03-01", "--no-state"));
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).not.toMatch(/rejected/);

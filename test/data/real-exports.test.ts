@@ -38,7 +38,7 @@ function rows(file: string): Record<string, string>[] {
 }
 
 describe("examples/ravenstack reads RavenStack's exports as they are", () => {
-  it("joins each account's latest subscription, looks usage up by subscription, and counts tickets by priority", () => {
+  it("joins each account's latest subscription, looks usage up by subscription, and counts tickets by priority", async () => {
     const dir = exampleOnFixtures("ravenstack");
     const result = run(dir, "2024-12-31");
     expect(result.code, result.stderr).toBe(0);
@@ -67,7 +67,7 @@ describe("examples/ravenstack reads RavenStack's exports as they are", () => {
 });
 
 describe("examples/telco reads IBM's Telco churn table as it is", () => {
-  it("reads Yes/No and 0/1 as booleans, enum values with spaces, and a blank total as missing", () => {
+  it("reads Yes/No and 0/1 as booleans, enum values with spaces, and a blank total as missing", async () => {
     const dir = exampleOnFixtures("telco");
     const result = run(dir, "2020-06-25");
     expect(result.code, result.stderr).toBe(0);
@@ -96,7 +96,7 @@ describe("export quirks", () => {
 }
 `;
 
-  it("booleans, mapped values and columns, date-times as tools write them, several event sources", () => {
+  it("booleans, mapped values and columns, date-times as tools write them, several event sources", async () => {
     const project = new TestProject(
       {
         "playbook.play": PLAYBOOK,
@@ -118,7 +118,7 @@ describe("export quirks", () => {
         timezone: "America/New_York",
       },
     );
-    const result = project.run("2026-03-01", "--no-state");
+    const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toContain("rejected");
     expect(result.stdout).toContain('1 accounts have a time zone nobody knows ("America/Nowhere"): they are evaluated in the project\'s zone, America/New_York');
@@ -132,10 +132,10 @@ describe("export quirks", () => {
 });
 
 describe("rejections a person can read", () => {
-  it("one recurring mistake in a column reads as one line with a count, the first lines and a hint", () => {
+  it("one recurring mistake in a column reads as one line with a count, the first lines and a hint", async () => {
     const rows = Array.from({ length: 60 }, (_, i) => `A${i},${i % 20 === 0 ? "basic" : "Pro Plan"}`);
     const project = new TestProject({ "playbook.play": 'playbook "p" {\n  account { plan: enum(basic, pro) }\n}\n', "accounts.csv": `account_id,plan\n${rows.join("\n")}\n` });
-    const result = project.run("2026-03-01", "--no-state");
+    const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('accounts.csv: field `plan`: 57 rows: expected one of basic, pro, got "Pro Plan" (lines 3, 4, 5, ...)');
     expect(result.stdout).toContain("most rows fail the same way: declare `plan` with the type its values have");

@@ -48,41 +48,41 @@ describe("health score arithmetic (worked by hand)", () => {
   });
   let decisions: Map<string, import("../helpers/project.js").Decision>;
 
-  beforeAll(() => {
-    const result = project.run("2026-03-01", "--no-state");
+  beforeAll(async () => {
+    const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     decisions = result.decisions;
   });
 
-  it("weighs components and sets the status from the bands", () => {
+  it("weighs components and sets the status from the bands", async () => {
     expect(decisions.get("A1")!.health).toMatchObject({ score: 80, status: "green" });
     expect(decisions.get("A1")!.health!.components.usage).toMatchObject({ score: 80, contribution: 40 });
   });
 
-  it("leaves out a component whose input is missing under `skip` and reweights the rest", () => {
+  it("leaves out a component whose input is missing under `skip` and reweights the rest", async () => {
     const health = decisions.get("A2")!.health!;
     expect(health.score).toBe(76);
     expect(health.components.usage).toMatchObject({ score: null, missing: true, contribution: 0 });
     expect(health.components.sentiment!.contribution).toBe(36);
   });
 
-  it("uses the missing-data score of a component when its input is missing", () => {
+  it("uses the missing-data score of a component when its input is missing", async () => {
     expect(decisions.get("A3")!.health).toMatchObject({ score: 35, status: "red" });
     expect(decisions.get("A3")!.health!.components.sentiment).toMatchObject({ score: 50, missing: true });
   });
 
-  it("counts a score on a band's lower bound in that band", () => {
+  it("counts a score on a band's lower bound in that band", async () => {
     expect(decisions.get("A6")!.health).toMatchObject({ score: 70, status: "green" });
   });
 
-  it("applies caps on status and on score", () => {
+  it("applies caps on status and on score", async () => {
     expect(decisions.get("A4")!.health).toMatchObject({ score: 80, status: "yellow" });
     expect(decisions.get("A4")!.health!.caps).toEqual(["at most yellow while champion_left"]);
     expect(decisions.get("A5")!.health).toMatchObject({ score: 30, status: "red" });
   });
 
-  it("puts accounts in tiers by the first rule that matches, boundaries included", () => {
+  it("puts accounts in tiers by the first rule that matches, boundaries included", async () => {
     expect(decisions.get("A1")!.tier!.value).toBe("high_touch");
     expect(decisions.get("A4")!.tier!.value).toBe("high_touch");
     expect(decisions.get("A2")!.tier!.value).toBe("low_touch");
@@ -91,18 +91,19 @@ describe("health score arithmetic (worked by hand)", () => {
 });
 
 describe("tier hysteresis across consecutive runs", () => {
-  it("moves an account only once the new tier has held for the hysteresis period", () => {
+  it("moves an account only once the new tier has held for the hysteresis period", async () => {
     const rows = (arr: number) => `account_id,arr,usage,nps,tickets\nB1,${arr},50,8,2\n`;
     const project = new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": rows(150_000) });
-    expect(project.run("2026-03-01").decisions.get("B1")!.tier).toMatchObject({ value: "high_touch" });
+    expect((await project.run("2026-03-01")).decisions.get("B1")!.tier).toMatchObject({ value: "high_touch" });
     project.write("accounts.csv", rows(50_000));
-    const tiers = ["2026-03-02", "2026-03-05", "2026-03-08", "2026-03-09", "2026-03-10"].map((day) => project.run(day).decisions.get("B1")!.tier);
+    const tiers = [];
+    for (const day of ["2026-03-02", "2026-03-05", "2026-03-08", "2026-03-09", "2026-03-10"]) tiers.push((await project.run(day)).decisions.get("B1")!.tier);
     expect(tiers.map((t) => t!.value)).toEqual(["high_touch", "high_touch", "high_touch", "low_touch", "low_touch"]);
     expect(tiers[0]).toMatchObject({ computed: "low_touch", pending: "low_touch" });
     // A move back before the period is over cancels it.
     project.write("accounts.csv", rows(10_000));
-    expect(project.run("2026-03-11").decisions.get("B1")!.tier!.value).toBe("low_touch");
+    expect((await project.run("2026-03-11")).decisions.get("B1")!.tier!.value).toBe("low_touch");
     project.write("accounts.csv", rows(50_000));
-    expect(project.run("2026-03-12").decisions.get("B1")!.tier).toMatchObject({ value: "low_touch", pending: null });
+    expect((await project.run("2026-03-12")).decisions.get("B1")!.tier).toMatchObject({ value: "low_touch", pending: null });
   });
 });

@@ -26,8 +26,8 @@ const HEADER = "account_id,arr,seats,since,active,plan,nps,contact";
 const GOOD = ["A1,5000,4,2026-01-10,true,pro,9,a1@x.io", "A2,200,10,2025-12-01,false,basic,,a2@x.io"];
 
 describe("reading accounts in every supported format", () => {
-  const expectTwoGoodAccounts = (project: TestProject) => {
-    const result = project.run("2026-03-01", "--no-state");
+  const expectTwoGoodAccounts = async (project: TestProject) => {
+    const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.code, result.stderr).toBe(0);
     expect([...result.decisions.keys()]).toEqual(["A1", "A2"]);
     expect(result.decisions.get("A1")!.tier!.value).toBe("big");
@@ -44,24 +44,24 @@ describe("reading accounts in every supported format", () => {
   it("JSON Lines", () => expectTwoGoodAccounts(new TestProject({ "playbook.play": PLAYBOOK, "accounts.jsonl": `${asObjects.map((o) => JSON.stringify(o)).join("\n")}\n` })));
   it("JSON", () => expectTwoGoodAccounts(new TestProject({ "playbook.play": PLAYBOOK, "accounts.json": JSON.stringify(asObjects) })));
 
-  it("a table of an SQLite file", () => {
+  it("a table of an SQLite file", async () => {
     const project = new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": "" }, { accounts: { file: "crm.db", table: "accounts" } });
     const db = new Database(join(project.dir, "crm.db"));
     db.exec("CREATE TABLE accounts (account_id TEXT, arr REAL, seats INTEGER, since TEXT, active TEXT, plan TEXT, nps INTEGER, contact TEXT)");
     const insert = db.prepare("INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    insert.run("A1", 5000, 4, "2026-01-10", "true", "pro", 9, "a1@x.io");
-    insert.run("A2", 200, 10, "2025-12-01", "false", "basic", null, "a2@x.io");
+    (await insert.run("A1", 5000, 4, "2026-01-10", "true", "pro", 9, "a1@x.io"));
+    (await insert.run("A2", 200, 10, "2025-12-01", "false", "basic", null, "a2@x.io"));
     db.close();
-    expectTwoGoodAccounts(project);
+    await expectTwoGoodAccounts(project);
   });
 
-  it("events from JSON Lines feed the time-window metrics", () => {
+  it("events from JSON Lines feed the time-window metrics", async () => {
     const events = [
       { account_id: "A1", timestamp: "2026-02-20T10:00:00Z", type: "login", user_id: "u1" },
       { account_id: "A1", timestamp: "2026-02-21T10:00:00Z", type: "login", user_id: "u2" },
     ];
     const project = new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`, "events.jsonl": events.map((e) => JSON.stringify(e)).join("\n") });
-    const result = project.run("2026-03-01", "--no-state");
+    const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.decisions.get("A1")!.metrics.logins).toBe(2);
     expect(result.decisions.get("A1")!.actions).toMatchObject([{ trigger: "t", kind: "task", to: "a1@x.io", status: "planned" }]);
   });
@@ -78,18 +78,18 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     "B6,100,4", // truncated line
   ];
   const project = new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": `${HEADER},region\n${[GOOD[0], ...bad, GOOD[1]].map((r, i) => (i === 7 ? r : `${r},emea`)).join("\n")}\n` });
-  let result: ReturnType<TestProject["run"]>;
+  let result: Awaited<ReturnType<TestProject["run"]>>;
 
-  beforeAll(() => {
-    result = project.run("2026-03-01", "--no-state");
+  beforeAll(async () => {
+    result = (await project.run("2026-03-01", "--no-state"));
   });
 
-  it("keeps every valid row", () => {
+  it("keeps every valid row", async () => {
     expect(result.code).toBe(0);
     expect([...result.decisions.keys()]).toEqual(["A1", "A2"]);
   });
 
-  it("names file, line and field for each problem", () => {
+  it("names file, line and field for each problem", async () => {
     const out = result.stdout;
     expect(out).toContain("7 rows rejected");
     expect(out).toContain("accounts.csv:3: field `arr`: expected an amount, got \"lots\"");
@@ -104,13 +104,13 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(out).toContain("warning: column `region` of");
   });
 
-  it("writes each rejected row, with its problems, to the rejects file", () => {
+  it("writes each rejected row, with its problems, to the rejects file", async () => {
     const rejects = project.read(".touchline/rejects.jsonl").trim().split("\n").map((l) => JSON.parse(l));
     expect(rejects.map((r) => r.line)).toEqual([3, 4, 5, 6, 7, 8, 9]);
     expect(rejects[0]).toMatchObject({ problems: [{ field: "arr" }], row: { account_id: "B1", arr: "lots" } });
   });
 
-  it("stops at the first bad row with --strict, writing nothing", () => {
+  it("stops at the first bad row with --strict, writing nothing", async () => {
     const strict = project.cli("run", ".", "--as-of", "2026-03-01", "--strict", "--out", "strict.jsonl");
     expect(strict.code).toBe(1);
     expect(strict.stderr).toContain("--strict stops at unknown columns");
@@ -122,13 +122,13 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(strict.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("rejects a bad events row and goes on", () => {
+  it("rejects a bad events row and goes on", async () => {
     const events = new TestProject({
       "playbook.play": PLAYBOOK,
       "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
       "events.csv": "account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,yesterday,login,u1\n,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-20T10:00:00Z,logout,u1\n",
     });
-    const run = events.run("2026-03-01", "--no-state");
+    const run = (await events.run("2026-03-01", "--no-state"));
     expect(run.code).toBe(0);
     expect(run.decisions.get("A1")!.metrics.logins).toBe(1);
     expect(run.stdout).toContain("events.csv:3: field `timestamp`: expected a date and time (ISO 8601), got \"yesterday\"");
@@ -136,14 +136,14 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(run.stdout).toContain("warning: 1 events of types the playbook's `events` does not declare were ignored (logout)");
   });
 
-  it("reports a playbook with errors instead of running it, with exit code 1", () => {
+  it("reports a playbook with errors instead of running it, with exit code 1", async () => {
     const broken = new TestProject({ "playbook.play": PLAYBOOK.replace("scale(seats", "scale(seat"), "accounts.csv": `${HEADER}\n` });
     const run = broken.cli("run", ".", "--as-of", "2026-03-01");
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("TL2003 unknown name `seat`; did you mean `seats`?");
   });
 
-  it("says what is wrong with a project or a date, with exit codes 1 and 2", () => {
+  it("says what is wrong with a project or a date, with exit codes 1 and 2", async () => {
     const noConfig = new TestProject({ "playbook.play": PLAYBOOK });
     expect(noConfig.cli("run", "missing-folder", "--as-of", "2026-03-01")).toMatchObject({ code: 1 });
     expect(noConfig.cli("run", "missing-folder", "--as-of", "2026-03-01").stderr).toContain("no touchline.yaml in missing-folder");
@@ -153,7 +153,7 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
 });
 
 describe("manual overrides", () => {
-  it("applies overrides until they expire, then drops them with a notice; refuses ones the playbook does not allow", () => {
+  it("applies overrides until they expire, then drops them with a notice; refuses ones the playbook does not allow", async () => {
     const project = new TestProject({
       "playbook.play": PLAYBOOK,
       "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
@@ -166,7 +166,7 @@ describe("manual overrides", () => {
         "A2,tier,small,,li@x.io,2026-03-10",
       ].join("\n"),
     });
-    const result = project.run("2026-03-01", "--no-state");
+    const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.decisions.get("A2")!.tier).toMatchObject({ value: "big", computed: "small" });
     expect(result.decisions.get("A1")!.health).toMatchObject({ score: 40, status: "red" });
     expect(result.decisions.get("A1")!.notices).toEqual(["the override of health.usage by li@x.io expired on 2026-02-15 and is no longer applied"]);

@@ -21,27 +21,27 @@ const ONBOARDING = `playbook "o" {
 `;
 
 describe("onboarding milestones", () => {
-  it("counts due dates in calendar months, clamped at month ends, and moves through due soon to overdue", () => {
+  it("counts due dates in calendar months, clamped at month ends, and moves through due soon to overdue", async () => {
     const project = new TestProject({ "playbook.play": ONBOARDING, "accounts.csv": "account_id,start,setup,value\nM1,2026-01-31,false,false\n" });
-    const status = (day: string) => project.run(day, "--no-state").decisions.get("M1")!.onboarding!.milestones.setup_done!;
-    expect(status("2026-02-24")).toEqual({ status: "on_track", due: "2026-02-28", done_on: null });
-    expect(status("2026-02-25").status).toBe("due_soon");
-    expect(status("2026-02-28").status).toBe("due_soon");
-    expect(status("2026-03-01").status).toBe("overdue");
+    const status = async (day: string) => (await project.run(day, "--no-state")).decisions.get("M1")!.onboarding!.milestones.setup_done!;
+    expect((await status("2026-02-24"))).toEqual({ status: "on_track", due: "2026-02-28", done_on: null });
+    expect((await status("2026-02-25")).status).toBe("due_soon");
+    expect((await status("2026-02-28")).status).toBe("due_soon");
+    expect((await status("2026-03-01")).status).toBe("overdue");
   });
 
-  it("makes a milestone due after another one is done, and measures completion and time to value", () => {
+  it("makes a milestone due after another one is done, and measures completion and time to value", async () => {
     const project = new TestProject({ "playbook.play": ONBOARDING, "accounts.csv": "account_id,start,setup,value\nM2,2026-01-31,true,false\n" });
-    const first = project.run("2026-02-10").decisions.get("M2")!.onboarding!;
+    const first = (await project.run("2026-02-10")).decisions.get("M2")!.onboarding!;
     expect(first.milestones.setup_done).toEqual({ status: "done", due: "2026-02-28", done_on: "2026-02-10" });
     expect(first.milestones.first_value!.due).toBe("2026-02-24");
     expect(first.completion).toBe(0.5);
     project.write("accounts.csv", "account_id,start,setup,value\nM2,2026-01-31,true,true\n");
-    const second = project.run("2026-02-20").decisions.get("M2")!.onboarding!;
+    const second = (await project.run("2026-02-20")).decisions.get("M2")!.onboarding!;
     expect(second).toMatchObject({ completion: 1, complete: true, time_to_value_days: 20 });
     // Done stays done even if the data later says otherwise.
     project.write("accounts.csv", "account_id,start,setup,value\nM2,2026-01-31,false,false\n");
-    expect(project.run("2026-02-21").decisions.get("M2")!.onboarding!.complete).toBe(true);
+    expect((await project.run("2026-02-21")).decisions.get("M2")!.onboarding!.complete).toBe(true);
   });
 });
 
@@ -55,10 +55,10 @@ describe("time zones decide an account's local day", () => {
   ].join("\n");
   const accounts = "account_id,start,setup,value,timezone\nLA,2026-01-01,true,true,America/Los_Angeles\nTOKYO,2026-01-01,true,true,Asia/Tokyo\nUTC,2026-01-01,true,true,UTC\n";
 
-  it("counts an event in the day it happened where the account is", () => {
+  it("counts an event in the day it happened where the account is", async () => {
     const project = new TestProject({ "playbook.play": ONBOARDING, "accounts.csv": accounts, "events.csv": events });
-    const feb28 = project.run("2026-02-28", "--no-state").decisions;
-    const mar1 = project.run("2026-03-01", "--no-state").decisions;
+    const feb28 = (await project.run("2026-02-28", "--no-state")).decisions;
+    const mar1 = (await project.run("2026-03-01", "--no-state")).decisions;
     expect([feb28, mar1].map((d) => d.get("LA")!.metrics.logins_today)).toEqual([1, 0]);
     expect([feb28, mar1].map((d) => d.get("TOKYO")!.metrics.logins_today)).toEqual([0, 1]);
     expect([feb28, mar1].map((d) => d.get("UTC")!.metrics.logins_today)).toEqual([0, 1]);
@@ -67,11 +67,11 @@ describe("time zones decide an account's local day", () => {
     expect(feb28.get("UTC")!.metrics.quiet_days).toBe(-1);
   });
 
-  it("keeps a week a week across a daylight-saving change", () => {
+  it("keeps a week a week across a daylight-saving change", async () => {
     const dst = ["account_id,timestamp,type", "NY,2026-03-02T05:30:00Z,login", "NY,2026-03-08T12:00:00Z,login", "NY,2026-03-09T03:30:00Z,login"].join("\n");
     const project = new TestProject({ "playbook.play": ONBOARDING, "accounts.csv": "account_id,start,setup,value,timezone\nNY,2026-01-01,true,true,America/New_York\n", "events.csv": dst });
     // New York moves to summer time on 8 March 2026: 2 March 00:30 local is inside 2..8 March; 8 March 23:30 local too.
-    expect(project.run("2026-03-08", "--no-state").decisions.get("NY")!.metrics.logins_week).toBe(3);
-    expect(project.run("2026-03-09", "--no-state").decisions.get("NY")!.metrics.logins_week).toBe(2);
+    expect((await project.run("2026-03-08", "--no-state")).decisions.get("NY")!.metrics.logins_week).toBe(3);
+    expect((await project.run("2026-03-09", "--no-state")).decisions.get("NY")!.metrics.logins_week).toBe(2);
   });
 });

@@ -17,7 +17,7 @@ function touchline(...args: string[]) {
 describe("the saas-b2b example (the README's first command)", () => {
   const scratch = mkdtempSync(join(tmpdir(), "touchline-example-"));
 
-  it("runs from the repository root and shows tiers, health, overdue milestones and actions", () => {
+  it("runs from the repository root and shows tiers, health, overdue milestones and actions", async () => {
     const result = touchline("run", "examples/saas-b2b", "--as-of", "2026-03-01", "--state", join(scratch, "a.db"), "--out", join(scratch, "a.jsonl"), "--out", join(scratch, "a.csv"));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -32,13 +32,13 @@ describe("the saas-b2b example (the README's first command)", () => {
     expect(readFileSync(join(scratch, "a.csv"), "utf8").split("\n")[0]).toBe("account,as_of,health_model,health_score,health_status,health_trend,tier,tier_computed,onboarding_completion,overdue_milestones,planned_actions,actions,notices");
   });
 
-  it("gives byte-identical decision files for the same inputs and day", () => {
+  it("gives byte-identical decision files for the same inputs and day", async () => {
     touchline("run", "examples/saas-b2b", "--as-of", "2026-03-01", "--state", join(scratch, "b.db"), "--out", join(scratch, "b.jsonl"), "--out", join(scratch, "b.csv"));
     expect(readFileSync(join(scratch, "b.jsonl"))).toEqual(readFileSync(join(scratch, "a.jsonl")));
     expect(readFileSync(join(scratch, "b.csv"))).toEqual(readFileSync(join(scratch, "a.csv")));
   });
 
-  it("decides nothing new when the same day runs twice, and only what changed on the next day", () => {
+  it("decides nothing new when the same day runs twice, and only what changed on the next day", async () => {
     touchline("run", "examples/saas-b2b", "--as-of", "2026-03-01", "--state", join(scratch, "a.db"), "--out", join(scratch, "a-again.jsonl"));
     expect(readFileSync(join(scratch, "a-again.jsonl"))).toEqual(readFileSync(join(scratch, "a.jsonl")));
     const next = touchline("run", "examples/saas-b2b", "--as-of", "2026-03-02", "--state", join(scratch, "a.db"));
@@ -50,7 +50,7 @@ describe("the saas-b2b example (the README's first command)", () => {
     expect(back.stderr).toContain("already at a later day");
   });
 
-  it("explains an account: components, caps, tier, triggers and what changed since the previous run", () => {
+  it("explains an account: components, caps, tier, triggers and what changed since the previous run", async () => {
     const result = touchline("explain", "examples/saas-b2b", "ACME-00007", "--as-of", "2026-03-02", "--state", join(scratch, "a.db"));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Account ACME-00007 as of 2026-03-02");
@@ -74,12 +74,12 @@ describe("explain tells a data change from a playbook edit", () => {
   }
 }
 `;
-  it("names the cause of a changed score", () => {
+  it("names the cause of a changed score", async () => {
     const project = new TestProject({ "playbook.play": playbook("50%"), "accounts.csv": "account_id,usage,other\nE1,80,20\n" });
-    project.run("2026-03-01");
+    (await project.run("2026-03-01"));
     project.write("accounts.csv", "account_id,usage,other\nE1,60,20\n");
     expect(project.cli("explain", ".", "E1", "--as-of", "2026-03-02").stdout).toContain("score 50 -> 40 on 2026-03-01 -> 2026-03-02: the account's data changed (same playbook)");
-    project.run("2026-03-02");
+    (await project.run("2026-03-02"));
     project.write("playbook.play", playbook("150%"));
     expect(project.cli("explain", ".", "E1", "--as-of", "2026-03-03").stdout).toMatch(/score 40 -> 50 on 2026-03-02 -> 2026-03-03: the playbook changed \([0-9a-f]{12} -> [0-9a-f]{12}\)/);
   });

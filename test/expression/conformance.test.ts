@@ -7,7 +7,8 @@ interface Case {
   expr: string;
   fields?: Record<string, FieldValue>;
   events?: TestEvent[];
-  eventTypes?: Record<string, string[]>;
+  /** event types and their properties: a list of names (texts) or names and types */
+  eventTypes?: Record<string, string[] | Record<string, string>>;
   asOf?: string;
   allowMissing?: boolean;
   expect?: "bool" | "numeric";

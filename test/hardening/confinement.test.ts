@@ -18,7 +18,7 @@ function project(playbook: string, extra: Record<string, string> = {}, config: R
 }
 
 describe("playbooks read only inside their project", () => {
-  it("refuses to extend a file outside the project, and never shows its lines", () => {
+  it("refuses to extend a file outside the project, and never shows its lines", async () => {
     const p = project(child("/etc/passwd"));
     for (const args of [["check", "playbook.play"], ["run", ".", "--as-of", "2026-03-01", "--no-state"]]) {
       const result = p.cli(...args);
@@ -30,7 +30,7 @@ describe("playbooks read only inside their project", () => {
     expect(yamlTarget.cli("check", "playbook.play").stdout).toMatch(/cannot be read: (no such file|it is outside the project's folders)/);
   });
 
-  it("follows links before deciding: a link inside the project to a file outside is refused", () => {
+  it("follows links before deciding: a link inside the project to a file outside is refused", async () => {
     const outside = new TestProject({ "playbook.play": BASE });
     const p = project(child("./base.play"));
     symlinkSync(outside.path("playbook.play"), p.path("base.play"));
@@ -39,15 +39,15 @@ describe("playbooks read only inside their project", () => {
     expect(result.stdout).toContain("it is outside the project's folders");
   });
 
-  it("allows the folders touchline.yaml lists in allow_folders", () => {
+  it("allows the folders touchline.yaml lists in allow_folders", async () => {
     const shared = new TestProject({ "playbook.play": BASE });
     const p = project(child(`${shared.dir}/playbook.play`), {}, { allow_folders: [shared.dir] });
-    const run = p.run("2026-03-01", "--no-state");
+    const run = (await p.run("2026-03-01", "--no-state"));
     expect(run.code, run.stderr).toBe(0);
     expect(run.decisions.get("A1")!.metrics.doubled).toBe(6);
   });
 
-  it("refuses what is not a regular file, and files over the size limit, without blocking", () => {
+  it("refuses what is not a regular file, and files over the size limit, without blocking", async () => {
     const p = project(child("./fifo.play"));
     execFileSync("mkfifo", [p.path("fifo.play")]);
     expect(p.cli("check", "playbook.play").stdout).toContain("it is not a regular file");
@@ -58,7 +58,7 @@ describe("playbooks read only inside their project", () => {
     expect(p.cli("check", "playbook.play").stdout).toContain("cannot be read");
   });
 
-  it("refuses a template file outside the project the same way", () => {
+  it("refuses a template file outside the project the same way", async () => {
     const p = project(`playbook "t" {
   account { n: int  email: email }
   template "leak" { subject "x" file "/etc/passwd" }
@@ -70,7 +70,7 @@ describe("playbooks read only inside their project", () => {
     expect(result.stdout).toContain("the template file `/etc/passwd` cannot be used: it is outside the project's folders");
   });
 
-  it("reads paths with spaces and # as written", () => {
+  it("reads paths with spaces and # as written", async () => {
     const p = project(`playbook "t" {
   account { n: int  email: email }
   template "hello" { subject "x" file "mail templates/#1 hello.liquid" }

@@ -25,7 +25,7 @@ describe("the state file is refused when it cannot be Touchline's", () => {
     ["another program's SQLite database", (p) => new Database(p.path(".touchline/state.db")).exec("CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (1);"), /not one of Touchline's/],
   ];
   for (const [what, prepare, message] of cases) {
-    it(what, () => {
+    it(what, async () => {
       const p = project();
       mkdirSync(p.path(".touchline"), { recursive: true });
       prepare(p);
@@ -39,7 +39,7 @@ describe("the state file is refused when it cannot be Touchline's", () => {
     });
   }
 
-  it("a truncated state file", () => {
+  it("a truncated state file", async () => {
     const p = project(200);
     expect(p.cli("run", ".", "--as-of", "2026-03-01").code).toBe(0);
     // Fold the write-ahead log into the file first, then cut the file in half.
@@ -73,7 +73,7 @@ describe("runs on one state file never interleave", () => {
     db.close();
   }, 180_000);
 
-  it("a run that finds the state held by another, and may not wait longer, is refused with a clear message and changes nothing", () => {
+  it("a run that finds the state held by another, and may not wait longer, is refused with a clear message and changes nothing", async () => {
     const p = project(100);
     expect(p.cli("run", ".", "--as-of", "2026-03-01").code).toBe(0);
     const before = stateDump(p.path(".touchline/state.db"));
@@ -98,14 +98,14 @@ describe("runs on one state file never interleave", () => {
 });
 
 describe("history outlives a trigger taken out of the playbook for a while", () => {
-  it("a trigger put back does not fire inside the cooldown it had reached", () => {
+  it("a trigger put back does not fire inside the cooldown it had reached", async () => {
     const p = new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": "account_id,n,admin_email\nA1,1,a1@x.io\n" });
-    expect(p.run("2026-03-01").decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
+    expect((await p.run("2026-03-01")).decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
     p.write("playbook.play", PLAYBOOK.replace(/  trigger nudge[^\n]*\n/, ""));
-    expect(p.run("2026-03-05").decisions.get("A1")!.actions).toEqual([]);
+    expect((await p.run("2026-03-05")).decisions.get("A1")!.actions).toEqual([]);
     p.write("playbook.play", PLAYBOOK);
-    expect(p.run("2026-03-10").decisions.get("A1")!.actions).toEqual([]);
-    expect(p.run("2026-03-31").decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
+    expect((await p.run("2026-03-10")).decisions.get("A1")!.actions).toEqual([]);
+    expect((await p.run("2026-03-31")).decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
   }, 60_000);
 });
 
@@ -119,7 +119,7 @@ describe("outputs never overwrite inputs, the state or each other", () => {
     ["two decision files with one name", ["--out", "d.jsonl", "--out", "./sub/../d.jsonl"]],
   ];
   for (const [what, args] of cases) {
-    it(what, () => {
+    it(what, async () => {
       const p = project();
       mkdirSync(p.path("sub"), { recursive: true });
       const accountsBefore = p.read("accounts.csv");
@@ -154,7 +154,7 @@ describe.skipIf(!canMount)("a full or read-only disk stops the run before the st
     ["a full disk", "size=64k", /the disk is full/],
     ["a read-only disk", "ro,size=64k", /read-only|cannot be created/],
   ] as const) {
-    it(what, () => {
+    it(what, async () => {
       const p = project(5_000);
       expect(p.cli("run", ".", "--as-of", "2026-03-01").code).toBe(0);
       const before = stateDump(p.path(".touchline/state.db"));
@@ -190,7 +190,7 @@ describe("a killed run leaves no half file under the final name", () => {
 });
 
 describe("state files of Touchline 0.1", () => {
-  it("are brought up to date on the next run, and their history holds", () => {
+  it("are brought up to date on the next run, and their history holds", async () => {
     const p = new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": "account_id,n,admin_email\nA1,1,a1@x.io\n" });
     mkdirSync(p.path(".touchline"));
     const db = new Database(p.path(".touchline/state.db"));
@@ -207,8 +207,8 @@ describe("state files of Touchline 0.1", () => {
     db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?)").run(20513, "old", 1, 1, 0);
     db.close();
     // The same day again starts from the state before it: the nudge of that day is decided again, not twice.
-    expect(p.run("2026-03-01").decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
-    expect(p.run("2026-03-05").decisions.get("A1")!.actions).toEqual([]);
+    expect((await p.run("2026-03-01")).decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
+    expect((await p.run("2026-03-05")).decisions.get("A1")!.actions).toEqual([]);
     const upgraded = new Database(p.path(".touchline/state.db"), { readonly: true });
     expect(upgraded.prepare("SELECT format FROM touchline").get()).toEqual({ format: 1 });
     upgraded.close();

@@ -52,7 +52,7 @@ export interface EvaluationResult {
  * Parses, checks, compiles and evaluates one expression the way the engine
  * will: the whole expression pipeline in one call, for tests.
  */
-export function evaluate(text: string, fields: Record<string, FieldValue> = {}, options: { asOf?: string; events?: TestEvent[]; allowMissing?: boolean; expect?: "bool" | "numeric"; eventTypes?: Record<string, string[]>; binding?: "function" | "property" } = {}): EvaluationResult {
+export function evaluate(text: string, fields: Record<string, FieldValue> = {}, options: { asOf?: string; events?: TestEvent[]; allowMissing?: boolean; expect?: "bool" | "numeric"; eventTypes?: Record<string, string[] | Record<string, string>>; binding?: "function" | "property" } = {}): EvaluationResult {
   const types = new Map(Object.entries(fields).map(([name, f]) => [name, parseTypeText(f.type)!]));
   const env: CheckEnvironment = {
     resolve: (path) => {
@@ -60,7 +60,9 @@ export function evaluate(text: string, fields: Record<string, FieldValue> = {}, 
       return type ? ({ type, kind: "field" } satisfies NameInfo) : undefined;
     },
     namesUnder: (prefix) => [...types.keys()].filter((n) => n.split(".").length === prefix.length + 1 && n.startsWith(prefix.join("."))).map((n) => n.split(".").pop()!),
-    ...(options.eventTypes ? { eventTypes: new Map(Object.entries(options.eventTypes).map(([e, props]) => [e, new Map(props.map((p) => [p, parseTypeText("string")!]))])) } : {}),
+    ...(options.eventTypes
+      ? { eventTypes: new Map(Object.entries(options.eventTypes).map(([e, props]) => [e, new Map((Array.isArray(props) ? props.map((p) => [p, "string"]) : Object.entries(props)).map(([p, t]) => [p, parseTypeText(t!)!]))])) }
+      : {}),
   };
   const parsed = parseExpression(text);
   const codes = parsed.problems.map((p) => p.code as string);

@@ -1,7 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
+import { main } from "../../src/cli/main.js";
+import type { Io } from "../../src/cli/output.js";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -63,18 +65,34 @@ export class TestProject {
     return join(this.dir, file);
   }
 
-  /** `touchline run . --as-of day --out decisions.jsonl`, returning each account's decision. */
-  run(day: string, ...extra: string[]): { code: number | null; stdout: string; stderr: string; decisions: Map<string, Decision> } {
-    const out = `decisions-${day}.jsonl`;
-    const result = this.cli("run", ".", "--as-of", day, "--out", out, ...extra);
+  /**
+   * `touchline run <project> --as-of day --out decisions.jsonl`, returning
+   * each account's decision. It runs the CLI's own entry point in this
+   * process (the same code as the binary, without a Node start-up per day);
+   * tests of the process itself (exit codes, signals, pipes) use `cli`.
+   */
+  async run(day: string, ...extra: string[]): Promise<{ code: number | null; stdout: string; stderr: string; decisions: Map<string, Decision> }> {
+    const out = join(this.dir, `decisions-${day}.jsonl`);
+    let stdout = "";
+    let stderr = "";
+    const io: Io = { out: (t) => (stdout += t.endsWith("\n") ? t : `${t}\n`), err: (t) => (stderr += t.endsWith("\n") ? t : `${t}\n`), color: false };
+    const absolute = extra.map((arg, i) => (i > 0 && ["--state", "--rejects", "--out"].includes(extra[i - 1]!) && !isAbsolute(arg) ? join(this.dir, arg) : arg));
+    const cwd = process.cwd();
+    process.chdir(this.dir);
+    let code: number;
+    try {
+      code = await main(["run", this.dir, "--as-of", day, "--out", out, ...absolute], io);
+    } finally {
+      process.chdir(cwd);
+    }
     const decisions = new Map<string, Decision>();
-    if (this.exists(out)) {
-      for (const line of this.read(out).split("\n").filter(Boolean)) {
+    if (existsSync(out)) {
+      for (const line of readFileSync(out, "utf8").split("\n").filter(Boolean)) {
         const decision = JSON.parse(line) as Decision;
         decisions.set(decision.account, decision);
       }
     }
-    return { ...result, decisions };
+    return { code, stdout, stderr, decisions };
   }
 }
 
