@@ -1,8 +1,11 @@
-import { isoDateOf } from "../expression/literals.js";
+import { epochDayOf, isoDateOf } from "../expression/literals.js";
+import type { CompiledPlaybook } from "../engine/compiled.js";
+import type { RunResult } from "../run/run.js";
+import { scoreChange } from "../run/since.js";
 import type { Value } from "../expression/value.js";
 import { loadProject } from "../run/project.js";
 import { runProject, RunStopped } from "../run/run.js";
-import { EXIT, type Io } from "./output.js";
+import { EXIT, UsageError, type Io } from "./output.js";
 import { withProject } from "./run-command.js";
 import { renderTable } from "./table.js";
 
@@ -14,14 +17,23 @@ function show(value: Value | undefined): string {
 }
 
 /** `touchline explain`: why one account has its score, tier and actions on a day. */
-export async function runExplain(projectPath: string, accountId: string, options: { asOf: string; state?: string | undefined }, io: Io): Promise<number> {
+export async function runExplain(projectPath: string, accountId: string, options: { asOf: string; state?: string | undefined; since?: string | undefined }, io: Io): Promise<number> {
+  const sinceDays = options.since === undefined ? undefined : /^[0-9]+d$/.test(options.since) ? Number(options.since.slice(0, -1)) : undefined;
+  const sinceDate = options.since !== undefined && sinceDays === undefined ? epochDayOf(options.since) : undefined;
+  if (options.since !== undefined && sinceDays === undefined && sinceDate === undefined) throw new UsageError(`--since takes a number of days (7d) or a date (YYYY-MM-DD), not ${options.since}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     const result = await runProject(project, { asOf: options.asOf, explainAccount: accountId, ...(options.state ? { statePath: options.state } : {}) });
     if (!result.explained) throw new RunStopped(`account ${accountId} is not among the valid accounts of ${project.accounts.file}`);
-    const { decision, before } = result.explained;
+    const { decision, before, history, stateDay } = result.explained;
     const plan = result.plan;
     const lines: string[] = [`Account ${decision.account} as of ${isoDateOf(decision.day)} (playbook ${plan.name}, ${plan.hash})`, ""];
+    if (stateDay !== undefined && stateDay > decision.day) {
+      // An earlier day than the state holds: say what this is, and what was decided then.
+      const remembered = history.find((row) => row.day <= decision.day);
+      lines.push(`${isoDateOf(decision.day)} is before the latest run (${isoDateOf(stateDay)}): recomputed below with today's data and playbook, from what the state remembered before that day.`);
+      lines.push(remembered ? `Remembered for that day (from ${isoDateOf(remembered.day)}): score ${show(remembered.score)} (${remembered.status ?? "no score"}), tier ${remembered.tier ?? "none"}, playbook ${remembered.playbook}.` : "The state remembers nothing of this account on or before that day.", "");
+    }
     const health = decision.health;
     if (health) {
       lines.push(`Health: ${show(health.score)} (${health.status ?? "no score"}) with model ${health.model}${health.trend !== null ? `, trend ${health.trend >= 0 ? "+" : ""}${health.trend}` : ""}${health.grace ? ", in the grace period for new accounts" : ""}`);
@@ -61,6 +73,10 @@ export async function runExplain(projectPath: string, accountId: string, options
       lines.push("", "Actions:");
       for (const a of decision.actions) lines.push(`  ${a.trigger}: ${a.kind} ${a.target}${a.to ? ` to ${a.to}` : ""}: ${a.status.replace("_", " ")} (${a.reason})`);
     }
+    if (sinceDays !== undefined || sinceDate !== undefined) {
+      const since = sinceDate ?? decision.day - sinceDays!;
+      lines.push("", ...renderSince(plan, result.explained, since));
+    }
     lines.push("", "Since the previous run:");
     if (!before) lines.push("  no earlier run is stored for this account.");
     else {
@@ -75,4 +91,49 @@ export async function runExplain(projectPath: string, accountId: string, options
     io.out(lines.join("\n"));
     return EXIT.ok;
   });
+}
+
+const signed = (n: number) => `${n >= 0 ? "+" : ""}${Math.round(n * 100) / 100}`;
+
+/** The score then and now, each component's move, the split between playbook and data, and what happened between. */
+function renderSince(plan: CompiledPlaybook, explained: NonNullable<RunResult["explained"]>, since: number): string[] {
+  const change = scoreChange(plan, explained.decision, explained.inputs, explained.history, since, explained.zone, (v) => show(v as Value));
+  if (!change) return [`Since ${isoDateOf(since)}: the state remembers nothing of this account on or before that day.`];
+  const { earlier } = change;
+  const lines = [`Since ${isoDateOf(since)}${earlier.day < since ? ` (remembered on ${isoDateOf(earlier.day)}, the last change on or before it)` : ""}:`];
+  if (change.scoreBefore !== null && change.scoreAfter !== null) {
+    const delta = change.scoreAfter - change.scoreBefore;
+    let line = `  score ${show(change.scoreBefore)} -> ${show(change.scoreAfter)} (${signed(delta)})`;
+    if (change.split) {
+      const parts: string[] = [];
+      if (Math.abs(change.split.playbook) >= 0.005 || earlier.playbook !== plan.hash) parts.push(`${signed(change.split.playbook)} from the playbook edit${change.split.weightChanges.length > 0 ? ` (${change.split.weightChanges.join(", ")})` : earlier.playbook !== plan.hash ? ` (${earlier.playbook} -> ${plan.hash})` : ""}`);
+      parts.push(`${signed(change.split.data)} from the data${change.split.inputChanges.length > 0 ? ` (${change.split.inputChanges.slice(0, 4).join(", ")})` : ""}`);
+      line += `: ${parts.join(", ")}`;
+    } else if (change.noSplit) line += `; the playbook's and the data's parts cannot be told apart: ${change.noSplit}`;
+    lines.push(line);
+  } else lines.push(`  score ${show(change.scoreBefore)} -> ${show(change.scoreAfter)}`);
+  lines.push(
+    renderTable(
+      ["component", "before", "after", "contribution"],
+      change.components.map((c) => [
+        c.name,
+        c.before ? `${show(c.before.score)} x ${Math.round(c.before.weight * 1000) / 10}%` : "(not in the playbook)",
+        c.after ? `${show(c.after.score)} x ${Math.round(c.after.weight * 1000) / 10}%` : "(removed)",
+        `${show(c.before?.contribution ?? 0)} -> ${show(c.after?.contribution ?? 0)}`,
+      ]),
+    ),
+  );
+  let status = earlier.status;
+  let tier = earlier.tier;
+  for (const row of change.between) {
+    if (row.status !== status) lines.push(`  ${isoDateOf(row.day)}: status ${status ?? "none"} -> ${row.status ?? "none"}`);
+    if (row.tier !== tier) lines.push(`  ${isoDateOf(row.day)}: tier ${tier ?? "none"} -> ${row.tier ?? "none"}`);
+    for (const action of row.detail?.actions ?? []) lines.push(`  ${isoDateOf(row.day)}: ${action.trigger}: ${action.kind} ${action.target} (${action.status.replace("_", " ")})`);
+    status = row.status;
+    tier = row.tier;
+  }
+  const today = explained.decision;
+  if ((today.health?.status ?? null) !== status) lines.push(`  ${isoDateOf(today.day)}: status ${status ?? "none"} -> ${today.health?.status ?? "none"}`);
+  if (today.tier && today.tier.value !== tier) lines.push(`  ${isoDateOf(today.day)}: tier ${tier ?? "none"} -> ${today.tier.value ?? "none"}`);
+  return lines;
 }

@@ -60,7 +60,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .argument("<account>", "the account id")
     .requiredOption("--as-of <date>", "the day to evaluate, YYYY-MM-DD")
     .option("--state <file>", "the SQLite state file to compare with (default: the project's)")
-    .action(async (project: string, account: string, opts: { asOf: string; state?: string }) => setExit(await runExplain(project, account, opts, io)));
+    .option("--since <days|date>", "compare with what the state remembered that many days before (7d) or on that day (YYYY-MM-DD)")
+    .action(async (project: string, account: string, opts: { asOf: string; state?: string; since?: string }) => setExit(await runExplain(project, account, opts, io)));
   cli
     .command("lsp")
     .description("Start the language server (for editors)")

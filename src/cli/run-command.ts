@@ -121,12 +121,20 @@ export function renderRunSummary(result: RunResult): string {
     }
   }
   lines.push("");
-  const counts = ["planned", "held_out", "capped", "suppressed"].map((s) => `${thousands(summary.actionCounts.get(s) ?? 0)} ${s.replace("_", " ")}`).join(", ");
+  const STATUS_NAMES = ["planned", "held_out", "capped", "suppressed"];
+  const counts = STATUS_NAMES.map((s) => `${thousands(summary.actionCounts.get(s) ?? 0)} ${s.replace("_", " ")}`).join(", ");
   if (summary.actions.length === 0) lines.push("Actions: none.");
   else {
     lines.push(`Actions: ${counts}.`);
+    const rows: (string | number)[][] = [];
+    for (const trigger of result.plan.triggers.map((t) => t.name).filter((name) => summary.byTrigger.has(name))) {
+      for (const [what, statuses] of summary.byTrigger.get(trigger)!) rows.push([trigger, what, ...STATUS_NAMES.map((s) => statuses.get(s) ?? 0)]);
+    }
+    lines.push(renderTable(["trigger", "action", ...STATUS_NAMES.map((s) => s.replace("_", " "))], rows));
+    lines.push("");
+    lines.push(`First ${summary.actions.length} actions:`);
     lines.push(renderTable(["account", "trigger", "action", "to", "status", "reason"], summary.actions.map((a) => [a.account, a.trigger, `${a.kind} ${a.target}`, a.to ?? "", a.status.replace("_", " "), a.reason])));
-    if (summary.actionsLeftOut > 0) lines.push(`... and ${thousands(summary.actionsLeftOut)} more actions (write them all with --out decisions.jsonl)`);
+    if (summary.actionsLeftOut > 0) lines.push(`... ${thousands(summary.actionsLeftOut)} more in ${result.outputs.length > 0 ? relative(process.cwd(), result.outputs[0]!) : "--out decisions.jsonl (write them all with it)"}`);
   }
   for (const output of result.outputs) lines.push(`Wrote ${relative(process.cwd(), output)}`);
   return lines.join("\n");

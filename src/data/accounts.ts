@@ -47,6 +47,8 @@ export interface LoadedAccounts {
   valueSql(sql: Sql, name: string): string;
   /** the acc table's column with the raw text of a field, if any */
   textColumn(name: string): string | undefined;
+  /** whether the acc table has `__zone`: each account's time zone as written (NULL when blank) */
+  hasZone: boolean;
 }
 
 /** The text of a column as read, trimmed, NULL when empty: ids and values are compared after this one normalisation. */
@@ -61,7 +63,7 @@ function trimmed(expr: string): string {
  * keep their first valid row. Accounts stay in DuckDB for the evaluation
  * to stream in batches.
  */
-export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, strict: boolean, only?: string): Promise<LoadedAccounts> {
+export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, strict: boolean, only?: string, zoneField?: string): Promise<LoadedAccounts> {
   const wanted = [source.id, ...contract.map((f) => source.columns[f.name] ?? f.name)];
   const relation = await openRelation(engine, source, "accounts", wanted);
   const headers = source.format === "json" || source.format === "jsonl" ? await jsonKeys(engine, relation) : relation.headers;
@@ -118,6 +120,9 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
   }
 
   const texts = columns.map((c, i) => `${c.text === undefined ? defaultText(sql, c.field) : `COALESCE(${c.text}, ${defaultText(sql, c.field)})`} AS t${i}`);
+  // The account's time zone as written, before any default: a blank one means the project's zone.
+  const zone = zoneField === undefined ? undefined : columns.find((c) => c.field.name === zoneField)?.text;
+  if (zone !== undefined) texts.push(`${zone} AS __zone`);
   const problems = columns.map((c, i) => `${typeFromText(sql, c.field.type, `t${i}`, !c.field.type.nullable).problem} AS p${i}`);
   const baseId = trimmed(`r.c${relation.headers.indexOf(source.id)}`);
   const joinSql = joins.map((join, j) => joinFrom(sql, join, source.joins[j]!, j, baseId)).join(" ");
@@ -151,6 +156,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
       const index = contract.findIndex((f) => f.name === name);
       return index < 0 ? undefined : `t${index}`;
     },
+    hasZone: zone !== undefined,
   };
   loaded.rejected = await reportRejectedAccounts(engine, loaded, source, contract, rejections);
   return loaded;

@@ -58,12 +58,12 @@ export class ProjectData {
   static async open(engine: DataEngine, spec: DataSpec, plan: CompiledPlaybook, declared: EventDeclarations, options: { day: number; rejections: Rejections; strict: boolean; account?: string | undefined }): Promise<ProjectData> {
     {
       // Explaining one account reads only its rows (and events): answers come in well under a second.
-      const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, options.strict, options.account);
+      const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, options.strict, options.account, plan.timezoneField);
       const warnings = [...accounts.warnings];
       const calendars = new Calendars(options.day);
       const zones = await resolveZones(engine, accounts, plan, spec.timezone, warnings);
       const windowDays = [...new Set(plan.aggregates.flatMap((a) => (a.windowDays === undefined ? [] : a.fn === "trend" ? [a.windowDays, 2 * a.windowDays] : [a.windowDays])))].sort((a, b) => a - b);
-      await createWindowTable(engine, plan.timezoneField ? accounts.textColumn(plan.timezoneField) : undefined, zones, calendars, windowDays);
+      await createWindowTable(engine, accounts.hasZone ? "__zone" : undefined, zones, calendars, windowDays);
       let events = 0;
       let rejectedEvents = 0;
       if (spec.events.length > 0) {
@@ -97,7 +97,7 @@ export class ProjectData {
     });
     const hasAggs = plan.aggregates.length > 0 && this.aggregated;
     const aggregates = plan.aggregates.flatMap((spec, i) => (hasAggs ? [`g.x${i}`, ...(spec.fn === "days_since_last" ? [`g.x${i}_l`] : [])] : ["NULL::DOUBLE", ...(spec.fn === "days_since_last" ? ["NULL::DOUBLE"] : [])]));
-    const zoneColumn = plan.timezoneField ? this.accounts.textColumn(plan.timezoneField) : undefined;
+    const zoneColumn = plan.timezoneField && this.accounts.hasZone ? "__zone" : undefined;
     const query = `SELECT acc.__id, ${zoneColumn ? "COALESCE(zm.idx, 0)" : "0"} AS __zone${values.length > 0 ? ", " : ""}${values.join(", ")}${aggregates.length > 0 ? ", " : ""}${aggregates.join(", ")}
       FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} ${hasAggs ? "LEFT JOIN aggs g ON g.__id = acc.__id" : ""}
       ${account === undefined ? "" : `WHERE acc.__id = ${sql.param(account)}`} ORDER BY acc.__ord`;
@@ -162,7 +162,7 @@ export class ProjectData {
 async function resolveZones(engine: DataEngine, accounts: LoadedAccounts, plan: CompiledPlaybook, projectZone: string, warnings: string[]): Promise<string[]> {
   const zones = [projectZone];
   await engine.run("CREATE OR REPLACE TEMP TABLE zone_map (text VARCHAR, idx INTEGER)");
-  const column = plan.timezoneField ? accounts.textColumn(plan.timezoneField) : undefined;
+  const column = accounts.hasZone ? "__zone" : undefined;
   const zoneOf = new Map<string, number>();
   if (column) {
     const rows = await engine.rows(`SELECT ${column} AS text, count(*) AS n FROM acc_ok WHERE ${column} IS NOT NULL GROUP BY 1 ORDER BY 1`);

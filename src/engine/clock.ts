@@ -1,7 +1,21 @@
 import { DateTime, IANAZone } from "luxon";
 import { MS_PER_DAY, type EvalScope } from "../expression/value.js";
+import type { DeliveryPolicy } from "./compiled.js";
 
-export type DayClock = Pick<EvalScope, "asOfDay" | "asOfMs" | "windowStart" | "localDay">;
+export type DayClock = Pick<EvalScope, "asOfDay" | "asOfMs" | "windowStart" | "localDay"> & {
+  /** the IANA zone of this calendar */
+  zone?: string;
+  /** when an action decided on this day may first go out under a delivery policy (cached per policy) */
+  sendTime?: (policy: DeliveryPolicy) => SendTime;
+};
+
+/** When an action would go out, and why then. */
+export interface SendTime {
+  /** ISO 8601 with the zone's offset */
+  iso: string;
+  /** what moved it later than the start of the next day, if anything */
+  held: string | undefined;
+}
 
 /** Whether a time zone name is one luxon (and the IANA database) knows. */
 export function isKnownTimeZone(zone: string): boolean {
@@ -21,7 +35,22 @@ export class Calendars {
   clock(zone: string): DayClock {
     let clock = this.clocks.get(zone);
     if (!clock) {
-      clock = zone === "UTC" || !isKnownTimeZone(zone) ? utcDayClock(this.asOfDay) : zonedDayClock(zone, this.asOfDay);
+      const known = zone !== "UTC" && isKnownTimeZone(zone);
+      const base = known ? zonedDayClock(zone, this.asOfDay) : utcDayClock(this.asOfDay);
+      const name = known ? zone : "UTC";
+      const times = new WeakMap<DeliveryPolicy, SendTime>();
+      clock = {
+        ...base,
+        zone: name,
+        sendTime: (policy) => {
+          let time = times.get(policy);
+          if (!time) {
+            time = firstSendTime(name, this.asOfDay, policy);
+            times.set(policy, time);
+          }
+          return time;
+        },
+      };
       this.clocks.set(zone, clock);
     }
     return clock;
@@ -70,4 +99,40 @@ export function localTimeToInstant(zone: string, localMs: number): number {
   if (zone === "UTC" || !isKnownTimeZone(zone)) return localMs;
   const local = DateTime.fromMillis(localMs, { zone: "UTC" });
   return DateTime.fromObject({ year: local.year, month: local.month, day: local.day, hour: local.hour, minute: local.minute, second: local.second, millisecond: local.millisecond }, { zone }).toMillis();
+}
+
+function clockText(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
+/**
+ * The first moment from the start of the day after `asOfDay`, in `zone`,
+ * that is outside the quiet hours and (when asked) on a weekday: when an
+ * action decided that day goes out. Walks forward a step at a time, so a
+ * Friday-night decision under quiet hours lands on Monday morning.
+ */
+export function firstSendTime(zone: string, asOfDay: number, policy: DeliveryPolicy): SendTime {
+  const date = new Date((asOfDay + 1) * MS_PER_DAY);
+  let at = DateTime.fromObject({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() }, { zone });
+  const reasons = new Set<string>();
+  const { quietFrom: from, quietTo: to } = policy;
+  for (let step = 0; step < 20; step++) {
+    if (policy.businessDaysOnly && at.weekday >= 6) {
+      at = at.plus({ days: 8 - at.weekday }).startOf("day");
+      reasons.add("business days only");
+      continue;
+    }
+    if (from !== undefined && to !== undefined && from !== to) {
+      const minute = at.hour * 60 + at.minute;
+      const quiet = from < to ? minute >= from && minute < to : minute >= from || minute < to;
+      if (quiet) {
+        const day = from > to && minute >= from ? at.plus({ days: 1 }) : at;
+        at = day.set({ hour: Math.floor(to / 60), minute: to % 60, second: 0, millisecond: 0 });
+        reasons.add(`quiet hours ${clockText(from)}-${clockText(to)}`);
+        continue;
+      }
+    }
+    break;
+  }
+  return { iso: at.toISO({ suppressMilliseconds: true })!, held: reasons.size > 0 ? [...reasons].join(", ") : undefined };
 }

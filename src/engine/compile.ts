@@ -8,6 +8,7 @@ import { canonicalPlaybook } from "../language/canonical.js";
 import type { CheckedPlaybook } from "../language/check/index.js";
 import { declaredComponentPath, healthModelPath } from "../language/check/environment.js";
 import { normalisedWeights, percentValue } from "../language/check/health.js";
+import { renewalFieldOf } from "../language/check/triggers.js";
 import { pathKey, type ModelPath } from "../language/source-map.js";
 import type { Value } from "../expression/value.js";
 import type { Action } from "../model/playbook.js";
@@ -170,6 +171,7 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     ? {
         start: required(["onboarding", "start"]),
         dueSoonDays: days(model.onboarding.due_soon) ?? 3,
+        withinDays: days(model.onboarding.within),
         milestones: orderMilestones(
           Object.entries(model.onboarding.milestones).map(([name, spec]) => ({
             name,
@@ -188,7 +190,8 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     const typed = checked.expressions.get(pathKey([...path, "when"]));
     const { parts, joiner } = typed ? conditionParts(typed.expr, typed.types, compileTyped) : { parts: [], joiner: undefined };
     const stepsSpec = spec.steps ?? [{ actions: spec.actions ?? [] }];
-    const limit = spec.limit === undefined ? undefined : typeof spec.limit === "string" ? spec.limit : { max: spec.limit.max, perDays: days(spec.limit.per) ?? 0 };
+    const renewalField = renewalFieldOf(spec.limit, model.account);
+    const limit = spec.limit === undefined ? undefined : spec.limit === "once" ? "once" : renewalField !== undefined ? { renewalField } : typeof spec.limit === "object" ? { max: spec.limit.max, perDays: days(spec.limit.per) ?? 0 } : undefined;
     return {
       name,
       tiers: (spec.for ?? []).filter((f) => env.tierNames.includes(f)),
@@ -215,13 +218,12 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     return { name, type: parseTypeText(spec.type) ?? T.unknown, ...(spec.default !== undefined ? { default: spec.default } : {}) };
   });
   const timezoneField = fields.find((f) => f.name === "timezone" && f.type.name === "string")?.name;
-  const renewalField = fields.find((f) => f.name === "renewal_date" && f.type.name === "date")?.name;
   const caps = (model.policies?.frequency_caps ?? []).map((cap) => ({ channel: cap.channel, max: cap.max, perDays: days(cap.per) ?? 0 }));
   const historyDays = Math.max(
     1,
     ...healthModels.map((m) => m.trendDays ?? 0),
     ...caps.map((c) => c.perDays),
-    ...triggers.map((t) => Math.max(t.cooldownDays ?? 0, typeof t.limit === "object" ? t.limit.perDays : 0)),
+    ...triggers.map((t) => Math.max(t.cooldownDays ?? 0, typeof t.limit === "object" && "perDays" in t.limit ? t.limit.perDays : 0)),
     tiers?.hysteresisDays ?? 0,
   );
   return {
@@ -231,7 +233,6 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     seed: model.seed ?? model.playbook,
     fields,
     timezoneField,
-    renewalField,
     steps,
     metricNames: Object.keys(model.metrics ?? {}),
     segmentNames,
@@ -248,12 +249,18 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     conditionBuffer: new Array<Value>(triggers.length).fill(null),
     caps,
     suppress: compile(["policies", "suppress_when"]),
+    suppressKinds: new Set(model.policies?.suppress_actions ?? ["email", "offer", "webhook"]),
+    delivery: {
+      quietFrom: minutesOf(model.policies?.quiet_hours?.from),
+      quietTo: minutesOf(model.policies?.quiet_hours?.to),
+      businessDaysOnly: model.policies?.business_days_only ?? false,
+    },
     grace: grace ? { days: days(grace.for) ?? 0, since: compile(["policies", "grace_period", "since"]), noRed: grace.no_red ?? false, healthModel: grace.health_model } : undefined,
     overrides: { allowed: new Set(model.overrides?.allow ?? []), maxDays: days(model.overrides?.max_duration) },
     historyDays,
     keepsScores: healthModels.some((m) => m.trendDays !== undefined),
     aggregates: aggregates.specs,
-    fieldsRead: fields.filter((f) => fieldsRead.has(f.name) || f.name === timezoneField || f.name === renewalField).map((f) => f.name),
+    fieldsRead: fields.filter((f) => fieldsRead.has(f.name) || f.name === timezoneField || triggers.some((t) => typeof t.limit === "object" && "renewalField" in t.limit && t.limit.renewalField === f.name)).map((f) => f.name),
   };
 }
 
@@ -283,6 +290,12 @@ function actionPlan(action: Action, path: ModelPath, triggerPriority: number, co
   return { kind: "webhook", target: action.webhook, recipient: undefined, priority, details: {} };
 }
 
+function minutesOf(time: string | undefined): number | undefined {
+  if (time === undefined) return undefined;
+  const [hours, minutes] = time.split(":").map(Number);
+  return hours! * 60 + minutes!;
+}
+
 /** Milestones in an order where each comes after the one it waits for. */
 function orderMilestones(milestones: MilestonePlan[]): MilestonePlan[] {
   const byName = new Map(milestones.map((m) => [m.name, m]));
@@ -298,9 +311,14 @@ function orderMilestones(milestones: MilestonePlan[]): MilestonePlan[] {
   return ordered;
 }
 
-/** Splits `a and b and c` into its parts, so `explain` can say which one decided. */
+/** Splits `a and b and c` into its parts, so `explain` and action reasons can say which held and what they read. */
 function conditionParts(expr: Expr, types: ReadonlyMap<Expr, Type>, compile: (e: Expr, t: ReadonlyMap<Expr, Type>) => Fn) {
-  if (expr.kind !== "binary" || (expr.op !== "and" && expr.op !== "or")) return { parts: [{ text: printExpr(expr), value: compile(expr, types) }], joiner: undefined };
+  const describe = (part: Expr) => {
+    // The value a comparison reads, unless the comparison already says it (`status == "red"`).
+    const comparison = part.kind === "binary" && ["<", "<=", ">", ">=", "==", "!="].includes(part.op) && !isLiteral(part.left) && !(part.op === "==" && isLiteral(part.right)) ? part.left : undefined;
+    return { text: printExpr(part), value: compile(part, types), ...(comparison ? { subject: { text: printExpr(comparison), value: compile(comparison, types) } } : {}) };
+  };
+  if (expr.kind !== "binary" || (expr.op !== "and" && expr.op !== "or")) return { parts: [describe(expr)], joiner: undefined };
   const op = expr.op;
   const parts: Expr[] = [];
   const flatten = (node: Expr) => {
@@ -310,6 +328,9 @@ function conditionParts(expr: Expr, types: ReadonlyMap<Expr, Type>, compile: (e:
     } else parts.push(node);
   };
   flatten(expr);
-  return { parts: parts.map((part) => ({ text: printExpr(part), value: compile(part, types) })), joiner: op };
+  return { parts: parts.map(describe), joiner: op };
 }
 
+function isLiteral(expr: Expr): boolean {
+  return ["number", "percent", "string", "bool", "null", "date", "datetime", "duration"].includes(expr.kind);
+}

@@ -80,17 +80,25 @@ export interface TriggerPlan {
   name: string;
   tiers: string[];
   segments: string[];
-  /** the top-level parts of the condition, for `explain` */
-  parts: { text: string; value: Fn }[];
+  /** the top-level parts of the condition (for `explain` and action reasons), each with the value a comparison reads */
+  parts: { text: string; value: Fn; subject?: { text: string; value: Fn } }[];
   joiner: "and" | "or" | undefined;
   goal: Fn | undefined;
-  fire: "on_enter" | "while_true";
+  fire: "on_enter" | "on_enter_catch_up" | "while_true";
   cooldownDays: number | undefined;
-  limit: "once" | "once_per_renewal" | { max: number; perDays: number } | undefined;
+  /** once ever; once per value of a date field (the renewal date it follows); N per window */
+  limit: "once" | { renewalField: string } | { max: number; perDays: number } | undefined;
   holdout: number;
   enrollExisting: boolean;
   priority: number;
   steps: { waitDays: number; actions: ActionPlan[] }[];
+}
+
+/** Quiet hours (minutes after local midnight; `from` after `to` spans midnight) and business days. */
+export interface DeliveryPolicy {
+  quietFrom: number | undefined;
+  quietTo: number | undefined;
+  businessDaysOnly: boolean;
 }
 
 export type EvaluationStep =
@@ -109,7 +117,6 @@ export interface CompiledPlaybook {
   seed: string;
   fields: FieldContract[];
   timezoneField: string | undefined;
-  renewalField: string | undefined;
   steps: EvaluationStep[];
   metricNames: string[];
   segmentNames: string[];
@@ -126,7 +133,7 @@ export interface CompiledPlaybook {
     hysteresisDays: number;
     names: string[];
   } | undefined;
-  onboarding: { start: Fn; dueSoonDays: number; milestones: MilestonePlan[]; healthModel: string | undefined } | undefined;
+  onboarding: { start: Fn; dueSoonDays: number; withinDays: number | undefined; milestones: MilestonePlan[]; healthModel: string | undefined } | undefined;
   triggers: TriggerPlan[];
   triggerNames: ReadonlySet<string>;
   /** every trigger's condition in one call, into `conditionBuffer` (in trigger order) */
@@ -134,6 +141,10 @@ export interface CompiledPlaybook {
   conditionBuffer: Value[];
   caps: { channel: string; max: number; perDays: number }[];
   suppress: Fn | undefined;
+  /** the kinds of action suppression holds back */
+  suppressKinds: ReadonlySet<string>;
+  /** when actions that reach the customer may go out, in the account's time zone */
+  delivery: DeliveryPolicy;
   grace: { days: number; since: Fn | undefined; noRed: boolean; healthModel: string | undefined } | undefined;
   overrides: { allowed: Set<string>; maxDays: number | undefined };
   /** the longest look-back any state needs (trend, caps, limits), in days */

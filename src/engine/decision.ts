@@ -15,6 +15,12 @@ export interface ActionDecision {
   status: ActionStatus;
   reason: string;
   details?: Record<string, string>;
+  /**
+   * When a planned action that reaches the customer would go out: the first
+   * moment the playbook's quiet hours and business days allow from the start
+   * of the next day, in the account's time zone (ISO 8601 with its offset).
+   */
+  sendAt?: string;
 }
 
 export interface ComponentResult {
@@ -43,9 +49,13 @@ export interface HealthResult {
 
 export interface MilestoneResult {
   name: string;
-  status: "done" | "on_track" | "due_soon" | "overdue";
+  /** outside_window: the account started longer ago than the onboarding window, so its milestones are not tracked */
+  status: "done" | "on_track" | "due_soon" | "overdue" | "outside_window";
   due: number;
+  /** the first day it was seen done; null when not done, or done before tracking began */
   doneOn: number | null;
+  /** already done on the first day the account was evaluated: when it happened is not known */
+  beforeTracking: boolean;
 }
 
 export interface TriggerResult {

@@ -78,6 +78,7 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     scores: previous ? (plan.healthModels.length === 0 ? previous.scores : previous.scores.filter(([d]) => d < day && d >= day - plan.historyDays - 1)) : plan.keepsScores ? [] : NONE,
     // Milestones and triggers the playbook no longer has keep their history, in case they come back.
     milestonesDone: previous ? Object.assign(record<number>(), previous.milestonesDone) : plan.onboarding ? record<number>() : (NOTHING as Record<string, number>),
+    ...(previous ? (previous.trackedSince !== undefined ? { trackedSince: previous.trackedSince } : {}) : { trackedSince: day }),
     triggers: previous ? retiredTriggers(plan, previous.triggers) : (NOTHING as Record<string, TriggerState>),
     sent: previous ? previous.sent.filter(([d]) => d < day && d > day - retentionDays(plan) - 1) : NONE,
   };
@@ -118,13 +119,21 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     if (result && explain) decision.triggers.push(result);
   }
   if (suppressed) {
-    for (const action of decision.actions) if (action.status === "planned") Object.assign(action, { status: "suppressed", reason: "the account is suppressed by the playbook's policy" });
+    for (const action of decision.actions) {
+      if (action.status === "planned" && plan.suppressKinds.has(action.kind)) Object.assign(action, { status: "suppressed", reason: "the account is suppressed by the playbook's policy" });
+    }
   }
   applyFrequencyCaps(plan, decision.actions, state);
   for (const action of decision.actions) {
     if (action.status !== "planned") continue;
     if ((state.sent as unknown) === NONE) state.sent = [];
     state.sent.push([day, action.kind]);
+    // What reaches the customer waits for the quiet hours and business days of the account's zone.
+    if (action.kind !== "task" && input.clock.sendTime) {
+      const time = input.clock.sendTime(plan.delivery);
+      action.sendAt = time.iso;
+      if (time.held) action.reason = `${action.reason}; goes out ${time.iso} (${time.held})`;
+    }
   }
   return { decision, state };
 }
@@ -360,7 +369,10 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
   const results: MilestoneResult[] = [];
   const dueOf = new Map<string, number>();
   const doneOf = new Map<string, number | null>();
+  // Accounts that started longer ago than the onboarding window are not tracked: never overdue.
+  const outsideWindow = onboarding.withinDays !== undefined && typeof start === "number" && day - start > onboarding.withinDays;
   let done = 0;
+  let beforeTracking = false;
   for (const milestone of onboarding.milestones) {
     const base = milestone.after !== undefined ? doneOf.get(milestone.after) ?? dueOf.get(milestone.after) : typeof start === "number" ? start : undefined;
     const due = base === undefined || base === null ? day : addMonthsToDay(base, milestone.due.months) + milestone.due.days;
@@ -370,10 +382,14 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
       doneOn = day;
       state.milestonesDone[milestone.name] = day;
     }
+    // Done on the first day the account was ever evaluated: done before tracking began, on a day nobody saw.
+    const early = doneOn !== null && state.trackedSince !== undefined && doneOn === state.trackedSince;
+    if (early) beforeTracking = true;
     doneOf.set(milestone.name, doneOn);
-    const status: MilestoneResult["status"] = doneOn !== null ? "done" : day > due ? "overdue" : due - day <= onboarding.dueSoonDays ? "due_soon" : "on_track";
+    const status: MilestoneResult["status"] =
+      doneOn !== null ? "done" : outsideWindow ? "outside_window" : day > due ? "overdue" : due - day <= onboarding.dueSoonDays ? "due_soon" : "on_track";
     if (status === "done") done++;
-    results.push({ name: milestone.name, status, due, doneOn });
+    results.push({ name: milestone.name, status, due, doneOn: early ? null : doneOn, beforeTracking: early });
     scope.o[milestone.name] = status;
   }
   const total = onboarding.milestones.length;
@@ -382,7 +398,9 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
   scope.o.complete = complete;
   let lastDone = -Infinity;
   for (const result of results) if (result.doneOn !== null && result.doneOn > lastDone) lastDone = result.doneOn;
-  return { completion: total === 0 ? 1 : done / total, complete, timeToValue: complete && typeof start === "number" ? lastDone - start : null, milestones: results };
+  // Time to value only when every milestone was seen done: a first run knows no real done dates.
+  const timeToValue = complete && !beforeTracking && typeof start === "number" ? lastDone - start : null;
+  return { completion: total === 0 ? 1 : done / total, complete, timeToValue, milestones: results };
 }
 
 /**
@@ -413,21 +431,32 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, holds: bo
   }
   const wasActive = ts.active;
   ts.active = condition;
+  const catchUp = trigger.fire === "on_enter_catch_up";
+  if (!condition && ts.waiting) delete ts.waiting;
+  let entryReason = "";
   if (ts.step === null && !result.reason) {
-    const entering = condition && (trigger.fire === "while_true" || !wasActive);
+    // on_enter fires when the condition becomes true; on_enter_catch_up also when a cooldown that held that entry back ends.
+    const entering = condition && (trigger.fire === "while_true" || !wasActive || (catchUp && ts.waiting === true));
     if (!inScope) result.reason = "not in scope";
     else if (!condition) result.reason = "condition does not hold";
-    else if (!entering) result.reason = "condition still holds since an earlier day (fires on entering)";
-    else if (!before && firstActivation && !trigger.enrollExisting && trigger.fire === "on_enter") result.reason = "already matched when the trigger was first activated (enroll new)";
+    else if (!entering) result.reason = catchUp ? "condition still holds since an earlier day (fires on entering)" : "condition still holds since an earlier day (fires on entering; an entry a cooldown held back is not caught up)";
+    else if (!before && firstActivation && !trigger.enrollExisting && trigger.fire !== "while_true") result.reason = "already matched when the trigger was first activated (enroll new)";
     else {
       const blocked = entryBlocked(plan, trigger, ts, scope, day, goalReached);
-      if (blocked) result.reason = blocked;
-      else {
+      if (blocked) {
+        result.reason = blocked;
+        if (catchUp && ts.lastEntered !== null && blocked.startsWith("cooling down")) {
+          ts.waiting = true;
+          result.reason = `${blocked}; it fires then if the condition still holds`;
+        }
+      } else {
+        if (ts.waiting) delete ts.waiting;
+        entryReason = conditionReason(trigger, scope, wasActive);
         result.entered = true;
         ts.entries.push(day);
         ts.entryCount++;
         ts.lastEntered = day;
-        ts.renewalKey = plan.renewalField ? (scope.a[plan.renewalField] as number | null) : null;
+        ts.renewalKey = typeof trigger.limit === "object" && "renewalField" in trigger.limit ? ((scope.a[trigger.limit.renewalField] as number | null) ?? null) : null;
         if (trigger.holdout > 0 && holdoutDraw(plan.seed, trigger.name, accountId) < trigger.holdout) {
           result.reason = `held out (${Math.round(trigger.holdout * 100)}% of accounts get no action, to measure the effect)`;
           for (const action of trigger.steps.flatMap((s) => s.actions)) actions.push(actionDecision(trigger, 0, action, scope, "held_out", "in the holdout group"));
@@ -442,7 +471,7 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, holds: bo
   while (ts.step !== null && ts.nextStepDay !== null && ts.nextStepDay <= day) {
     const stepIndex = ts.step;
     const step = trigger.steps[stepIndex]!;
-    for (const action of step.actions) actions.push(actionDecision(trigger, stepIndex, action, scope, "planned", stepIndex === 0 ? "the condition became true" : `step ${stepIndex + 1} of the sequence`));
+    for (const action of step.actions) actions.push(actionDecision(trigger, stepIndex, action, scope, "planned", stepIndex === 0 ? entryReason || conditionReason(trigger, scope, true) : `step ${stepIndex + 1} of the sequence`));
     const next = trigger.steps[stepIndex + 1];
     ts.step = next ? stepIndex + 1 : null;
     ts.nextStepDay = next ? day + next.waitDays : null;
@@ -451,6 +480,29 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, holds: bo
     break;
   }
   return result;
+}
+
+/**
+ * Why a trigger's actions were planned, in the words of its condition: the
+ * parts that hold, each with the value it read (`health.adoption < 40
+ * (health.adoption = 32.5)`). Computed only for accounts that enter.
+ */
+function conditionReason(trigger: TriggerPlan, scope: AccountScope, wasActive: boolean): string {
+  const holding: string[] = [];
+  for (const part of trigger.parts) {
+    if (part.value(scope) !== true) continue;
+    const subject = part.subject ? ` (${part.subject.text} = ${describeValue(part.subject.value(scope))})` : "";
+    holding.push(`${part.text}${subject}`);
+    if (trigger.joiner === "or") break;
+  }
+  const what = holding.length > 0 ? holding.join(" and ") : "its condition";
+  return trigger.fire === "while_true" && wasActive ? `${what} still holds` : `${what} became true`;
+}
+
+function describeValue(value: Value): string {
+  if (typeof value === "number") return String(Math.round(value * 1000) / 1000);
+  if (value === null) return "missing";
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 function segmentsHold(segments: readonly string[], scope: AccountScope): boolean {
@@ -463,11 +515,10 @@ function entryBlocked(plan: CompiledPlaybook, trigger: TriggerPlan, ts: TriggerS
     return `cooling down until ${isoDateOf(ts.lastEntered + trigger.cooldownDays)}`;
   }
   if (trigger.limit === "once" && ts.entryCount > 0) return "limit: once per account, already entered";
-  if (trigger.limit === "once_per_renewal" && ts.entryCount > 0 && plan.renewalField && ts.renewalKey === scope.a[plan.renewalField]) {
-    return "limit: once per renewal, already entered for this renewal date";
-  }
   const limit = trigger.limit;
-  if (typeof limit === "object") {
+  if (typeof limit === "object" && "renewalField" in limit) {
+    if (ts.entryCount > 0 && ts.renewalKey === (scope.a[limit.renewalField] ?? null)) return `limit: once per renewal, already entered for this ${limit.renewalField}`;
+  } else if (typeof limit === "object") {
     const recent = ts.entries.filter((d) => d > day - limit.perDays).length;
     if (recent >= limit.max) return `limit: ${limit.max} per ${limit.perDays} days reached`;
   }

@@ -12,6 +12,8 @@ export interface TriggerState {
   /** next step of a running sequence, or null when not in one */
   step: number | null;
   nextStepDay: number | null;
+  /** on_enter_catch_up: an entry a cooldown held back, waiting for it to end */
+  waiting?: boolean;
 }
 
 /** What Touchline remembers about one account between runs; stored as JSON. */
@@ -28,6 +30,8 @@ export interface AccountState {
   scores: [number, number][];
   /** the first day each milestone was seen done */
   milestonesDone: Record<string, number>;
+  /** the first day this account was evaluated: a milestone done then was done before tracking began */
+  trackedSince?: number;
   triggers: Record<string, TriggerState>;
   /** recent [day, channel] of actions decided, for frequency caps */
   sent: [number, string][];
@@ -48,5 +52,6 @@ function nonEmpty(record: Record<string, unknown>): boolean {
 export function encodeState(state: AccountState): string {
   const health = state.health ? `{"score":${number(state.health.score)},"status":${text(state.health.status)},"model":${JSON.stringify(state.health.model)}}` : "null";
   const pending = state.pending ? `{"tier":${text(state.pending.tier)},"since":${state.pending.since}}` : "null";
-  return `{"day":${state.day},"playbook":${JSON.stringify(state.playbook)},"tier":${text(state.tier)},"tierSince":${number(state.tierSince)},"pending":${pending},"health":${health},"scores":${state.scores.length === 0 ? "[]" : JSON.stringify(state.scores)},"milestonesDone":${nonEmpty(state.milestonesDone) ? JSON.stringify(state.milestonesDone) : "{}"},"triggers":${nonEmpty(state.triggers) ? JSON.stringify(state.triggers) : "{}"},"sent":${state.sent.length === 0 ? "[]" : JSON.stringify(state.sent)}}`;
+  const tracked = state.trackedSince === undefined ? "" : `,"trackedSince":${state.trackedSince}`;
+  return `{"day":${state.day},"playbook":${JSON.stringify(state.playbook)},"tier":${text(state.tier)},"tierSince":${number(state.tierSince)},"pending":${pending},"health":${health},"scores":${state.scores.length === 0 ? "[]" : JSON.stringify(state.scores)},"milestonesDone":${nonEmpty(state.milestonesDone) ? JSON.stringify(state.milestonesDone) : "{}"}${tracked},"triggers":${nonEmpty(state.triggers) ? JSON.stringify(state.triggers) : "{}"},"sent":${state.sent.length === 0 ? "[]" : JSON.stringify(state.sent)}}`;
 }

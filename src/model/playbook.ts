@@ -120,6 +120,7 @@ export const Onboarding = z
   .object({
     start: Expression.describe("The date onboarding starts, e.g. contract_start"),
     due_soon: Duration.optional().describe("A milestone is due soon this long before its due date"),
+    within: Duration.optional().describe("The onboarding window: milestones of accounts started longer ago than this are no longer tracked (never overdue)"),
     health_model: Name.optional().describe("The health model used while an account is onboarding"),
     milestones: z.record(Name, Milestone),
   })
@@ -152,8 +153,11 @@ export const Step = z
   })
   .strict();
 
+export const ONCE_PER_RENEWAL = /^once_per_renewal(\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\))?$/;
+
 export const EntryLimit = z.union([
   z.enum(["once", "once_per_renewal"]),
+  z.string().regex(ONCE_PER_RENEWAL).describe("once_per_renewal(<date field>): once until that date moves"),
   z.object({ max: z.number().int().min(1), per: Duration }).strict(),
 ]);
 
@@ -162,7 +166,10 @@ export const Trigger = z
     description: Description.optional(),
     for: z.array(Name).optional().describe("Tiers and segments the trigger is limited to"),
     when: Expression.optional(),
-    fire: z.enum(["on_enter", "while_true"]).optional().describe("on_enter: when the condition becomes true; while_true: every run it holds, subject to the cooldown"),
+    fire: z
+      .enum(["on_enter", "on_enter_catch_up", "while_true"])
+      .optional()
+      .describe("on_enter: when the condition becomes true (an entry a cooldown holds back is dropped); on_enter_catch_up: the same, but an entry held back fires when the cooldown ends if the condition still holds; while_true: every run it holds, subject to the cooldown"),
     cooldown: Duration.optional(),
     limit: EntryLimit.optional(),
     holdout: Percent.optional().describe("Share of eligible accounts that get no action, to measure the effect"),
@@ -208,7 +215,11 @@ export const Policies = z
       .strict()
       .optional(),
     business_days_only: z.boolean().optional(),
-    suppress_when: Expression.optional().describe("Accounts for which no automated action goes out"),
+    suppress_when: Expression.optional().describe("Accounts for which no automated action reaches the customer"),
+    suppress_actions: z
+      .array(z.enum(["email", "task", "offer", "webhook"]))
+      .optional()
+      .describe("What suppression holds back: by default what reaches the customer (email, offer, webhook), not CSMs' tasks"),
     grace_period: z
       .object({
         for: Duration,

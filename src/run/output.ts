@@ -32,10 +32,10 @@ export function decisionRecord(plan: CompiledPlaybook, decision: AccountDecision
           completion: Math.round(decision.onboarding.completion * 10000) / 10000,
           complete: decision.onboarding.complete,
           time_to_value_days: decision.onboarding.timeToValue,
-          milestones: Object.fromEntries(decision.onboarding.milestones.map((m) => [m.name, { status: m.status, due: date(m.due), done_on: date(m.doneOn) }])),
+          milestones: Object.fromEntries(decision.onboarding.milestones.map((m) => [m.name, { status: m.status, due: date(m.due), done_on: date(m.doneOn), ...(m.beforeTracking ? { before_tracking: true } : {}) }])),
         }
       : null,
-    actions: decision.actions,
+    actions: decision.actions.map(({ sendAt, ...action }) => (sendAt === undefined ? action : { ...action, send_at: sendAt })),
     notices: decision.notices,
   };
 }

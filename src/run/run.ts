@@ -1,7 +1,7 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DataEngine, DataError } from "../data/duckdb.js";
-import { ProjectData, type DataSummary } from "../data/reader.js";
+import { ProjectData, type AccountRow, type DataSummary } from "../data/reader.js";
 import { Rejections, type RejectGroup } from "../data/rejects.js";
 import { compilePlaybook } from "../engine/compile.js";
 import type { CompiledPlaybook } from "../engine/compiled.js";
@@ -17,7 +17,7 @@ import { assertSeparatePaths, FileSink, OutputError } from "./files.js";
 import { DecisionWriter } from "./output.js";
 import { readOverrides } from "./overrides.js";
 import type { Project } from "./project.js";
-import { StateStore } from "./state-store.js";
+import { StateStore, type HistoryDetail } from "./state-store.js";
 import { RunSummary } from "./summary.js";
 
 /** The playbook of a project has errors: the run stops before reading any data. */
@@ -68,7 +68,16 @@ export interface RunResult {
   rejectsPath: string | undefined;
   outputs: string[];
   /** with explainAccount: its decision and its state before this run */
-  explained?: { decision: AccountDecision; before: AccountState | undefined; history: ReturnType<StateStore["healthHistory"]> };
+  explained?: {
+    decision: AccountDecision;
+    before: AccountState | undefined;
+    history: ReturnType<StateStore["healthHistory"]>;
+    /** the values the evaluation read (fields, and aggregates by their call) and the account's zone */
+    inputs: Record<string, unknown>;
+    zone: string;
+    /** the latest day the state holds, when it is later than the day explained */
+    stateDay: number | undefined;
+  };
 }
 
 const NO_OVERRIDES: readonly ManualOverride[] = [];
@@ -132,6 +141,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
     } else if (useState) {
       store = StateStore.forWriting(statePath, options.waitMs);
       store.beginRun(day, isoDateOf);
+      store.pruneHistory(day, HISTORY_DAYS);
     }
     const overrides = project.overrides ? await readOverrides(engine, project.overrides, project.idField, plan, day, rejections) : new Map<string, ManualOverride[]>();
     const data = await ProjectData.open(engine, { accounts: project.accounts, events: project.events, timezone: project.timezone }, plan, checked.environment.eventTypes, {
@@ -175,10 +185,10 @@ export async function runProject(project: Project, options: RunOptions): Promise
           explain: explaining,
         });
         if (explaining) {
-          explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [] };
+          explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [], inputs: historyDetail(plan, decision, row).inputs, zone: row.zone, stateDay: store?.latestDay() };
           continue;
         }
-        store?.put(row.id, state, decision.tier?.value ?? null, previous);
+        store?.put(row.id, state, decision.tier?.value ?? null, previous, decision.actions.length > 0, () => historyDetail(plan, decision, row));
         summary.add(decision);
         for (const writer of writers) writer.write(decision);
       }
@@ -224,6 +234,22 @@ export async function runProject(project: Project, options: RunOptions): Promise
     engine.close();
   }
 }
+
+/** What the health history keeps of a day: each component's weight and score, the values read, the actions. */
+function historyDetail(plan: CompiledPlaybook, decision: AccountDecision, row: AccountRow): HistoryDetail {
+  const inputs: Record<string, unknown> = {};
+  for (const name of plan.fieldsRead) inputs[name] = row.fields[name] ?? null;
+  plan.aggregates.forEach((spec, i) => (inputs[spec.key] = row.aggregates[i] ?? null));
+  return {
+    model: decision.health?.model ?? null,
+    components: (decision.health?.components ?? []).map((c) => ({ name: c.name, weight: c.weight, score: c.score })),
+    inputs,
+    actions: decision.actions.map((a) => ({ trigger: a.trigger, kind: a.kind, target: a.target, status: a.status })),
+  };
+}
+
+/** How long the health history keeps rows: the longest `explain --since` reaches back. */
+export const HISTORY_DAYS = 400;
 
 /**
  * Why a run cannot use its input, if it cannot: no accounts at all, none

@@ -3,6 +3,24 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { encodeState, type AccountState } from "../engine/state.js";
 
+/** What a history row keeps besides the score: enough to explain a change later. */
+export interface HistoryDetail {
+  model: string | null;
+  components: { name: string; weight: number; score: number | null }[];
+  /** the values the account's evaluation read that day: fields, and event aggregates by their call */
+  inputs: Record<string, unknown>;
+  actions: { trigger: string; kind: string; target: string; status: string }[];
+}
+
+export interface HistoryRow {
+  day: number;
+  score: number | null;
+  status: string | null;
+  tier: string | null;
+  playbook: string;
+  detail: HistoryDetail | undefined;
+}
+
 /** The state file cannot be used as it is (not a state file, damaged, from a later day): exit 1, nothing written. */
 export class StateError extends Error {}
 
@@ -136,6 +154,7 @@ export class StateStore {
         CREATE TABLE touchline (format INTEGER NOT NULL);
         INSERT INTO touchline (format) VALUES (${FORMAT});
         ALTER TABLE account_state ADD COLUMN before TEXT;
+        ALTER TABLE health_history ADD COLUMN detail TEXT;
         UPDATE account_state SET before = json_extract(state, '$.before'), state = json_remove(state, '$.before');
         COMMIT;
       `);
@@ -145,7 +164,7 @@ export class StateStore {
         INSERT INTO touchline (format) VALUES (${FORMAT});
         CREATE TABLE account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL, before TEXT) WITHOUT ROWID;
         CREATE TABLE health_history (
-          account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL,
+          account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL, detail TEXT,
           PRIMARY KEY (account_id, day)) WITHOUT ROWID;
         CREATE TABLE trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
         CREATE TABLE runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
@@ -160,7 +179,7 @@ export class StateStore {
         `INSERT INTO account_state (account_id, day, state) VALUES (?, ?, ?)
          ON CONFLICT(account_id) DO UPDATE SET before = CASE WHEN account_state.day < excluded.day THEN account_state.state ELSE account_state.before END, day = excluded.day, state = excluded.state`,
       );
-      this.putHealth = this.db.prepare("INSERT OR REPLACE INTO health_history (account_id, day, score, status, tier, playbook) VALUES (?, ?, ?, ?, ?, ?)");
+      this.putHealth = this.db.prepare("INSERT OR REPLACE INTO health_history (account_id, day, score, status, tier, playbook, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
     }
   }
 
@@ -230,25 +249,41 @@ export class StateStore {
     return states;
   }
 
-  /** The health the state remembers for an account on each day, newest first (explain --since). */
-  healthHistory(accountId: string): { day: number; score: number | null; status: string | null; tier: string | null; playbook: string }[] {
+  /** What the state remembers of an account's health on the days it changed (or had actions), newest first. */
+  healthHistory(accountId: string): HistoryRow[] {
     if (!this.hasSchema()) return [];
-    return this.guard(() => this.db.prepare("SELECT day, score, status, tier, playbook FROM health_history WHERE account_id = ? ORDER BY day DESC").all(accountId) as { day: number; score: number | null; status: string | null; tier: string | null; playbook: string }[]);
+    const rows = this.guard(() => this.db.prepare("SELECT day, score, status, tier, playbook, detail FROM health_history WHERE account_id = ? ORDER BY day DESC").all(accountId) as (Omit<HistoryRow, "detail"> & { detail: string | null })[]);
+    return rows.map((row) => ({ ...row, detail: row.detail ? (JSON.parse(row.detail) as HistoryDetail) : undefined }));
   }
 
   /**
    * Remembers an account's state after a day. Its health history gets a row
-   * when the score, status, tier or playbook moved since the state before
-   * (the state file grows with change, not with days).
+   * when the score, status, tier or playbook moved since the state before,
+   * or when actions were decided: the history grows with change, not with
+   * days, and `detail` (components, inputs, actions) is written only then.
    */
-  put(accountId: string, state: AccountState, tier: string | null, previous: AccountState | undefined): void {
+  put(accountId: string, state: AccountState, tier: string | null, previous: AccountState | undefined, acted: boolean, detail: () => HistoryDetail): void {
     this.guard(() => {
       this.putState.run(accountId, state.day, encodeState(state));
       const health = state.health;
       const before = previous?.health;
-      if (health && (!before || before.score !== health.score || before.status !== health.status || previous!.tier !== state.tier || previous!.playbook !== state.playbook)) {
-        this.putHealth.run(accountId, state.day, health.score, health.status, tier, state.playbook);
+      const moved = !previous || before?.score !== health?.score || before?.status !== health?.status || previous.tier !== state.tier || previous.playbook !== state.playbook;
+      if ((health || acted) && (moved || acted)) {
+        this.putHealth.run(accountId, state.day, health?.score ?? null, health?.status ?? null, tier, state.playbook, JSON.stringify(detail()));
       }
+    });
+  }
+
+  /** Keeps the health history to its retention: rows older than `keepDays` before `day` go, except each account's last one before them. */
+  pruneHistory(day: number, keepDays: number): void {
+    if (!this.hasSchema()) return;
+    const cutoff = day - keepDays;
+    this.guard(() => {
+      const oldest = this.db.prepare("SELECT MIN(day) AS day FROM runs").get() as { day: number | null };
+      if (oldest.day === null || oldest.day >= cutoff) return;
+      this.db
+        .prepare("DELETE FROM health_history WHERE day < ? AND day < (SELECT MAX(h.day) FROM health_history h WHERE h.account_id = health_history.account_id AND h.day < ?)")
+        .run(cutoff, cutoff);
     });
   }
 

@@ -11,11 +11,13 @@ export class RunSummary {
   readonly overdue = new Map<string, number>();
   accountsWithOverdue = 0;
   readonly actionCounts = new Map<string, number>();
-  /** the actions in input order, up to a limit, for the terminal */
+  /** actions by trigger, then `kind target`, then status */
+  readonly byTrigger = new Map<string, Map<string, Map<string, number>>>();
+  /** the first actions in input order, for the terminal */
   readonly actions: ActionLine[] = [];
   actionsLeftOut = 0;
 
-  constructor(private readonly actionLimit = 10_000) {}
+  constructor(private readonly actionLimit = 20) {}
 
   add(decision: AccountDecision): void {
     this.accounts++;
@@ -33,6 +35,12 @@ export class RunSummary {
     if (anyOverdue) this.accountsWithOverdue++;
     for (const action of decision.actions) {
       this.actionCounts.set(action.status, (this.actionCounts.get(action.status) ?? 0) + 1);
+      const trigger = this.byTrigger.get(action.trigger) ?? new Map<string, Map<string, number>>();
+      this.byTrigger.set(action.trigger, trigger);
+      const what = `${action.kind} ${action.target}`;
+      const statuses = trigger.get(what) ?? new Map<string, number>();
+      trigger.set(what, statuses);
+      statuses.set(action.status, (statuses.get(action.status) ?? 0) + 1);
       if (this.actions.length < this.actionLimit) this.actions.push({ ...action, account: decision.account });
       else this.actionsLeftOut++;
     }

@@ -76,6 +76,7 @@ export const DIAGNOSTIC_CODES = {
   TL4008: { severity: "error", title: "ambiguous health model precedence" },
   TL4009: { severity: "error", title: "trigger has no actions" },
   TL4010: { severity: "warning", title: "health component with zero weight" },
+  TL4011: { severity: "error", title: "entry limit that cannot limit" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

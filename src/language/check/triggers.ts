@@ -1,5 +1,7 @@
 import { isTextual } from "../../expression/types.js";
-import type { Action, Trigger } from "../../model/playbook.js";
+import { parseTypeText } from "../../expression/types.js";
+import { ONCE_PER_RENEWAL, type Action, type Trigger } from "../../model/playbook.js";
+import { fieldSpec } from "../../model/resolve.js";
 import type { Fix } from "../../text/diagnostic.js";
 import { closestName } from "../../text/suggest.js";
 import type { ModelPath } from "../source-map.js";
@@ -40,10 +42,36 @@ export function checkTriggers(ctx: CheckContext, env: PlaybookEnvironment): void
     (trigger.steps ?? []).forEach((step, s) => (step?.actions ?? []).forEach((action, i) => actions.push({ action, path: [...path, "steps", s, "actions", i] })));
     if (actions.length === 0) ctx.report("TL4009", path, `trigger \`${name}\` does nothing: add an action such as email, task, offer or webhook`, { at: "key" });
     for (const { action, path: actionPath } of actions) checkAction(ctx, env, name, action, actionPath);
+    checkRenewalLimit(ctx, name, trigger, [...path, "limit"]);
     const sendsEmail = actions.some(({ action }) => action && "email" in action);
     if (sendsEmail && trigger.cooldown === undefined && trigger.limit === undefined) {
       ctx.report("TL4004", path, `trigger \`${name}\` sends email with no cooldown or entry limit: ${trigger.fire === "while_true" ? "it would email every run while its condition holds" : "an account whose condition flips back and forth would be emailed each time"}; add e.g. \`cooldown 14d\``, { at: "key", fixes: addCooldownFix(ctx, path) });
     }
+  }
+}
+
+/** The date field `once_per_renewal` follows: named in parentheses, else a date field called renewal_date. */
+export function renewalFieldOf(limit: unknown, account: Record<string, unknown> | undefined): string | undefined {
+  if (typeof limit !== "string") return undefined;
+  const match = ONCE_PER_RENEWAL.exec(limit);
+  if (!match) return undefined;
+  return match[2] ?? (account && Object.hasOwn(account, "renewal_date") ? "renewal_date" : undefined);
+}
+
+/** `once_per_renewal` works only with a date to follow: a limit that cannot limit is an error, not a silent no-op. */
+function checkRenewalLimit(ctx: CheckContext, trigger: string, spec: Trigger, path: ModelPath): void {
+  if (typeof spec.limit !== "string" || !ONCE_PER_RENEWAL.test(spec.limit)) return;
+  const named = ONCE_PER_RENEWAL.exec(spec.limit)![2];
+  const field = renewalFieldOf(spec.limit, ctx.model.account);
+  const dates = Object.entries(ctx.model.account ?? {}).filter(([, entry]) => parseTypeText(fieldSpec(entry).type)?.name === "date").map(([n]) => n);
+  if (field === undefined) {
+    ctx.report("TL4011", path, `\`limit once_per_renewal\` of trigger \`${trigger}\` has no date to follow: write once_per_renewal(<date field>)${dates.length > 0 ? `, e.g. once_per_renewal(${dates[0]})` : ", with a date field of the data contract"}`);
+    return;
+  }
+  const type = Object.hasOwn(ctx.model.account ?? {}, field) ? parseTypeText(fieldSpec(ctx.model.account![field]!).type) : undefined;
+  if (!type || type.name !== "date") {
+    const suggestion = closestName(field, dates);
+    ctx.report("TL4011", path, `\`once_per_renewal(${named ?? field})\` of trigger \`${trigger}\` must follow a date field of the data contract${suggestion ? `; did you mean \`${suggestion}\`?` : dates.length > 0 ? `: ${dates.join(", ")}` : ""}`);
   }
 }
 

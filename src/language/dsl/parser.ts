@@ -686,6 +686,13 @@ class PlaybookParser extends ExpressionGrammar {
         },
         {
           ALT: () => {
+            this.CONSUME(K.within);
+            const duration = this.CONSUME3(t.DurationLiteral);
+            this.ACTION(() => this.put(onboarding, ["onboarding"], "within", duration.image, this.span(duration)));
+          },
+        },
+        {
+          ALT: () => {
             this.CONSUME(K.health);
             const model = this.CONSUME(t.Identifier);
             this.ACTION(() => this.put(onboarding, ["onboarding"], "health_model", model.image, this.span(model)));
@@ -836,7 +843,7 @@ class PlaybookParser extends ExpressionGrammar {
         {
           ALT: () => {
             this.CONSUME(K.fire);
-            const mode = this.OR2([{ ALT: () => this.CONSUME(K.on_enter) }, { ALT: () => this.CONSUME(K.while_true) }]);
+            const mode = this.OR2([{ ALT: () => this.CONSUME(K.on_enter_catch_up) }, { ALT: () => this.CONSUME(K.on_enter) }, { ALT: () => this.CONSUME(K.while_true) }]);
             this.ACTION(() => this.put(trigger, path, "fire", mode.image, this.span(mode)));
           },
         },
@@ -860,7 +867,13 @@ class PlaybookParser extends ExpressionGrammar {
               {
                 ALT: () => {
                   const once = this.CONSUME(K.once_per_renewal);
-                  this.ACTION(() => (trigger.limit = once.image));
+                  let field: IToken | undefined;
+                  this.OPTION4(() => {
+                    this.CONSUME2(t.LParen);
+                    field = this.CONSUME4(t.Identifier);
+                    this.CONSUME2(t.RParen);
+                  });
+                  this.ACTION(() => (trigger.limit = field ? `${once.image}(${field.image})` : once.image));
                 },
               },
               {
@@ -1056,10 +1069,18 @@ class PlaybookParser extends ExpressionGrammar {
         },
         {
           ALT: () => {
-            this.CONSUME(K.suppress);
+            const head = this.CONSUME(K.suppress);
+            const kinds: IToken[] = [];
+            this.MANY_SEP({
+              SEP: t.Comma,
+              DEF: () => kinds.push(this.OR7([{ ALT: () => this.CONSUME(K.email) }, { ALT: () => this.CONSUME(K.task) }, { ALT: () => this.CONSUME(K.offer) }, { ALT: () => this.CONSUME(K.webhook) }])),
+            });
             this.CONSUME(K.when);
             const expr = this.SUBRULE(this.expression);
-            this.ACTION(() => this.setExpr(policies, "suppress_when", ["policies"], expr));
+            this.ACTION(() => {
+              this.setExpr(policies, "suppress_when", ["policies"], expr);
+              if (kinds.length > 0) this.put(policies, ["policies"], "suppress_actions", kinds.map((k) => k.image), { start: this.span(head).start, end: this.span(kinds[kinds.length - 1]!).end });
+            });
           },
         },
         {
