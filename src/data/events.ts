@@ -131,7 +131,9 @@ export class EventAggregation {
         const index = relation.headers.indexOf(name);
         return index < 0 ? "NULL::VARCHAR" : `r.c${index}`;
       };
+      // Ids and types are trimmed like every id; timestamps and property values are read by casts that ignore spaces.
       const text = trimmedText;
+      const raw = (expr: string) => `NULLIF(${expr}, '')`;
       let id = text(column(spec.id));
       let join = "";
       if (source.lookup) {
@@ -142,14 +144,16 @@ export class EventAggregation {
         id = "lk.v";
       }
       const type = spec.type !== undefined ? `${sql.param(spec.type)}::VARCHAR` : text(column(spec.typeColumn));
-      const props = this.properties.map((name, k) => `${text(column(spec.properties[name] ?? name))} AS q${k}`);
+      const props = this.properties.map((name, k) => `${raw(column(spec.properties[name] ?? name))} AS q${k}`);
       const bad = relation.unreadable ? relation.unreadable("r") : "NULL::VARCHAR";
-      return `SELECT ${s} AS __src, r.__o AS __o, ${bad} AS __bad, ${id} AS acc, ${type} AS type, ${text(column(spec.timestamp))} AS ts${props.length > 0 ? ", " : ""}${props.join(", ")} FROM (SELECT *, ${ordinals ? "row_number() OVER () - 1" : "0"} AS __o FROM ${relation.from(sql)}) r ${join}`;
+      return `SELECT ${s} AS __src, r.__o AS __o, ${bad} AS __bad, ${id} AS acc, ${type} AS type, ${raw(column(spec.timestamp))} AS ts${props.length > 0 ? ", " : ""}${props.join(", ")} FROM (SELECT *, ${ordinals ? "row_number() OVER () - 1" : "0"} AS __o FROM ${relation.from(sql)}) r ${join}`;
     });
     const union = parts.map((p) => `(${p})`).join(" UNION ALL ");
     const only = account === undefined ? "" : ` WHERE acc = ${sql.param(account)}`;
-    const zoned = `(right(ts, 1) IN ('Z', 'z') OR strpos(substr(ts, 11), '+') > 0 OR strpos(substr(ts, 11), '-') > 0 OR ends_with(ts, 'UTC'))`;
-    const time = `CASE WHEN ${zoned} THEN epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ)) ELSE epoch_ms(TRY_CAST(ts AS TIMESTAMP)) END`;
+    // A time that names its zone (Z, +01:00, -0500, UTC) after its clock time; a date alone or a bare time does not.
+    const zoned = `regexp_matches(ts, '[0-9]:[0-9][0-9](:[0-9][0-9]([.][0-9]+)?)?\\s*(Z|z|[+-][0-9][0-9](:?[0-9][0-9])?|UTC)\\s*$')`;
+    // One cast for both: a time without a zone is read as if it were UTC, which is its wall-clock time, compared with local windows.
+    const time = "epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ))";
     const declaredTypes = this.declared ? [...this.declared.keys()] : undefined;
     const undeclared = declaredTypes ? `(type IS NOT NULL AND NOT (${sql.oneOf("type", declaredTypes)}))` : "false";
     const problem = `CASE WHEN __bad IS NOT NULL THEN __bad WHEN acc IS NULL THEN 'id' WHEN type IS NULL THEN 'type' WHEN ts IS NULL THEN 'no_timestamp' WHEN t IS NULL THEN 'timestamp' ${this.propertyChecks(sql)} END`;
@@ -190,11 +194,11 @@ export class EventAggregation {
     const sql = new Sql();
     const localEnd = (asOfDay + 1) * MS_PER_DAY;
     const localStart = (days: number) => (asOfDay + 1 - days) * MS_PER_DAY;
-    const inWindow = (from: number, to: number | "end") => {
-      const utcTo = to === "end" ? "a.u_end" : `a.u_${to}`;
-      const localTo = to === "end" ? localEnd : localStart(to);
-      return `(CASE WHEN e.z THEN e.t >= a.u_${from} AND e.t < ${utcTo} ELSE e.t >= ${sqlNumber(localStart(from))} AND e.t < ${sqlNumber(localTo)} END)`;
-    };
+    // Each event's window bounds are chosen once (its account's zone for an instant, the local day for a wall-clock
+    // time): every aggregate then tests a plain range.
+    const bound = (days: number | "end") =>
+      days === "end" ? `CASE WHEN e.z THEN a.u_end ELSE ${sqlNumber(localEnd)} END AS b_end` : `CASE WHEN e.z THEN a.u_${days} ELSE ${sqlNumber(localStart(days))} END AS b_${days}`;
+    const inWindow = (from: number, to: number | "end") => `(e.t >= e.b_${from} AND e.t < e.b_${to})`;
     const columns: string[] = [];
     // Only valid events are cast: a rejected one may hold anything.
     const exact = (value: string) => `CAST(CASE WHEN e.ok THEN ${value} END AS DECIMAL(38, 10))`;
@@ -223,8 +227,8 @@ export class EventAggregation {
           columns.push(`count(DISTINCT ${value}) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
           break;
         case "days_since_last":
-          columns.push(`max(e.t) FILTER (WHERE ${base} AND e.z AND e.t < a.u_end) AS x${i}`);
-          columns.push(`max(e.t) FILTER (WHERE ${base} AND NOT e.z AND e.t < ${sqlNumber(localEnd)}) AS x${i}_l`);
+          columns.push(`max(e.t) FILTER (WHERE ${base} AND e.z AND e.t < e.b_end) AS x${i}`);
+          columns.push(`max(e.t) FILTER (WHERE ${base} AND NOT e.z AND e.t < e.b_end) AS x${i}_l`);
           break;
         case "trend": {
           const days = spec.windowDays!;
@@ -234,12 +238,14 @@ export class EventAggregation {
       }
     });
     const events = this.eventsSql(sql, account);
+    const bounds = [...windows.days.map((d) => bound(d)), bound("end")].join(", ");
     await this.engine.run(
       `CREATE OR REPLACE TEMP TABLE aggs AS
-       SELECT e.acc AS __id, bool_or(a.__id IS NULL) AS __orphan, count(*) AS __events,
+       SELECT e.acc AS __id, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
          count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared,
          min(e.type) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared_type${columns.length > 0 ? ", " : ""}${columns.join(", ")}
-       FROM (SELECT *, problem IS NULL AND NOT undeclared AS ok FROM ${events}) e LEFT JOIN ${windows.name} a ON a.__id = e.acc
+       FROM (SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, a.__id IS NULL AS __orphan, ${bounds}
+             FROM ${events} e LEFT JOIN ${windows.name} a ON a.__id = e.acc) e
        GROUP BY e.acc`,
       sql.params,
     );
