@@ -1,5 +1,5 @@
-import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { encodeState, type AccountState } from "../engine/state.js";
 
@@ -68,6 +68,43 @@ function inspectExisting(path: string): void {
   }
 }
 
+/**
+ * A new state file is made complete under a temporary name and renamed into
+ * place: a run killed while creating it leaves no empty file behind, so an
+ * empty file at the state's path is never Touchline's own doing (and is refused).
+ */
+function createAtomically(path: string): void {
+  if (existsSync(path)) return;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.creating`);
+    const db = new Database(temporary);
+    try {
+      db.pragma("journal_mode = WAL");
+      db.exec(SCHEMA);
+    } finally {
+      db.close();
+    }
+    // Another run may have made it first: theirs stands.
+    if (existsSync(path)) unlinkSync(temporary);
+    else renameSync(temporary, path);
+  } catch (error) {
+    throw translate(error, path);
+  }
+}
+
+/** The tables of a state file. */
+const SCHEMA = `
+  CREATE TABLE touchline (format INTEGER NOT NULL);
+  INSERT INTO touchline (format) VALUES (${FORMAT});
+  CREATE TABLE account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL, before TEXT) WITHOUT ROWID;
+  CREATE TABLE health_history (
+    account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL, detail TEXT,
+    PRIMARY KEY (account_id, day)) WITHOUT ROWID;
+  CREATE TABLE trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
+  CREATE TABLE runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
+`;
+
 /** Turns SQLite's errors into ones a person can act on. */
 function translate(error: unknown, path: string): Error {
   const code = (error as { code?: string }).code ?? "";
@@ -117,6 +154,7 @@ export class StateStore {
 
   /** Opens (or creates) the state file for a run that will write it. `waitMs`: how long to wait for another run holding it. */
   static forWriting(path: string, waitMs = 30_000): StateStore {
+    if (path !== ":memory:") createAtomically(path);
     return new StateStore(path, false, waitMs);
   }
 
@@ -159,16 +197,7 @@ export class StateStore {
         COMMIT;
       `);
     } else if (!readOnly) {
-      this.db.exec(`
-        CREATE TABLE touchline (format INTEGER NOT NULL);
-        INSERT INTO touchline (format) VALUES (${FORMAT});
-        CREATE TABLE account_state (account_id TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL, before TEXT) WITHOUT ROWID;
-        CREATE TABLE health_history (
-          account_id TEXT NOT NULL, day INTEGER NOT NULL, score REAL, status TEXT, tier TEXT, playbook TEXT NOT NULL, detail TEXT,
-          PRIMARY KEY (account_id, day)) WITHOUT ROWID;
-        CREATE TABLE trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
-        CREATE TABLE runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
-      `);
+      this.db.exec(SCHEMA);
     } else {
       return;
     }

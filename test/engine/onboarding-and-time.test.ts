@@ -31,7 +31,10 @@ describe("onboarding milestones", () => {
   });
 
   it("makes a milestone due after another one is done, and measures completion and time to value", async () => {
-    const project = new TestProject({ "playbook.play": ONBOARDING, "accounts.csv": "account_id,start,setup,value\nM2,2026-01-31,true,false\n" });
+    // Tracked from before the first milestone, so every done date is one the runs saw.
+    const project = new TestProject({ "playbook.play": ONBOARDING, "accounts.csv": "account_id,start,setup,value\nM2,2026-01-31,false,false\n" });
+    await project.run("2026-02-09");
+    project.write("accounts.csv", "account_id,start,setup,value\nM2,2026-01-31,true,false\n");
     const first = (await project.run("2026-02-10")).decisions.get("M2")!.onboarding!;
     expect(first.milestones.setup_done).toEqual({ status: "done", due: "2026-02-28", done_on: "2026-02-10" });
     expect(first.milestones.first_value!.due).toBe("2026-02-24");

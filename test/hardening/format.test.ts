@@ -24,12 +24,12 @@ const validPlaybook = fc
     weights: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 3 }),
     threshold: fc.integer({ min: 0, max: 200_000 }),
     cooldown: fc.constantFrom("7d", "2w", "3mo", "1y"),
-    limit: fc.constantFrom("", "limit once", "limit 0 per 90d".replace("0", "2"), "limit once_per_renewal(start)".replace("(start)", "")),
+    limit: fc.constantFrom("", "limit once", "limit 2 per 90d", "limit once_per_renewal(since)"),
     comment: fc.constantFrom("", "  // a comment\n", "  /// what it is for\n"),
     fire: fc.constantFrom("", "fire on_enter", "fire while_true"),
   })
   .map(({ fields, weights, threshold, cooldown, limit, comment, fire }) => {
-    const all = ["arr: money", "seats: int", "active: int", "email: email", ...fields.filter((f) => !/^(arr|seats|active|email):/.test(f))];
+    const all = ["arr: money", "seats: int", "active: int", "email: email", "since: date", ...fields.filter((f) => !/^(arr|seats|active|email|since):/.test(f))];
     const components = weights.map((w, i) => `    c${i} ${w}% = scale(active / seats, 0 .. ${i + 1})`).join("\n");
     return `playbook "generated" {
   account {
