@@ -63,8 +63,20 @@ function trimmed(expr: string): string {
  * keep their first valid row. Accounts stay in DuckDB for the evaluation
  * to stream in batches.
  */
-export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, strict: boolean, only?: string, zoneField?: string): Promise<LoadedAccounts> {
-  const wanted = [source.id, ...contract.map((f) => source.columns[f.name] ?? f.name)];
+/** How accounts are read: strictly or not, one account only (explain), the time zone field, snapshots by date. */
+export interface LoadOptions {
+  strict: boolean;
+  /** read only this account's rows */
+  only?: string | undefined;
+  /** the contract field with the account's time zone: its text before defaults becomes `__zone` */
+  zoneField?: string | undefined;
+  /** snapshots: the column with each row's date, which becomes `__as_of` (a day); an account may have a row per date */
+  asOf?: string | undefined;
+}
+
+export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, options: LoadOptions): Promise<LoadedAccounts> {
+  const { strict, only, zoneField, asOf } = options;
+  const wanted = [source.id, ...(asOf ? [asOf] : []), ...contract.map((f) => source.columns[f.name] ?? f.name)];
   const relation = await openRelation(engine, source, "accounts", wanted);
   const headers = source.format === "json" || source.format === "jsonl" ? await jsonKeys(engine, relation) : relation.headers;
   const joins = await Promise.all(source.joins.map((join) => openRelation(engine, join, "joined", [join.on, ...(join.latest ? [join.latest] : []), ...Object.values(source.columns), ...Object.values(join.columns)])));
@@ -110,7 +122,8 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     const names = absent.map((c) => `\`${c.field.name}\``).join(", ");
     throw new DataError(`${source.file}: no column for ${names}, which the playbook's data contract requires; add the column, map it in touchline.yaml (columns: { ${absent[0]!.field.name}: <column> }), or make the field optional (${absent[0]!.field.name}: ${absent[0]!.field.type.name}?)`);
   }
-  const used = new Set([source.id, ...contract.filter((f) => !source.joins.some((j) => j.columns[f.name] !== undefined)).map((f) => source.columns[f.name] ?? f.name)]);
+  if (asOf !== undefined && !headers.includes(asOf)) throw new DataError(`${source.file}: no column \`${asOf}\` with each snapshot's date (set as_of: <column> for the snapshots)`);
+  const used = new Set([source.id, ...(asOf ? [asOf] : []), ...contract.filter((f) => !source.joins.some((j) => j.columns[f.name] !== undefined)).map((f) => source.columns[f.name] ?? f.name)]);
   const unknown = headers.filter((h) => !used.has(h) && h !== "");
   for (const column of unknown) {
     const suggestion = closestName(column, contract.map((f) => f.name));
@@ -123,11 +136,17 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
   // The account's time zone as written, before any default: a blank one means the project's zone.
   const zone = zoneField === undefined ? undefined : columns.find((c) => c.field.name === zoneField)?.text;
   if (zone !== undefined) texts.push(`${zone} AS __zone`);
+  const asOfText = asOf === undefined ? undefined : trimmed(`r.c${relation.headers.indexOf(asOf)}`);
+  if (asOfText !== undefined) texts.push(`${asOfText} AS __as_of_text`);
   const problems = columns.map((c, i) => `${typeFromText(sql, c.field.type, `t${i}`, !c.field.type.nullable).problem} AS p${i}`);
+  if (asOfText !== undefined) {
+    const day = typeFromText(sql, { name: "date", nullable: false }, "__as_of_text", true);
+    problems.push(`${day.problem} AS p_as_of`, `${day.value} AS __as_of`);
+  }
   const baseId = trimmed(`r.c${relation.headers.indexOf(source.id)}`);
   const joinSql = joins.map((join, j) => joinFrom(sql, join, source.joins[j]!, j, baseId)).join(" ");
   const unreadable = relation.unreadable ? relation.unreadable("r") : "NULL";
-  const valid = `__bad IS NULL AND __id IS NOT NULL AND ${problems.length === 0 ? "true" : columns.map((_, i) => `p${i} IS NULL`).join(" AND ")}`;
+  const valid = `__bad IS NULL AND __id IS NOT NULL AND ${columns.map((_, i) => `p${i} IS NULL`).concat(asOfText !== undefined ? ["p_as_of IS NULL"] : []).join(" AND ") || "true"}`;
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE acc AS
      WITH r AS (SELECT row_number() OVER () - 1 AS __ord, * FROM ${relation.from(sql)}),
@@ -136,10 +155,12 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
      SELECT *, (${valid}) AS __valid FROM p WHERE __bad IS DISTINCT FROM 'blank'`,
     sql.params,
   );
-  // Duplicate ids are few: found by grouping the valid rows, the first row of each id is the one kept.
-  await engine.run("CREATE OR REPLACE TEMP TABLE acc_dup AS SELECT __id, min(__ord) AS first FROM acc WHERE __valid GROUP BY __id HAVING count(*) > 1");
-  await engine.run("CREATE OR REPLACE TEMP VIEW acc_ok AS SELECT acc.* FROM acc LEFT JOIN acc_dup d ON d.__id = acc.__id WHERE acc.__valid AND (d.first IS NULL OR d.first = acc.__ord)");
-  await engine.run("CREATE OR REPLACE TEMP VIEW acc_rejected AS SELECT acc.*, d.first AS __first FROM acc LEFT JOIN acc_dup d ON d.__id = acc.__id AND acc.__valid WHERE NOT acc.__valid OR (d.first IS NOT NULL AND d.first <> acc.__ord)");
+  // Duplicate ids (of snapshots: the same id and date) are few: found by grouping the valid rows; the first is kept.
+  const key = asOfText !== undefined ? ["__id", "__as_of"] : ["__id"];
+  const on = key.map((k) => `d.${k} = acc.${k}`).join(" AND ");
+  await engine.run(`CREATE OR REPLACE TEMP TABLE acc_dup AS SELECT ${key.join(", ")}, min(__ord) AS first FROM acc WHERE __valid GROUP BY ${key.join(", ")} HAVING count(*) > 1`);
+  await engine.run(`CREATE OR REPLACE TEMP VIEW acc_ok AS SELECT acc.* FROM acc LEFT JOIN acc_dup d ON ${on} WHERE acc.__valid AND (d.first IS NULL OR d.first = acc.__ord)`);
+  await engine.run(`CREATE OR REPLACE TEMP VIEW acc_rejected AS SELECT acc.*, d.first AS __first FROM acc LEFT JOIN acc_dup d ON ${on} AND acc.__valid WHERE NOT acc.__valid OR (d.first IS NOT NULL AND d.first <> acc.__ord)`);
 
   const counts = (await engine.rows("SELECT (SELECT count(*) FROM acc) AS total, (SELECT count(*) FROM acc_ok) AS valid"))[0]!;
   const loaded: LoadedAccounts = {
@@ -158,7 +179,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     },
     hasZone: zone !== undefined,
   };
-  loaded.rejected = await reportRejectedAccounts(engine, loaded, source, contract, rejections);
+  loaded.rejected = await reportRejectedAccounts(engine, loaded, source, contract, rejections, asOf);
   return loaded;
 }
 
@@ -193,7 +214,8 @@ async function jsonKeys(engine: DataEngine, relation: Relation): Promise<string[
 }
 
 /** Streams the rejected accounts (bad values, unreadable records, duplicate ids) into `rejections`; returns how many. */
-async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections): Promise<number> {
+async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, asOf: string | undefined): Promise<number> {
+  const asOfText = asOf;
   const bad = await engine.rows("SELECT __ord, __first FROM acc_rejected ORDER BY __ord");
   const located = await loaded.relation.locate([...new Set(bad.flatMap((row) => [Number(row.__ord), ...(row.__first === null ? [] : [Number(row.__first)])]))]);
   const unreadable: RejectedRecord[] = located.unreadable.map((u) => ({ file: source.file, line: u.line, problems: [{ field: null, message: u.message, kind: "unreadable" }] }));
@@ -211,7 +233,8 @@ async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts
     rejections.add(record);
     count++;
   };
-  for await (const batch of engine.rowBatches(`SELECT __ord, __bad, __id, __first, __valid${contract.length > 0 ? `, ${textColumns}, ` : ""}${contract.map((_, i) => `p${i}`).join(", ")} FROM acc_rejected ORDER BY __ord`)) {
+  const extra = asOfText !== undefined ? ", p_as_of, __as_of_text" : "";
+  for await (const batch of engine.rowBatches(`SELECT __ord, __bad, __id, __first, __valid${contract.length > 0 ? `, ${textColumns}, ` : ""}${contract.map((_, i) => `p${i}`).join(", ")}${extra} FROM acc_rejected ORDER BY __ord`)) {
     for (const row of batch) {
       const ordinal = Number(row.__ord);
       const problems: RejectedRecord["problems"] = [];
@@ -221,7 +244,10 @@ async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts
       else if (row.__bad === "object") problems.push({ field: null, message: "is not a JSON object", kind: "object" });
       else if (row.__id === null) problems.push({ field: source.id, message: `has no account id (column ${source.id})`, kind: "id" });
       else if (row.__valid === true) {
-        problems.push({ field: source.id, message: `duplicate account id ${String(row.__id)} (first on ${loaded.relation.unit} ${lineOf(Number(row.__first))}); this row is skipped`, kind: "duplicate" });
+        problems.push({ field: source.id, message: `duplicate account id ${String(row.__id)}${asOfText !== undefined ? ` for ${String(row.__as_of_text)}` : ""} (first on ${loaded.relation.unit} ${lineOf(Number(row.__first))}); this row is skipped`, kind: "duplicate" });
+      }
+      if (row.__bad === null && asOfText !== undefined && row.p_as_of !== null && row.p_as_of !== undefined) {
+        problems.push({ field: asOf!, message: problemMessage(String(row.p_as_of), { name: "date", nullable: false }, asOf!, (row.__as_of_text as string | null) ?? null), kind: String(row.p_as_of) });
       }
       if (row.__bad === null) {
         contract.forEach((field, i) => {

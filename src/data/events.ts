@@ -44,6 +44,24 @@ export interface WindowTable {
   days: readonly number[];
 }
 
+/** A zone's UTC offset over a period: `offset` before the first change, then each change's instant and new offset. */
+export interface ZoneOffsets {
+  index: number;
+  offset: number;
+  changes: { at: number; offset: number }[];
+}
+
+function offsetCase(zone: ZoneOffsets): string {
+  if (zone.changes.length === 0) return sqlNumber(zone.offset);
+  const branches: string[] = [`WHEN e.t < ${sqlNumber(zone.changes[0]!.at)} THEN ${sqlNumber(zone.offset)}`];
+  zone.changes.forEach((change, i) => {
+    const next = zone.changes[i + 1];
+    branches.push(next ? `WHEN e.t < ${sqlNumber(next.at)} THEN ${sqlNumber(change.offset)}` : `ELSE ${sqlNumber(change.offset)}`);
+  });
+  if (zone.changes.length === 0) branches.push(`ELSE ${sqlNumber(zone.offset)}`);
+  return `(CASE ${branches.join(" ")} END)`;
+}
+
 /** What reading the events found: counts for the summary, warnings to print. */
 export interface EventReport {
   events: number;
@@ -187,7 +205,8 @@ export class EventAggregation {
 
   /**
    * Creates table `aggs` (one row per account with events: `__id` and
-   * `x<i>` per aggregate, `x<i>_l` for the local part of days_since_last)
+   * `x<i>` per aggregate (exact decimals for sums and averages), `x<i>_n` the
+   * count of values an average divides by, `x<i>_l` the local part of days_since_last)
    * and returns what was found about the events themselves.
    */
   async compute(windows: WindowTable, asOfDay: number, rejections: Rejections, strict: boolean, account?: string): Promise<EventReport> {
@@ -212,10 +231,12 @@ export class EventAggregation {
           break;
         case "sum":
           // Exact decimal sums: the same answer whatever order DuckDB's threads add in.
-          columns.push(`CAST(COALESCE(sum(${exact(value)}) FILTER (WHERE ${base} AND ${within}), 0) AS DOUBLE) AS x${i}`);
+          // Kept exact: the number is made from the decimal once, in exact.ts.
+          columns.push(`COALESCE(sum(${exact(value)}) FILTER (WHERE ${base} AND ${within}), 0) AS x${i}`);
           break;
         case "avg":
-          columns.push(`CAST(sum(${exact(value)}) FILTER (WHERE ${base} AND ${within}) AS DOUBLE) / NULLIF(count(${value}) FILTER (WHERE ${base} AND ${within}), 0) AS x${i}`);
+          columns.push(`sum(${exact(value)}) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
+          columns.push(`count(${value}) FILTER (WHERE ${base} AND ${within}) AS x${i}_n`);
           break;
         case "min_of":
           columns.push(`min(${value}) FILTER (WHERE ${base} AND ${within}) AS x${i}`);
@@ -249,12 +270,17 @@ export class EventAggregation {
        GROUP BY e.acc`,
       sql.params,
     );
+    return this.report("aggs", rejections, strict, account);
+  }
+
+  /** Counts of what the events pass found (per account rows of `table`), its warnings, and the bad rows' details. */
+  private async report(table: string, rejections: Rejections, strict: boolean, account: string | undefined): Promise<EventReport> {
     const summary = (await this.engine.rows(
       `SELECT COALESCE(sum(__events), 0) AS events, COALESCE(sum(__bad), 0) AS bad, COALESCE(sum(__undeclared), 0) AS undeclared,
-         COALESCE(sum(__events) FILTER (WHERE __orphan AND __id IS NOT NULL), 0) AS orphan_events, count(*) FILTER (WHERE __orphan AND __id IS NOT NULL) AS orphans,
+         COALESCE(sum(__events) FILTER (WHERE __orphan AND __id IS NOT NULL), 0) AS orphan_events, count(DISTINCT __id) FILTER (WHERE __orphan AND __id IS NOT NULL) AS orphans,
          array_to_string(list(DISTINCT __undeclared_type ORDER BY __undeclared_type) FILTER (WHERE __undeclared_type IS NOT NULL), ', ') AS undeclared_types,
-         array_to_string((list(__id ORDER BY __id) FILTER (WHERE __orphan AND __id IS NOT NULL))[1:3], ', ') AS orphan_examples
-       FROM aggs`,
+         array_to_string((list(DISTINCT __id ORDER BY __id) FILTER (WHERE __orphan AND __id IS NOT NULL))[1:3], ', ') AS orphan_examples
+       FROM ${table}`,
     ))[0]!;
     const warnings: string[] = [];
     const undeclared = Number(summary.undeclared);
@@ -272,6 +298,55 @@ export class EventAggregation {
     const bad = Number(summary.bad);
     if (bad > 0) await this.reportBadEvents(rejections, account);
     return { events: Number(summary.events) - bad - undeclared, rejected: bad, warnings };
+  }
+
+  /**
+   * For replaying history: every aggregate's daily partial per account and
+   * local day (counts, exact sums scaled to integers, minima, maxima, the
+   * distinct values of the day), in table `ev_daily` (`acc` is the account's
+   * index in `accounts`). A day is the account's local day: `offsets` gives
+   * each zone's UTC offset over time, so no time zone is looked up per event.
+   */
+  async dailyPartials(accounts: string, offsets: readonly ZoneOffsets[], from: number, to: number, rejections: Rejections, strict: boolean): Promise<EventReport> {
+    const sql = new Sql();
+    const columns: string[] = [];
+    this.aggregates.forEach((spec, i) => {
+      const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
+      const value = spec.property === undefined ? "NULL" : this.propertyValue(sql, spec.event, spec.property, spec.fn !== "distinct");
+      switch (spec.fn) {
+        case "sum":
+        case "avg":
+          columns.push(`sum(CAST(CASE WHEN e.ok THEN ${value} END AS DECIMAL(38, 10))) FILTER (WHERE ${base}) AS p${i}`);
+          columns.push(`count(${value}) FILTER (WHERE ${base}) AS p${i}_n`);
+          break;
+        case "min_of":
+          columns.push(`min(${value}) FILTER (WHERE ${base}) AS p${i}`);
+          break;
+        case "max_of":
+          columns.push(`max(${value}) FILTER (WHERE ${base}) AS p${i}`);
+          break;
+        case "distinct":
+          columns.push(`list(DISTINCT CAST(${value} AS VARCHAR)) FILTER (WHERE ${base} AND ${value} IS NOT NULL) AS p${i}`);
+          break;
+        default:
+          columns.push(`count(*) FILTER (WHERE ${base}) AS p${i}`);
+      }
+    });
+    const zoneCase = offsets.length === 0 ? "0" : `CASE a.__zone_idx ${offsets.map((z) => `WHEN ${z.index} THEN ${offsetCase(z)}`).join(" ")} ELSE 0 END`;
+    const dayOf = `CAST(floor((e.t + CASE WHEN e.z THEN ${zoneCase} ELSE 0 END) / ${MS_PER_DAY}) AS INTEGER)`;
+    const keepsAll = this.aggregates.some((a) => a.fn === "days_since_last");
+    await this.engine.run(
+      `CREATE OR REPLACE TEMP TABLE ev_daily AS
+       SELECT e.acc AS __id, any_value(e.__idx) AS acc, e.day, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
+         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared,
+         min(e.type) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared_type${columns.length > 0 ? ", " : ""}${columns.join(", ")}
+       FROM (SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, a.__idx, a.__idx IS NULL AS __orphan, ${dayOf} AS day
+             FROM ${this.eventsSql(sql, undefined)} e LEFT JOIN ${accounts} a ON a.__id = e.acc) e
+       WHERE e.day IS NULL OR (e.day <= ${sqlNumber(to)}${keepsAll ? "" : ` AND e.day >= ${sqlNumber(from)}`})
+       GROUP BY e.acc, e.day`,
+      sql.params,
+    );
+    return this.report("ev_daily", rejections, strict, undefined);
   }
 
   /** The second pass, only when some events are bad: each bad row with its file, line and field. */

@@ -3,7 +3,9 @@ import type { DayClock } from "../engine/clock.js";
 import type { CompiledPlaybook, FieldContract } from "../engine/compiled.js";
 import { MS_PER_DAY, type Value } from "../expression/value.js";
 import { loadAccounts, type AccountSource, type LoadedAccounts } from "./accounts.js";
+import type { DuckDBDataChunk } from "@duckdb/node-api";
 import { booleanColumn, DataError, numberColumn, textColumn, type DataEngine } from "./duckdb.js";
+import { decimalColumn, exactAverage, exactNumber } from "./exact.js";
 import { EventAggregation, type EventDeclarations, type EventSource } from "./events.js";
 import type { Rejections } from "./rejects.js";
 import { Sql, sqlNumber } from "./sql.js";
@@ -58,7 +60,7 @@ export class ProjectData {
   static async open(engine: DataEngine, spec: DataSpec, plan: CompiledPlaybook, declared: EventDeclarations, options: { day: number; rejections: Rejections; strict: boolean; account?: string | undefined }): Promise<ProjectData> {
     {
       // Explaining one account reads only its rows (and events): answers come in well under a second.
-      const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, options.strict, options.account, plan.timezoneField);
+      const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, { strict: options.strict, only: options.account, zoneField: plan.timezoneField });
       const warnings = [...accounts.warnings];
       const calendars = new Calendars(options.day);
       const zones = await resolveZones(engine, accounts, plan, spec.timezone, warnings);
@@ -91,12 +93,14 @@ export class ProjectData {
     const plan = this.plan;
     const sql = new Sql();
     const fields = plan.fieldsRead.map((name) => plan.fields.find((f) => f.name === name)!);
-    const values = fields.map((field) => {
-      const value = this.accounts.valueSql(sql, field.name);
-      return field.type.name === "datetime" ? `${value} AS v_${fields.indexOf(field)}, ${this.zonedSql(field)} AS z_${fields.indexOf(field)}` : `${value} AS v_${fields.indexOf(field)}`;
-    });
+    const values = fieldValuesSql(this.accounts, plan, sql, fields);
     const hasAggs = plan.aggregates.length > 0 && this.aggregated;
-    const aggregates = plan.aggregates.flatMap((spec, i) => (hasAggs ? [`g.x${i}`, ...(spec.fn === "days_since_last" ? [`g.x${i}_l`] : [])] : ["NULL::DOUBLE", ...(spec.fn === "days_since_last" ? ["NULL::DOUBLE"] : [])]));
+    const aggregates = plan.aggregates.flatMap((spec, i) => {
+      const second = spec.fn === "days_since_last" ? "_l" : spec.fn === "avg" ? "_n" : undefined;
+      const exact = spec.fn === "sum" || spec.fn === "avg";
+      if (hasAggs) return [`g.x${i}`, ...(second ? [`g.x${i}${second}`] : [])];
+      return [exact ? "NULL::DECIMAL(38, 10)" : "NULL::DOUBLE", ...(second ? ["NULL::DOUBLE"] : [])];
+    });
     const zoneColumn = plan.timezoneField && this.accounts.hasZone ? "__zone" : undefined;
     const query = `SELECT acc.__id, ${zoneColumn ? "COALESCE(zm.idx, 0)" : "0"} AS __zone${values.length > 0 ? ", " : ""}${values.join(", ")}${aggregates.length > 0 ? ", " : ""}${aggregates.join(", ")}
       FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} ${hasAggs ? "LEFT JOIN aggs g ON g.__id = acc.__id" : ""}
@@ -106,35 +110,27 @@ export class ProjectData {
       const rows = chunk.rowCount;
       const ids = textColumn(chunk, 0);
       const zoneIndex = numberColumn(chunk, 1);
-      let column = 2;
-      const fieldColumns: { field: FieldContract; values: (Value | null)[]; zoned?: (boolean | null)[] }[] = [];
-      for (const field of fields) {
-        const kind = field.type.name;
-        const read = kind === "bool" ? booleanColumn(chunk, column) : kind === "string" || kind === "email" || kind === "enum" ? textColumn(chunk, column) : numberColumn(chunk, column);
-        column++;
-        const entry: (typeof fieldColumns)[number] = { field, values: read };
-        if (kind === "datetime") entry.zoned = booleanColumn(chunk, column++);
-        fieldColumns.push(entry);
-      }
+      const read = readFields(chunk, fields, 2);
+      let column = read.next;
       const aggregateColumns = plan.aggregates.map((spec) => {
-        const main = numberColumn(chunk, column++);
-        const local = spec.fn === "days_since_last" ? numberColumn(chunk, column++) : undefined;
-        return { spec, main, local };
+        const exact = spec.fn === "sum" || spec.fn === "avg" ? decimalColumn(chunk, column) : undefined;
+        const main = exact ? [] : numberColumn(chunk, column);
+        column++;
+        const second = spec.fn === "days_since_last" || spec.fn === "avg" ? numberColumn(chunk, column++) : undefined;
+        return { spec, main, exact, second };
       });
       const batch: AccountRow[] = new Array(rows);
       for (let r = 0; r < rows; r++) {
         const zone = this.zones[zoneIndex[r] ?? 0]!;
         const clock = clocks[zoneIndex[r] ?? 0]!;
-        const record = Object.create(null) as Record<string, Value>;
-        for (const { field, values: columnValues, zoned } of fieldColumns) {
-          const value = columnValues[r] ?? null;
-          record[field.name] = zoned && value !== null && zoned[r] === false ? localTimeToInstant(zone, value as number) : value;
-        }
+        const record = read.row(r, zone);
         const xs: Value[] = new Array(aggregateColumns.length);
         for (let a = 0; a < aggregateColumns.length; a++) {
-          const { spec, main, local } = aggregateColumns[a]!;
+          const { spec, main, exact, second } = aggregateColumns[a]!;
+          const local = second;
           const value = main[r] ?? null;
-          if (spec.fn === "days_since_last") {
+          if (exact) xs[a] = spec.fn === "sum" ? exactNumber(exact[r] ?? 0n) : exactAverage(exact[r] ?? null, second![r] ?? 0);
+          else if (spec.fn === "days_since_last") {
             const utcDay = value === null ? null : clock.localDay(value);
             const localDay = local![r] === null || local![r] === undefined ? null : Math.floor(local![r]! / MS_PER_DAY);
             const last = utcDay === null ? localDay : localDay === null ? utcDay : Math.max(utcDay, localDay);
@@ -147,11 +143,40 @@ export class ProjectData {
     }
   }
 
-  private zonedSql(field: FieldContract): string {
-    const index = this.plan.fields.indexOf(field);
-    return `regexp_matches(acc.t${index}, '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$')`;
-  }
+}
 
+/** The select list typing the fields evaluation reads, from table `acc` (date-times also say whether they named a zone). */
+export function fieldValuesSql(accounts: LoadedAccounts, plan: CompiledPlaybook, sql: Sql, fields: readonly FieldContract[]): string[] {
+  return fields.map((field, i) => {
+    const value = accounts.valueSql(sql, field.name);
+    if (field.type.name !== "datetime") return `${value} AS v_${i}`;
+    return `${value} AS v_${i}, regexp_matches(acc.t${plan.fields.indexOf(field)}, '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$') AS z_${i}`;
+  });
+}
+
+/** Reads the typed fields of a chunk from `start`: each row's record (a date-time without a zone read in the account's zone). */
+export function readFields(chunk: DuckDBDataChunk, fields: readonly FieldContract[], start: number): { next: number; row: (r: number, zone: string) => Record<string, Value> } {
+  let column = start;
+  const columns: { field: FieldContract; values: (Value | null)[]; zoned?: (boolean | null)[] }[] = [];
+  for (const field of fields) {
+    const kind = field.type.name;
+    const values = kind === "bool" ? booleanColumn(chunk, column) : kind === "string" || kind === "email" || kind === "enum" ? textColumn(chunk, column) : numberColumn(chunk, column);
+    column++;
+    const entry: (typeof columns)[number] = { field, values };
+    if (kind === "datetime") entry.zoned = booleanColumn(chunk, column++);
+    columns.push(entry);
+  }
+  return {
+    next: column,
+    row(r, zone) {
+      const record = Object.create(null) as Record<string, Value>;
+      for (const { field, values, zoned } of columns) {
+        const value = values[r] ?? null;
+        record[field.name] = zoned && value !== null && zoned[r] === false ? localTimeToInstant(zone, value as number) : value;
+      }
+      return record;
+    },
+  };
 }
 
 /**

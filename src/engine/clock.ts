@@ -136,3 +136,31 @@ export function firstSendTime(zone: string, asOfDay: number, policy: DeliveryPol
   }
   return { iso: at.toISO({ suppressMilliseconds: true })!, held: reasons.size > 0 ? [...reasons].join(", ") : undefined };
 }
+
+/**
+ * A zone's UTC offset (ms) at `fromMs`, and each change after it until
+ * `toMs` (daylight saving), to the minute: what a replay needs to put an
+ * instant on its local day without a time zone lookup per event.
+ */
+export function offsetChanges(zone: string, fromMs: number, toMs: number): { offset: number; changes: { at: number; offset: number }[] } {
+  const offsetAt = (ms: number) => (zone === "UTC" || !isKnownTimeZone(zone) ? 0 : DateTime.fromMillis(ms, { zone }).offset * 60_000);
+  const first = offsetAt(fromMs);
+  const changes: { at: number; offset: number }[] = [];
+  let previous = first;
+  const step = 6 * 3_600_000;
+  for (let at = fromMs + step; at <= toMs + step; at += step) {
+    const offset = offsetAt(at);
+    if (offset === previous) continue;
+    // The change lies in (at - step, at]: find its minute.
+    let low = at - step;
+    let high = at;
+    while (high - low > 60_000) {
+      const mid = low + Math.floor((high - low) / 120_000) * 60_000;
+      if (offsetAt(mid) === previous) low = mid;
+      else high = mid;
+    }
+    changes.push({ at: high, offset });
+    previous = offset;
+  }
+  return { offset: first, changes };
+}

@@ -63,6 +63,21 @@ const EventSourceConfig = z.union([
     .strict(),
 ]);
 
+const History = z
+  .object({
+    snapshots: z
+      .union([
+        z.string().min(1),
+        z.object({ ...FileFields, id: Column.optional(), as_of: Column.optional().describe("The column with the snapshot's date (default: as_of)"), columns: z.record(z.string(), Column).optional(), values: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).optional() }).strict(),
+      ])
+      .optional()
+      .describe("Rows of the data contract with the date each was true: an account's fields on day d are its latest snapshot on or before d"),
+    events: z.union([EventSourceConfig, z.array(EventSourceConfig)]).optional().describe("Usage events over the whole period (default: the project's events)"),
+    mrr: z.string().min(1).optional().describe("account_id, month (YYYY-MM), mrr and optionally product: the recurring revenue in effect each month"),
+    outcomes: z.string().min(1).optional().describe("account_id, date, outcome (churned, renewed, expanded, contracted, renewal_due); derived from mrr when left out"),
+  })
+  .strict();
+
 const MaxRejects = z.union([z.number().int().min(0), z.string().regex(/^[0-9]+(\.[0-9]+)?%$/, "a count or a percentage such as 5%")]);
 
 /** The small config file at a project's root that names its playbook, data and settings. */
@@ -77,6 +92,7 @@ export const ProjectConfig = z
     timezone: z.string().default("UTC").describe("For accounts without a time zone of their own"),
     state: z.string().min(1).default(".touchline/state.db").describe("What is remembered between runs (SQLite)"),
     max_rejects: MaxRejects.optional().describe("Fail the run when more input rows than this are rejected (a count or a percentage of the accounts)"),
+    history: History.optional().describe("The past, for touchline simulate and touchline kpi"),
   })
   .strict();
 
@@ -98,6 +114,15 @@ export interface Project {
   timezone: string;
   state: string;
   maxRejects: { count: number } | { percent: number } | undefined;
+  history: ProjectHistory | undefined;
+}
+
+/** A project's past: snapshots of its accounts, its events, its revenue by month, its outcomes. */
+export interface ProjectHistory {
+  snapshots: (AccountSource & { asOf: string }) | undefined;
+  events: EventSource[];
+  mrr: FileSpec | undefined;
+  outcomes: FileSpec | undefined;
 }
 
 /** A mistake in the project config: reported with its file, never as a stack trace. */
@@ -153,7 +178,7 @@ export function loadProject(path: string): Project {
       columns: join.columns ?? {},
     })),
   };
-  const events = eventConfigs.map((entry): EventSource => {
+  const eventSource = (entry: z.infer<typeof EventSourceConfig>): EventSource => {
     const source = typeof entry === "string" ? { file: entry } : entry;
     const lookup = "account_lookup" in source ? source.account_lookup : undefined;
     return {
@@ -165,7 +190,11 @@ export function loadProject(path: string): Project {
       timestamp: ("timestamp" in source ? source.timestamp : undefined) ?? "timestamp",
       properties: ("properties" in source ? source.properties : undefined) ?? {},
     };
-  });
+  };
+  const events = eventConfigs.map(eventSource);
+  const history = config.history;
+  const snapshots = history?.snapshots === undefined ? undefined : typeof history.snapshots === "string" ? { file: history.snapshots } : history.snapshots;
+  const historyEvents = history?.events === undefined ? undefined : Array.isArray(history.events) ? history.events : [history.events];
   const maxRejects = config.max_rejects === undefined ? undefined : typeof config.max_rejects === "number" ? { count: config.max_rejects } : { percent: Number(config.max_rejects.slice(0, -1)) };
   return {
     root,
@@ -179,5 +208,22 @@ export function loadProject(path: string): Project {
     timezone: config.timezone,
     state: resolve(root, config.state),
     maxRejects,
+    history: history
+      ? {
+          snapshots: snapshots
+            ? {
+                ...fileSpec(root, snapshots, "snapshots", configFile),
+                id: ("id" in snapshots ? snapshots.id : undefined) ?? config.id_field,
+                asOf: ("as_of" in snapshots ? snapshots.as_of : undefined) ?? "as_of",
+                columns: ("columns" in snapshots ? snapshots.columns : undefined) ?? {},
+                values: Object.fromEntries(Object.entries(("values" in snapshots ? snapshots.values : undefined) ?? {}).map(([field, mapping]) => [field, Object.fromEntries(Object.entries(mapping).map(([from, to]) => [from, String(to)]))])),
+                joins: [],
+              }
+            : undefined,
+          events: historyEvents ? historyEvents.map(eventSource) : events,
+          mrr: history.mrr ? fileSpec(root, { file: history.mrr }, "mrr", configFile) : undefined,
+          outcomes: history.outcomes ? fileSpec(root, { file: history.outcomes }, "outcomes", configFile) : undefined,
+        }
+      : undefined,
   };
 }

@@ -1,0 +1,209 @@
+import type { AccountSource } from "../data/accounts.js";
+import { loadAccounts } from "../data/accounts.js";
+import { DataEngine, DataError, numberColumn, textColumn } from "../data/duckdb.js";
+import { decimalColumn } from "../data/exact.js";
+import { EventAggregation, type EventDeclarations, type EventSource, type ZoneOffsets } from "../data/events.js";
+import { fieldValuesSql, readFields } from "../data/reader.js";
+import type { Rejections } from "../data/rejects.js";
+import { readSmallTable, type FileSpec } from "../data/sources.js";
+import { Sql, sqlNumber } from "../data/sql.js";
+import { isKnownTimeZone, offsetChanges } from "../engine/clock.js";
+import type { CompiledPlaybook } from "../engine/compiled.js";
+import { epochDayOf } from "../expression/literals.js";
+import { MS_PER_DAY, type Value } from "../expression/value.js";
+
+/** One account through history: its snapshots (sorted by day) and the daily partials of each aggregate. */
+export interface AccountHistory {
+  id: string;
+  /** its zone: from its first snapshot (never from a later one: nothing from after a day may change that day) */
+  zone: string;
+  days: number[];
+  fields: Record<string, Value>[];
+  /** per aggregate, per day index (day - `firstDay`): a count, an exact scaled sum, a minimum, a maximum, or the day's distinct values */
+  partials: (Float64Array | bigint[] | (string[] | undefined)[] | undefined)[];
+  /** per sum/avg aggregate, the count of values per day (for averages) */
+  counts: (Float64Array | undefined)[];
+  /** per days_since_last aggregate: the last day with such an event before `firstDay` */
+  lastBefore: (number | undefined)[];
+}
+
+/** What the history holds for a replay from `firstDay` (lookback included) to `lastDay`. */
+export interface HistoryData {
+  accounts: AccountHistory[];
+  firstDay: number;
+  lastDay: number;
+  snapshotRows: number;
+  events: number;
+  rejected: number;
+  warnings: string[];
+}
+
+/** The revenue an account had in effect in a month, and for which product. */
+export interface MrrRow {
+  account: string;
+  /** months since 1970-01 */
+  month: number;
+  mrr: number;
+  product: string | null;
+}
+
+export type Outcome = "churned" | "renewed" | "expanded" | "contracted" | "renewal_due";
+
+export interface OutcomeRow {
+  account: string;
+  day: number;
+  outcome: Outcome;
+}
+
+const OUTCOMES: readonly Outcome[] = ["churned", "renewed", "expanded", "contracted", "renewal_due"];
+
+/** The longest look-back of the playbook's aggregates (a trend looks at twice its window). */
+export function lookbackDays(plan: CompiledPlaybook): number {
+  return Math.max(1, ...plan.aggregates.map((a) => (a.windowDays === undefined ? 1 : a.fn === "trend" ? 2 * a.windowDays : a.windowDays)));
+}
+
+/**
+ * Reads a project's history for a replay from `from` to `to`: every
+ * snapshot row validated against the data contract (file, line, field), and
+ * the events reduced by DuckDB to one row per account and local day with
+ * each aggregate's partial; the replay then slides windows over days in memory.
+ */
+export async function loadHistory(
+  engine: DataEngine,
+  plan: CompiledPlaybook,
+  declared: EventDeclarations,
+  sources: { snapshots: AccountSource & { asOf: string }; events: readonly EventSource[]; timezone: string },
+  from: number,
+  to: number,
+  rejections: Rejections,
+  strict: boolean,
+): Promise<HistoryData> {
+  const lookback = lookbackDays(plan);
+  const firstDay = from - lookback;
+  const loaded = await loadAccounts(engine, sources.snapshots, plan.fields, rejections, { strict, zoneField: plan.timezoneField, asOf: sources.snapshots.asOf });
+  const sql = new Sql();
+  const fields = plan.fieldsRead.map((name) => plan.fields.find((f) => f.name === name)!);
+  const values = fieldValuesSql(loaded, plan, sql, fields);
+  // Accounts in the order they first appear in the snapshots; their rows by date.
+  const byId = new Map<string, AccountHistory>();
+  const order: AccountHistory[] = [];
+  const query = `SELECT acc.__id, CAST(acc.__as_of AS DOUBLE) AS __day, ${loaded.hasZone ? "acc.__zone" : "NULL::VARCHAR"} AS __zone${values.length > 0 ? ", " : ""}${values.join(", ")}
+    FROM acc_ok acc JOIN (SELECT __id, min(__ord) AS first FROM acc_ok GROUP BY __id) f ON f.__id = acc.__id
+    WHERE acc.__as_of <= ${sqlNumber(to)} ORDER BY f.first, acc.__as_of`;
+  let snapshotRows = 0;
+  for await (const chunk of engine.chunks(query, sql.params)) {
+    const ids = textColumn(chunk, 0);
+    const days = numberColumn(chunk, 1);
+    const zones = textColumn(chunk, 2);
+    const read = readFields(chunk, fields, 3);
+    for (let r = 0; r < chunk.rowCount; r++) {
+      let account = byId.get(ids[r]!);
+      if (!account) {
+        const written = zones[r];
+        const zone = written && isKnownTimeZone(written) ? written : sources.timezone;
+        account = { id: ids[r]!, zone, days: [], fields: [], partials: [], counts: [], lastBefore: [] };
+        byId.set(account.id, account);
+        order.push(account);
+      }
+      account.days.push(days[r]!);
+      account.fields.push(read.row(r, account.zone));
+      snapshotRows++;
+    }
+  }
+  if (order.length === 0) throw new DataError(`${sources.snapshots.file} has no usable snapshot on or before the last day replayed`);
+  const history: HistoryData = { accounts: order, firstDay, lastDay: to, snapshotRows, events: 0, rejected: loaded.rejected, warnings: [...loaded.warnings] };
+  if (plan.aggregates.length === 0 || sources.events.length === 0) {
+    if (plan.aggregates.length > 0) history.warnings.push("the playbook counts usage events but the history names no events: every event aggregate is 0 or missing");
+    return history;
+  }
+
+  // The events, reduced to daily partials per account and local day.
+  const zones = [...new Set(order.map((a) => a.zone))];
+  await engine.run("CREATE OR REPLACE TEMP TABLE sim_acc (__id VARCHAR, __idx INTEGER, __zone_idx INTEGER)");
+  await engine.appendRows("sim_acc", order.map((a, i) => [a.id, i, zones.indexOf(a.zone)]), ["text", "integer", "integer"]);
+  const margin = 2 * MS_PER_DAY;
+  const offsets: ZoneOffsets[] = zones.map((zone, index) => ({ index, ...offsetChanges(zone, firstDay * MS_PER_DAY - margin, (to + 1) * MS_PER_DAY + margin) }));
+  const aggregation = await EventAggregation.open(engine, sources.events, plan.aggregates, declared);
+  const report = await aggregation.dailyPartials("sim_acc", offsets, firstDay, to, rejections, strict);
+  history.events = report.events;
+  history.rejected += report.rejected;
+  history.warnings.push(...report.warnings);
+
+  const span = to - firstDay + 1;
+  for (const account of order) {
+    account.partials = plan.aggregates.map((spec) => (spec.fn === "distinct" ? new Array<string[] | undefined>(span) : spec.fn === "sum" || spec.fn === "avg" ? new Array<bigint>(span).fill(0n) : spec.fn === "min_of" || spec.fn === "max_of" ? new Float64Array(span).fill(Number.NaN) : new Float64Array(span)));
+    account.counts = plan.aggregates.map((spec) => (spec.fn === "sum" || spec.fn === "avg" ? new Float64Array(span) : undefined));
+    account.lastBefore = plan.aggregates.map(() => undefined);
+  }
+  const columns = plan.aggregates.flatMap((spec, i) => [`p${i}`, ...(spec.fn === "sum" || spec.fn === "avg" ? [`p${i}_n`] : [])]);
+  const rows = `SELECT acc, day${columns.length > 0 ? ", " : ""}${columns.join(", ")} FROM ev_daily WHERE acc IS NOT NULL AND day IS NOT NULL ORDER BY acc, day`;
+  for await (const chunk of engine.chunks(rows)) {
+    const accs = numberColumn(chunk, 0);
+    const days = numberColumn(chunk, 1);
+    let column = 2;
+    const readers = plan.aggregates.map((spec) => {
+      const exact = spec.fn === "sum" || spec.fn === "avg" ? decimalColumn(chunk, column) : undefined;
+      const vector = chunk.getColumnVector(column++);
+      const counts = exact ? numberColumn(chunk, column++) : undefined;
+      return { spec, vector, exact, counts };
+    });
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const account = order[accs[r]!]!;
+      const day = days[r]!;
+      const index = day - firstDay;
+      readers.forEach(({ spec, vector, exact, counts }, a) => {
+        const value = vector.getItem(r) as unknown;
+        if (index < 0) {
+          // Before the replay's look-back: only when the account last had such an event matters.
+          if (spec.fn === "days_since_last" && Number(value) > 0) account.lastBefore[a] = Math.max(account.lastBefore[a] ?? -Infinity, day);
+          return;
+        }
+        const partial = account.partials[a]!;
+        if (spec.fn === "distinct") (partial as (string[] | undefined)[])[index] = value === null ? undefined : ((value as { items: unknown[] }).items.map(String));
+        else if (spec.fn === "sum" || spec.fn === "avg") {
+          (partial as bigint[])[index] = exact![r] ?? 0n;
+          account.counts[a]![index] = counts![r] ?? 0;
+        } else (partial as Float64Array)[index] = value === null ? Number.NaN : Number(value);
+      });
+    }
+  }
+  return history;
+}
+
+type Reject = (field: string | null, message: string, kind: string) => void;
+
+/** Reads a small table row by row: unreadable rows are rejected here, each other row is given to `each` with its reject. */
+async function eachRow(engine: DataEngine, spec: FileSpec, what: string, columns: string[], rejections: Rejections, each: (values: Record<string, string | null>, reject: Reject) => void): Promise<void> {
+  for (const { line, values, unreadable } of await readSmallTable(engine, spec, what, columns)) {
+    const reject: Reject = (field, message, kind) => rejections.add({ file: spec.file, line, problems: [{ field, message, kind }] });
+    if (unreadable) reject(null, unreadable, "unreadable");
+    else each(values, reject);
+  }
+}
+
+/** Reads `mrr` (account_id, month YYYY-MM, mrr, optional product): revenue in effect each month. */
+export async function loadMrr(engine: DataEngine, spec: FileSpec, idField: string, rejections: Rejections): Promise<MrrRow[]> {
+  const out: MrrRow[] = [];
+  await eachRow(engine, spec, "mrr", [idField, "month", "mrr", "product"], rejections, (values, reject) => {
+    const month = /^([0-9]{4})-([0-9]{2})$/.exec(values.month ?? "");
+    const mrr = Number(values.mrr);
+    if (!values[idField]) reject(idField, `has no account id (column ${idField})`, "id");
+    else if (!month || Number(month[2]) < 1 || Number(month[2]) > 12) reject("month", `expected a month as YYYY-MM, got ${JSON.stringify(values.month)}`, "month");
+    else if (values.mrr === null || !Number.isFinite(mrr) || mrr < 0) reject("mrr", `expected an amount of 0 or more, got ${JSON.stringify(values.mrr)}`, "mrr");
+    else out.push({ account: values[idField]!, month: (Number(month[1]) - 1970) * 12 + Number(month[2]) - 1, mrr, product: values.product ?? null });
+  });
+  return out;
+}
+
+/** Reads `outcomes` (account_id, date, outcome): what happened to accounts, for backtests. */
+export async function loadOutcomes(engine: DataEngine, spec: FileSpec, idField: string, rejections: Rejections): Promise<OutcomeRow[]> {
+  const out: OutcomeRow[] = [];
+  await eachRow(engine, spec, "outcomes", [idField, "date", "outcome"], rejections, (values, reject) => {
+    const day = epochDayOf(values.date ?? "");
+    if (!values[idField]) reject(idField, `has no account id (column ${idField})`, "id");
+    else if (day === undefined) reject("date", `expected a date as YYYY-MM-DD, got ${JSON.stringify(values.date)}`, "date");
+    else if (!OUTCOMES.includes(values.outcome as Outcome)) reject("outcome", `expected one of ${OUTCOMES.join(", ")}, got ${JSON.stringify(values.outcome)}`, "outcome");
+    else out.push({ account: values[idField]!, day, outcome: values.outcome as Outcome });
+  });
+  return out;
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DataEngine } from "../../src/data/duckdb.js";
+import { Rejections } from "../../src/data/rejects.js";
+import { compilePlaybook } from "../../src/engine/compile.js";
+import { epochDayOf } from "../../src/expression/literals.js";
+import { checkText } from "../../src/language/index.js";
+import { loadHistory, loadMrr, loadOutcomes } from "../../src/simulate/history.js";
+
+const PLAYBOOK = `playbook "h" {
+  version 1
+  account {
+    arr: money
+    timezone: string = "UTC"
+  }
+  events {
+    login { minutes: number }
+  }
+  segment big = arr >= 1200
+  metric logins = count("login", 7d)
+  metric minutes = sum("login", "minutes", 7d)
+  health {
+    usage 100% = scale(logins, 0 .. 10)
+    status green >= 70, yellow >= 40
+  }
+}
+`;
+
+const day = (text: string) => epochDayOf(text)!;
+
+describe("history for a replay", () => {
+  const folder = mkdtempSync(join(tmpdir(), "touchline-history-"));
+  writeFileSync(
+    join(folder, "snapshots.csv"),
+    ["account_id,as_of,arr,timezone", "A,2026-01-01,1000,Europe/Berlin", "B,2026-01-05,2000,", "A,2026-01-10,1500,UTC", "A,2026-01-10,1600,UTC", "B,2026-13-01,1,", "C,2026-03-01,5,"].join("\n") + "\n",
+  );
+  writeFileSync(
+    join(folder, "events.csv"),
+    ["account_id,timestamp,type,minutes", "A,2026-01-02T23:30:00Z,login,1.1", "A,2026-01-02T10:00:00Z,login,2.2", "B,2026-01-06T12:00:00Z,login,5", "A,2026-01-20T00:00:00Z,login,"].join("\n") + "\n",
+  );
+  writeFileSync(join(folder, "mrr.csv"), "account_id,month,mrr\nA,2026-01,100\nA,2026-13,5\nB,2026-02,-1\n");
+  writeFileSync(join(folder, "outcomes.csv"), "account_id,date,outcome\nA,2026-02-01,churned\nB,2026-02-01,left\n");
+
+  it("keeps every valid snapshot by date, puts events on the account's local day, and rejects bad rows with their line (snapshots, events, mrr, outcomes)", async () => {
+    const checked = checkText("/h/h.play", PLAYBOOK, () => undefined);
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const plan = compilePlaybook(checked);
+    const engine = await DataEngine.open();
+    const rejections = new Rejections();
+    try {
+      const history = await loadHistory(
+        engine,
+        plan,
+        checked.environment.eventTypes,
+        {
+          snapshots: { file: join(folder, "snapshots.csv"), format: "csv", id: "account_id", columns: {}, values: {}, joins: [], asOf: "as_of" },
+          events: [{ file: join(folder, "events.csv"), format: "csv", id: "account_id", lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }],
+          timezone: "UTC",
+        },
+        day("2026-01-08"),
+        day("2026-01-31"),
+        rejections,
+        false,
+      );
+      // C's first snapshot is after the last day replayed; the duplicate (A, 2026-01-10) and the bad date are rejected.
+      expect(history.accounts.map((a) => a.id)).toEqual(["A", "B"]);
+      const [a, b] = history.accounts;
+      expect(a!.zone).toBe("Europe/Berlin");
+      expect(a!.days).toEqual([day("2026-01-01"), day("2026-01-10")]);
+      expect(a!.fields.map((f) => f.arr)).toEqual([1000, 1500]);
+      expect(b!.zone).toBe("UTC");
+      const rejected = rejections.groups().map((g) => `${g.field}:${g.kind}`);
+      expect(rejected).toEqual(["account_id:duplicate", "as_of:calendar", "minutes:property:missing"]);
+      expect(rejections.groups().map((g) => g.examples[0]!.line)).toEqual([5, 6, 5]);
+      // 23:30 UTC on Jan 2 is Jan 3 in Berlin: two local days with one login each, 1.1 and 2.2 minutes summed exactly.
+      const first = history.firstDay;
+      expect(a!.partials[0]![day("2026-01-02") - first]).toBe(1);
+      expect(a!.partials[0]![day("2026-01-03") - first]).toBe(1);
+      expect((a!.partials[1] as bigint[])[day("2026-01-03") - first]).toBe(11_000_000_000n);
+      expect(a!.counts[1]![day("2026-01-03") - first]).toBe(1);
+      // The login without its required minutes is rejected, so it counts nowhere.
+      expect(a!.partials[0]![day("2026-01-20") - first]).toBe(0);
+      expect(history.events).toBe(3);
+
+      const mrrRejects = new Rejections();
+      const mrr = await loadMrr(engine, { file: join(folder, "mrr.csv"), format: "csv" }, "account_id", mrrRejects);
+      expect(mrr).toEqual([{ account: "A", month: (2026 - 1970) * 12, mrr: 100, product: null }]);
+      expect(mrrRejects.groups().map((g) => g.field)).toEqual(expect.arrayContaining(["month", "mrr"]));
+      const outcomeRejects = new Rejections();
+      const outcomes = await loadOutcomes(engine, { file: join(folder, "outcomes.csv"), format: "csv" }, "account_id", outcomeRejects);
+      expect(outcomes).toEqual([{ account: "A", day: day("2026-02-01"), outcome: "churned" }]);
+      expect(outcomeRejects.records).toBe(1);
+    } finally {
+      engine.close();
+    }
+  });
+});
