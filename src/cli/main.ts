@@ -4,6 +4,7 @@ import { runExplain } from "./explain-command.js";
 import { runConvert, runFormat } from "./format-command.js";
 import { runLanguageServer } from "./lsp-command.js";
 import { runRun } from "./run-command.js";
+import { runSimulate } from "./simulate-command.js";
 import { EXIT, processIo, UsageError, type Io } from "./output.js";
 
 const VERSION = "0.1.0";
@@ -53,6 +54,17 @@ function program(io: Io, setExit: (code: number) => void): Command {
       const noState = opts.state === false;
       setExit(await runRun(project, { asOf: opts.asOf, out: opts.out, strict: opts.strict, state: typeof opts.state === "string" ? opts.state : undefined, noState, rejects: opts.rejects, wait: opts.wait, progress: process.stderr.isTTY === true }, io));
     });
+  cli
+    .command("simulate")
+    .description("Replay the playbook over the project's history day by day and backtest it against churn (a dry run: nothing is sent)")
+    .argument("<project>", "a project folder with a touchline.yaml that has a history section")
+    .requiredOption("--from <date>", "the first day replayed, YYYY-MM-DD")
+    .requiredOption("--to <date>", "the last day replayed, YYYY-MM-DD")
+    .option("--step <day|week>", "evaluate every day or every 7th day", "day")
+    .option("--horizon <days>", "how soon after a signal a churn counts as foreseen", "90d")
+    .option("--out <folder>", "write report.json, days.csv, actions.csv and backtest.csv there")
+    .option("--strict", "stop at the first bad input row", false)
+    .action(async (project: string, opts: { from: string; to: string; step: string; horizon: string; out?: string; strict: boolean }) => setExit(await runSimulate(project, { ...opts, progress: process.stderr.isTTY === true }, io)));
   cli
     .command("explain")
     .description("Show why an account has its score, tier and actions on a day")

@@ -1,0 +1,103 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { loadProject } from "../run/project.js";
+import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
+import { renderRejectGroups, withProject } from "./run-command.js";
+import { UsageError, type Io } from "./output.js";
+import { renderTable, thousands } from "./table.js";
+
+export interface SimulateCommandOptions {
+  from: string;
+  to: string;
+  step: string;
+  horizon: string;
+  out?: string | undefined;
+  strict: boolean;
+  progress: boolean;
+}
+
+const percent = (value: number | null) => (value === null ? "-" : `${(value * 100).toFixed(1)}%`);
+
+/** A progress bar with an ETA on standard error, once the replay has taken more than a second. */
+function progressBar(enabled: boolean): { tick: (done: number, total: number) => void; end: () => void } {
+  const start = Date.now();
+  let shown = false;
+  return {
+    tick(done, total) {
+      const elapsed = (Date.now() - start) / 1000;
+      if (!enabled || elapsed < 1) return;
+      shown = true;
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      const eta = done === 0 ? 0 : Math.round((elapsed / done) * (total - done));
+      process.stderr.write(`\r  [${"#".repeat(filled)}${".".repeat(width - filled)}] ${thousands(done)}/${thousands(total)} accounts, about ${eta}s left   `);
+    },
+    end() {
+      if (shown) process.stderr.write("\n");
+    },
+  };
+}
+
+/** `touchline simulate`: the playbook replayed over the project's history, and backtested. */
+export async function runSimulate(projectPath: string, options: SimulateCommandOptions, io: Io): Promise<number> {
+  if (options.step !== "day" && options.step !== "week") throw new UsageError(`--step is day or week, not ${options.step}`);
+  const horizon = /^([0-9]+)d$/.exec(options.horizon);
+  if (!horizon || Number(horizon[1]) < 1) throw new UsageError(`--horizon is a number of days such as 90d, not ${options.horizon}`);
+  return withProject(projectPath, io, async () => {
+    const project = loadProject(projectPath);
+    const bar = progressBar(options.progress);
+    const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, progress: bar.tick });
+    bar.end();
+    io.out(summary(report).join("\n"));
+    if (options.out) {
+      mkdirSync(options.out, { recursive: true });
+      const files = writeReport(options.out, report);
+      io.out(`Wrote ${files.map((f) => relative(process.cwd(), f)).join(", ")}`);
+    }
+    return 0;
+  });
+}
+
+function summary(report: SimulationReport): string[] {
+  const lines = [`Playbook ${report.playbook.name}${report.playbook.version !== null ? ` v${report.playbook.version}` : ""} replayed ${report.step === "week" ? "weekly" : "daily"} from ${report.from} to ${report.to}: ${thousands(report.accounts)} accounts, ${thousands(report.accountDays)} account-days. Dry run: nothing was sent.`];
+  for (const warning of report.warnings) lines.push(`warning: ${warning}`);
+  if (report.rejected > 0) lines.push(`Rejected input (${thousands(report.rejected)} rows):`, ...renderRejectGroups(report.rejectGroups, report.accounts));
+  const byKind = new Map<string, number>();
+  for (const action of report.actions) byKind.set(`${action.trigger} ${action.kind}`, (byKind.get(`${action.trigger} ${action.kind}`) ?? 0) + 1);
+  lines.push("", `Actions decided: ${thousands(report.actions.length)}`);
+  if (byKind.size > 0) lines.push(renderTable(["trigger action", "count"], [...byKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, n])));
+  const backtest = report.backtest;
+  if (!backtest) {
+    lines.push("", `No backtest: ${report.backtestMissing}`);
+    return lines;
+  }
+  lines.push("", `Backtest against ${thousands(backtest.churns)} churns (from ${backtest.churnSource}) within ${backtest.horizonDays} days, outcomes known until ${backtest.knownUntil}:`);
+  lines.push(renderTable(["signal", "alerts", "precision", "recall", "median lead (days)"], backtest.signals.map((s) => [s.signal, s.alertsScored, percent(s.precision), percent(s.recall), s.medianLeadTime === null ? "-" : String(s.medianLeadTime)])));
+  lines.push(`Health score ROC AUC for churn within ${backtest.horizonDays} days: ${backtest.auc === null ? "-" : backtest.auc.toFixed(3)} (${thousands(backtest.accountDaysScored)} account-days)`);
+  lines.push(`Green churn: ${thousands(backtest.greenChurn.length)} of ${thousands(backtest.churns)} churned accounts were green within the horizon before they left`);
+  return lines;
+}
+
+const csvCell = (value: unknown) => {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+const csv = (header: string[], rows: unknown[][]) => `${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n")}\n`;
+
+/** report.json (everything) and CSV exports of the days, the actions and the backtest. */
+function writeReport(folder: string, report: SimulationReport): string[] {
+  const files = {
+    json: join(folder, "report.json"),
+    days: join(folder, "days.csv"),
+    actions: join(folder, "actions.csv"),
+    backtest: join(folder, "backtest.csv"),
+  };
+  writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
+  const tiers = [...new Set(report.days.flatMap((d) => Object.keys(d.tiers)))].sort();
+  const kinds = ["email", "task", "offer", "webhook"];
+  writeFileSync(files.days, csv(["date", "accounts", "green", "yellow", "red", "no_status", ...tiers.map((t) => `tier_${t}`), ...kinds.map((k) => `actions_${k}`)], report.days.map((d) => [d.date, d.accounts, d.status.green, d.status.yellow, d.status.red, d.status.none, ...tiers.map((t) => d.tiers[t] ?? 0), ...kinds.map((k) => d.actions[k] ?? 0)])));
+  writeFileSync(files.actions, csv(["date", "account", "trigger", "kind", "target", "status", "reason"], report.actions.map((a) => [a.date, a.account, a.trigger, a.kind, a.target, a.status, a.reason])));
+  const signals = report.backtest?.signals ?? [];
+  writeFileSync(files.backtest, csv(["signal", "alerts_scored", "alerts_followed_by_churn", "precision", "churns", "churns_caught", "recall", "median_lead_time_days"], signals.map((s) => [s.signal, s.alertsScored, s.alertsFollowedByChurn, s.precision, s.churns, s.churnsCaught, s.recall, s.medianLeadTime])));
+  return Object.values(files);
+}

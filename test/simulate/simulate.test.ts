@@ -1,0 +1,112 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { DataEngine } from "../../src/data/duckdb.js";
+import { Rejections } from "../../src/data/rejects.js";
+import { compilePlaybook } from "../../src/engine/compile.js";
+import { epochDayOf } from "../../src/expression/literals.js";
+import { checkText } from "../../src/language/index.js";
+import { decisionRecord } from "../../src/run/output.js";
+import { loadHistory } from "../../src/simulate/history.js";
+import { replay } from "../../src/simulate/replay.js";
+import type { SimulationReport } from "../../src/simulate/simulate.js";
+import { REPLAY_PLAYBOOK, replayHistory } from "../helpers/history.js";
+import { TestProject } from "../helpers/project.js";
+import { main } from "../../src/cli/main.js";
+import { loadProject } from "../../src/run/project.js";
+
+const HEADER = "account_id,as_of,arr,seats,admin_email,start,timezone";
+
+function historyProject(events?: string, snapshots?: string[][]): TestProject {
+  const generated = replayHistory();
+  return new TestProject(
+    {
+      "playbook.play": REPLAY_PLAYBOOK,
+      "accounts.csv": "account_id,arr,seats,admin_email,start,timezone\n",
+      "snapshots.csv": `${HEADER}\n${(snapshots ?? generated.snapshots).map((s) => s.join(",")).join("\n")}\n`,
+      "history-events.csv": events ?? generated.events,
+      "outcomes.csv": "account_id,date,outcome\nR03,2026-02-20,churned\nR05,2026-02-25,churned\nR07,2026-02-10,renewed\nR09,not a date,churned\n",
+    },
+    { history: { snapshots: "snapshots.csv", events: "history-events.csv", outcomes: "outcomes.csv" } },
+  );
+}
+
+async function cli(project: TestProject, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`), color: false });
+  return { code, stdout, stderr };
+}
+
+describe("touchline simulate", () => {
+  it("replays the history, counts what it would have done, backtests against the churns, and writes the report", async () => {
+    const project = historyProject();
+    const result = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "20d", "--out", project.path("sim"));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("replayed daily from 2026-02-01 to 2026-03-02");
+    expect(result.stdout).toContain("Rejected input (1 rows):");
+    expect(result.stdout).toMatch(/outcomes.csv:5.*not a date/);
+    expect(result.stdout).toMatch(/Backtest against 2 churns \(from outcomes\) within 20 days/);
+    expect(result.stdout).toMatch(/Health score ROC AUC for churn within 20 days: [0-9.]+/);
+    const report = JSON.parse(readFileSync(project.path("sim/report.json"), "utf8")) as SimulationReport;
+    expect(report.days).toHaveLength(30);
+    // The churned accounts leave the replay on their churn day.
+    expect(report.actions.some((a) => a.account === "R03" && a.date >= "2026-02-20")).toBe(false);
+    expect(report.accountDays).toBe(report.days.reduce((n, d) => n + d.accounts, 0));
+    expect(report.backtest!.signals.map((s) => s.signal)).toEqual(["health.status == red", "quiet", "falling", "red_alert"]);
+    // Trigger entries are signals: quiet went off within 20 days before both churns.
+    expect(report.backtest!.signals.find((s) => s.signal === "quiet")).toMatchObject({ churns: 2, churnsCaught: 2 });
+    expect(readFileSync(project.path("sim/actions.csv"), "utf8").split("\n")[0]).toBe("date,account,trigger,kind,target,status,reason");
+    expect(readFileSync(project.path("sim/days.csv"), "utf8").split("\n").filter(Boolean)).toHaveLength(31);
+
+    const weekly = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--step", "week");
+    expect(weekly.code, weekly.stderr).toBe(0);
+    expect(weekly.stdout).toContain("replayed weekly");
+  }, 120_000);
+
+  it("says what is wrong with its options and its project", async () => {
+    const project = historyProject();
+    expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--step", "month")).code).toBe(2);
+    expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "3mo")).code).toBe(2);
+    const backwards = await cli(project, "simulate", project.dir, "--from", "2026-03-01", "--to", "2026-02-01");
+    expect(backwards.code).toBe(1);
+    expect(backwards.stderr).toContain("is before --from");
+    const none = new TestProject({ "playbook.play": REPLAY_PLAYBOOK, "accounts.csv": "account_id,arr,seats,admin_email,start,timezone\n" });
+    const missing = await cli(none, "simulate", none.dir, "--from", "2026-02-01", "--to", "2026-02-10");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("has no history snapshots");
+    const early = await cli(project, "simulate", project.dir, "--from", "2020-01-01", "--to", "2020-01-10");
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain("has no usable snapshot on or before the last day replayed");
+  }, 120_000);
+
+  it("is point in time: changing only rows after a day leaves that day's decisions byte-identical", async () => {
+    const { snapshots, events } = replayHistory();
+    const cut = "2026-02-15";
+    // The future rewritten: later snapshots with other values, later events doubled.
+    const future = snapshots.map((s) => (s[1]! > cut ? [s[0]!, s[1]!, "999999", "1", s[4]!, s[5]!, s[6]!] : s));
+    const eventLines = events.trimEnd().split("\n");
+    const doubled = [...eventLines, ...eventLines.slice(1).filter((line) => line.split(",")[1]!.slice(0, 10) > "2026-02-16")].join("\n") + "\n";
+    const decisionsUntil = async (project: TestProject) => {
+      const checked = checkText(project.path("playbook.play"), REPLAY_PLAYBOOK, () => undefined);
+      const plan = compilePlaybook(checked);
+      const history = loadProject(project.dir).history!;
+      const engine = await DataEngine.open();
+      const lines: string[] = [];
+      try {
+        const from = epochDayOf("2026-02-01")!;
+        const to = epochDayOf("2026-03-02")!;
+        const data = await loadHistory(engine, plan, checked.environment.eventTypes, { snapshots: history.snapshots!, events: history.events, timezone: "UTC" }, from, to, new Rejections(), false);
+        replay(plan, data, { from, to, step: 1 }, (_a, decision) => {
+          if (decision.day <= epochDayOf(cut)!) lines.push(JSON.stringify(decisionRecord(plan, decision)));
+        });
+      } finally {
+        engine.close();
+      }
+      return lines;
+    };
+    const before = await decisionsUntil(historyProject());
+    const after = await decisionsUntil(historyProject(doubled, future));
+    expect(before.length).toBeGreaterThan(100);
+    expect(after).toEqual(before);
+  }, 120_000);
+});
