@@ -4,7 +4,7 @@ import { runExplain } from "./explain-command.js";
 import { runConvert, runFormat } from "./format-command.js";
 import { runLanguageServer } from "./lsp-command.js";
 import { runRun } from "./run-command.js";
-import { runSimulate } from "./simulate-command.js";
+import { runKpi, runSimulate } from "./simulate-command.js";
 import { EXIT, processIo, UsageError, type Io } from "./output.js";
 
 const VERSION = "0.1.0";
@@ -65,6 +65,12 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--out <folder>", "write report.json, days.csv, actions.csv and backtest.csv there")
     .option("--strict", "stop at the first bad input row", false)
     .action(async (project: string, opts: { from: string; to: string; step: string; horizon: string; out?: string; strict: boolean }) => setExit(await runSimulate(project, { ...opts, progress: process.stderr.isTTY === true }, io)));
+  cli
+    .command("kpi")
+    .description("Portfolio KPIs by month from the history's revenue: MRR, ARR, movements, churn, GRR, NRR, retention, renewal")
+    .argument("<project>", "a project folder with a touchline.yaml whose history names mrr")
+    .option("--format <table|json|csv>", "how to print them", "table")
+    .action(async (project: string, opts: { format: string }) => setExit(await runKpi(project, opts, io)));
   cli
     .command("explain")
     .description("Show why an account has its score, tier and actions on a day")

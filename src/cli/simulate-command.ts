@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { loadProject } from "../run/project.js";
+import { portfolioKpis } from "../simulate/portfolio.js";
 import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
 import { renderRejectGroups, withProject } from "./run-command.js";
 import { UsageError, type Io } from "./output.js";
@@ -100,4 +101,23 @@ function writeReport(folder: string, report: SimulationReport): string[] {
   const signals = report.backtest?.signals ?? [];
   writeFileSync(files.backtest, csv(["signal", "alerts_scored", "alerts_followed_by_churn", "precision", "churns", "churns_caught", "recall", "median_lead_time_days"], signals.map((s) => [s.signal, s.alertsScored, s.alertsFollowedByChurn, s.precision, s.churns, s.churnsCaught, s.recall, s.medianLeadTime])));
   return Object.values(files);
+}
+
+/** `touchline kpi`: portfolio KPIs by month, each with its formula. */
+export async function runKpi(projectPath: string, options: { format: string }, io: Io): Promise<number> {
+  if (options.format !== "json" && options.format !== "csv" && options.format !== "table") throw new UsageError(`--format is table, json or csv, not ${options.format}`);
+  return withProject(projectPath, io, async () => {
+    const report = await portfolioKpis(loadProject(projectPath));
+    if (report.rejected > 0) io.err([`Rejected input (${thousands(report.rejected)} rows):`, ...renderRejectGroups(report.rejectGroups, report.rejected)].join("\n"));
+    const columns = Object.keys(report.months[0] ?? {});
+    if (options.format === "json") io.out(JSON.stringify(report, null, 2));
+    else if (options.format === "csv") io.out(csv(columns, report.months.map((m) => columns.map((c) => (m as unknown as Record<string, unknown>)[c]))).trimEnd());
+    else {
+      const fixed = (v: number | null) => (v === null ? "-" : v.toFixed(1));
+      io.out(renderTable(["month", "customers", "MRR", "new", "expansion", "contraction", "churn", "logo churn %", "revenue churn %", "GRR %", "NRR %", "retention %", "renewal %"], report.months.map((m) => [m.month, m.customersEnd, Math.round(m.mrr), Math.round(m.newMrr), Math.round(m.expansionMrr), Math.round(m.contractionMrr), Math.round(m.churnMrr), fixed(m.logoChurnRate), fixed(m.revenueChurnRate), fixed(m.grr), fixed(m.nrr), fixed(m.customerRetentionRate), fixed(m.renewalRate)])));
+      io.out("\nFormulas:");
+      for (const [name, formula] of Object.entries(report.formulas)) io.out(`  ${name}: ${formula}`);
+    }
+    return 0;
+  });
 }

@@ -110,3 +110,34 @@ describe("touchline simulate", () => {
     expect(after).toEqual(before);
   }, 120_000);
 });
+
+describe("touchline kpi", () => {
+  it("prints KPIs by month with their formulas, as a table, JSON or CSV, and renewals from the outcomes", async () => {
+    const project = new TestProject(
+      {
+        "playbook.play": REPLAY_PLAYBOOK,
+        "accounts.csv": "account_id,arr,seats,admin_email,start,timezone\n",
+        "mrr.csv": "account_id,month,mrr\nX,2026-01,100\nX,2026-03,120\nY,2026-01,200\nY,2026-02,150\nY,2026-03,150\nZ,2026-02,50\nZ,2026-03,80\nW,2026-13,5\n",
+        "outcomes.csv": "account_id,date,outcome\nY,2026-02-10,renewal_due\nY,2026-02-11,renewed\nZ,2026-03-01,renewal_due\n",
+      },
+      { history: { mrr: "mrr.csv", outcomes: "outcomes.csv" } },
+    );
+    const json = await cli(project, "kpi", project.dir, "--format", "json");
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stderr).toMatch(/mrr.csv:9: field `month`/);
+    const report = JSON.parse(json.stdout) as { months: Record<string, unknown>[]; formulas: Record<string, string> };
+    expect(report.months.map((m) => m.month)).toEqual(["2026-02", "2026-03"]);
+    expect(report.months[0]).toMatchObject({ logoChurnRate: 50, nrr: 50, renewalRate: 100 });
+    expect(report.months[1]).toMatchObject({ reactivated: 1, nrr: 115, upForRenewal: 1, renewed: 0, renewalRate: 0 });
+    expect(report.formulas.nrr).toContain("start MRR");
+    const csvOut = await cli(project, "kpi", project.dir, "--format", "csv");
+    expect(csvOut.stdout.split("\n")[0]).toContain("month,customersStart");
+    const table = await cli(project, "kpi", project.dir);
+    expect(table.stdout).toContain("Formulas:");
+    expect((await cli(project, "kpi", project.dir, "--format", "xml")).code).toBe(2);
+    const none = new TestProject({ "playbook.play": REPLAY_PLAYBOOK, "accounts.csv": "account_id\n" });
+    const missing = await cli(none, "kpi", none.dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("names no history mrr");
+  }, 120_000);
+});
