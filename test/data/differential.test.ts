@@ -14,6 +14,7 @@ import { epochDayOf } from "../../src/expression/literals.js";
 import type { Value } from "../../src/expression/value.js";
 import { checkText } from "../../src/language/index.js";
 import { loadHistory } from "../../src/simulate/history.js";
+import { csvHistory } from "../helpers/history.js";
 import { aggregatesOn } from "../../src/simulate/windows.js";
 
 /** Zones with daylight saving, half-hour offsets and a 30-minute DST shift (Lord Howe). */
@@ -141,11 +142,7 @@ ${AGGREGATES.map((a, i) => `  metric m${i} = ${a}`).join("\n")}
             engine,
             plan,
             checked.environment.eventTypes,
-            {
-              snapshots: { file: join(dir, "snapshots.csv"), format: "csv", id: "account_id", columns: {}, values: {}, joins: [], asOf: "as_of" },
-              events: [{ file: join(dir, "events.csv"), format: "csv", id: "account_id", lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }],
-              timezone: "UTC",
-            },
+            csvHistory(join(dir, "snapshots.csv"), join(dir, "events.csv")),
             day,
             day,
             new Rejections(),

@@ -85,3 +85,12 @@ export function replayHistory(): { snapshots: string[][]; events: string } {
   return { snapshots, events: `${events.join("\n")}\n` };
 }
 
+
+/** The history inputs of CSV snapshots (with `as_of`) and CSV events (with `account_id,timestamp,type,...`). */
+export function csvHistory(snapshots: string, events: string, timezone = "UTC") {
+  return {
+    snapshots: { file: snapshots, format: "csv" as const, id: "account_id", columns: {}, values: {}, joins: [], asOf: "as_of" },
+    events: [{ file: events, format: "csv" as const, id: "account_id", lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }],
+    timezone,
+  };
+}

@@ -8,6 +8,7 @@ import { compilePlaybook } from "../../src/engine/compile.js";
 import { epochDayOf } from "../../src/expression/literals.js";
 import { checkText } from "../../src/language/index.js";
 import { loadHistory, loadMrr, loadOutcomes } from "../../src/simulate/history.js";
+import { csvHistory } from "../helpers/history.js";
 
 const PLAYBOOK = `playbook "h" {
   version 1
@@ -54,11 +55,7 @@ describe("history for a replay", () => {
         engine,
         plan,
         checked.environment.eventTypes,
-        {
-          snapshots: { file: join(folder, "snapshots.csv"), format: "csv", id: "account_id", columns: {}, values: {}, joins: [], asOf: "as_of" },
-          events: [{ file: join(folder, "events.csv"), format: "csv", id: "account_id", lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }],
-          timezone: "UTC",
-        },
+        csvHistory(join(folder, "snapshots.csv"), join(folder, "events.csv")),
         day("2026-01-08"),
         day("2026-01-31"),
         rejections,

@@ -12,7 +12,7 @@ import { decisionRecord } from "../../src/run/output.js";
 import { loadHistory } from "../../src/simulate/history.js";
 import { replay } from "../../src/simulate/replay.js";
 import { TestProject } from "../helpers/project.js";
-import { REPLAY_DAYS as DAYS, REPLAY_FROM as FROM, REPLAY_PLAYBOOK as PLAYBOOK, replayHistory as history } from "../helpers/history.js";
+import { REPLAY_DAYS as DAYS, REPLAY_FROM as FROM, REPLAY_PLAYBOOK as PLAYBOOK, replayHistory as history, csvHistory } from "../helpers/history.js";
 
 describe("a replay of history", () => {
   it("gives byte-identical decisions and state to consecutive runs of each day", async () => {
@@ -46,11 +46,7 @@ describe("a replay of history", () => {
         engine,
         plan,
         checked.environment.eventTypes,
-        {
-          snapshots: { file: project.path("snapshots.csv"), format: "csv", id: "account_id", columns: {}, values: {}, joins: [], asOf: "as_of" },
-          events: [{ file: project.path("events.csv"), format: "csv", id: "account_id", lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }],
-          timezone: "UTC",
-        },
+        csvHistory(project.path("snapshots.csv"), project.path("events.csv")),
         from,
         from + DAYS - 1,
         new Rejections(),
