@@ -74,6 +74,9 @@ describe("touchline simulate", () => {
     const missing = await cli(none, "simulate", none.dir, "--from", "2026-02-01", "--to", "2026-02-10");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("has no history snapshots");
+    const strict = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--strict");
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/outcomes.csv:5: field `date`: expected a date as YYYY-MM-DD, got "not a date" \(--strict stops at the first bad row\)/);
     const early = await cli(project, "simulate", project.dir, "--from", "2020-01-01", "--to", "2020-01-10");
     expect(early.code).toBe(1);
     expect(early.stderr).toContain("has no usable snapshot on or before the last day replayed");
