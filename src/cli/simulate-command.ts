@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { FileSink } from "../run/files.js";
 import { loadProject } from "../run/project.js";
 import { portfolioKpis } from "../simulate/portfolio.js";
 import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
@@ -85,22 +86,26 @@ const csvCell = (value: unknown) => {
 };
 const csv = (header: string[], rows: unknown[][]) => `${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n")}\n`;
 
-/** report.json (everything) and CSV exports of the days, the actions and the backtest. */
+/** report.json (everything) and CSV exports of the days, the actions and the backtest: each written whole under a temporary name, then renamed. */
 function writeReport(folder: string, report: SimulationReport): string[] {
-  const files = {
-    json: join(folder, "report.json"),
-    days: join(folder, "days.csv"),
-    actions: join(folder, "actions.csv"),
-    backtest: join(folder, "backtest.csv"),
-  };
-  writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
   const tiers = [...new Set(report.days.flatMap((d) => Object.keys(d.tiers)))].sort();
   const kinds = ["email", "task", "offer", "webhook"];
-  writeFileSync(files.days, csv(["date", "accounts", "green", "yellow", "red", "no_status", ...tiers.map((t) => `tier_${t}`), ...kinds.map((k) => `actions_${k}`)], report.days.map((d) => [d.date, d.accounts, d.status.green, d.status.yellow, d.status.red, d.status.none, ...tiers.map((t) => d.tiers[t] ?? 0), ...kinds.map((k) => d.actions[k] ?? 0)])));
-  writeFileSync(files.actions, csv(["date", "account", "trigger", "kind", "target", "status", "reason"], report.actions.map((a) => [a.date, a.account, a.trigger, a.kind, a.target, a.status, a.reason])));
   const signals = report.backtest?.signals ?? [];
-  writeFileSync(files.backtest, csv(["signal", "alerts_scored", "alerts_followed_by_churn", "precision", "churns", "churns_caught", "recall", "median_lead_time_days"], signals.map((s) => [s.signal, s.alertsScored, s.alertsFollowedByChurn, s.precision, s.churns, s.churnsCaught, s.recall, s.medianLeadTime])));
-  return Object.values(files);
+  const contents: [string, string][] = [
+    ["report.json", `${JSON.stringify(report, null, 2)}\n`],
+    ["days.csv", csv(["date", "accounts", "green", "yellow", "red", "no_status", ...tiers.map((t) => `tier_${t}`), ...kinds.map((k) => `actions_${k}`)], report.days.map((d) => [d.date, d.accounts, d.status.green, d.status.yellow, d.status.red, d.status.none, ...tiers.map((t) => d.tiers[t] ?? 0), ...kinds.map((k) => d.actions[k] ?? 0)]))],
+    ["actions.csv", csv(["date", "account", "trigger", "kind", "target", "status", "reason"], report.actions.map((a) => [a.date, a.account, a.trigger, a.kind, a.target, a.status, a.reason]))],
+    ["backtest.csv", csv(["signal", "alerts_scored", "alerts_followed_by_churn", "precision", "churns", "churns_caught", "recall", "median_lead_time_days"], signals.map((s) => [s.signal, s.alertsScored, s.alertsFollowedByChurn, s.precision, s.churns, s.churnsCaught, s.recall, s.medianLeadTime]))],
+  ];
+  const sinks = contents.map(([name, text]) => {
+    const sink = new FileSink(join(folder, name));
+    sink.write(text);
+    sink.finish();
+    return sink;
+  });
+  // Only once every file is written whole do they get their names.
+  for (const sink of sinks) sink.publish();
+  return sinks.map((sink) => sink.path);
 }
 
 /** `touchline kpi`: portfolio KPIs by month, each with its formula. */
