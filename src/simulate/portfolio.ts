@@ -24,6 +24,7 @@ export async function portfolioKpis(project: Project): Promise<PortfolioReport> 
     const outcomes = history.outcomes ? await loadOutcomes(engine, history.outcomes, project.idField, rejections) : undefined;
     const first = Math.min(...rows.map((r) => r.month));
     const last = Math.max(...rows.map((r) => r.month));
+    if (last === first) throw new RunStopped(`${history.mrr.file} covers one month only (${monthText(first)}): a month's movements compare it with the month before, so at least two months are needed`);
     // The first month has no month before it in the file: its movements would all read as new.
     const months = monthlyFigures(rows, first + 1, last).map((figures) => {
       const inMonth = (outcome: string) => (outcomes ? outcomes.filter((o) => o.outcome === outcome && monthText(monthOf(o.day)) === figures.month).length : null);

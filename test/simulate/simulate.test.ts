@@ -114,6 +114,31 @@ describe("touchline simulate", () => {
   }, 120_000);
 });
 
+describe("touchline simulate without outcomes", () => {
+  it("reads churn from the revenue: the first month without MRR after a month with it", async () => {
+    const generated = replayHistory();
+    const ids = [...new Set(generated.snapshots.map((s) => s[0]!))];
+    const mrr = ids.flatMap((id) => ["2026-01", "2026-02", "2026-03"].filter((m) => !(id === "R05" && m === "2026-03")).map((m) => `${id},${m},100`));
+    const project = new TestProject(
+      {
+        "playbook.play": REPLAY_PLAYBOOK,
+        "accounts.csv": "account_id,arr,seats,admin_email,start,timezone\n",
+        "snapshots.csv": `${HEADER}\n${generated.snapshots.map((s) => s.join(",")).join("\n")}\n`,
+        "history-events.csv": generated.events,
+        "mrr.csv": `account_id,month,mrr\n${mrr.join("\n")}\n`,
+      },
+      { history: { snapshots: "snapshots.csv", events: "history-events.csv", mrr: "mrr.csv" } },
+    );
+    const result = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--out", project.path("sim"));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Backtest against 1 churns (from mrr)");
+    const report = JSON.parse(readFileSync(project.path("sim/report.json"), "utf8")) as SimulationReport;
+    // R05 churned on 2026-03-01 and left the replay that day.
+    expect(report.backtest!.churnSource).toBe("mrr");
+    expect(report.days.find((d) => d.date === "2026-03-01")!.accounts).toBe(report.days.find((d) => d.date === "2026-02-28")!.accounts - 1);
+  }, 120_000);
+});
+
 describe("touchline kpi", () => {
   it("prints KPIs by month with their formulas, as a table, JSON or CSV, and renewals from the outcomes", async () => {
     const project = new TestProject(
@@ -138,6 +163,10 @@ describe("touchline kpi", () => {
     const table = await cli(project, "kpi", project.dir);
     expect(table.stdout).toContain("Formulas:");
     expect((await cli(project, "kpi", project.dir, "--format", "xml")).code).toBe(2);
+    project.write("mrr.csv", "account_id,month,mrr\nX,2026-01,100\n");
+    const oneMonth = await cli(project, "kpi", project.dir);
+    expect(oneMonth.code).toBe(1);
+    expect(oneMonth.stderr).toContain("covers one month only (2026-01)");
     const none = new TestProject({ "playbook.play": REPLAY_PLAYBOOK, "accounts.csv": "account_id\n" });
     const missing = await cli(none, "kpi", none.dir);
     expect(missing.code).toBe(1);
