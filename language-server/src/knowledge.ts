@@ -12,7 +12,7 @@ export const BLOCK_KEYWORDS: Record<string, string[]> = {
   offer: ["product", "discount", "expires"],
   trigger: ["for", "when", "fire", "cooldown", "limit", "holdout", "enroll", "goal", "email", "task", "offer", "webhook", "step"],
   step: ["email", "task", "offer", "webhook"],
-  policies: ["cap", "quiet_hours", "business_days_only", "suppress", "grace"],
+  policies: ["cap", "quiet_hours", "business_days_only", "task_capacity", "suppress", "grace"],
   overrides: ["allow", "max"],
 };
 

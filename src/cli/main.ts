@@ -62,9 +62,10 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .requiredOption("--to <date>", "the last day replayed, YYYY-MM-DD")
     .option("--step <day|week>", "evaluate every day or every 7th day", "day")
     .option("--horizon <days>", "how soon after a signal a churn counts as foreseen", "90d")
-    .option("--out <folder>", "write report.json, days.csv, actions.csv and backtest.csv there")
+    .option("--compare <playbook>", "also replay this playbook (another version) over the same history and report the differences")
+    .option("--out <folder>", "write report.html, report.json, days.csv, actions.csv, task-load.csv and backtest.csv there")
     .option("--strict", "stop at the first bad input row", false)
-    .action(async (project: string, opts: { from: string; to: string; step: string; horizon: string; out?: string; strict: boolean }) => setExit(await runSimulate(project, { ...opts, progress: process.stderr.isTTY === true }, io)));
+    .action(async (project: string, opts: { from: string; to: string; step: string; horizon: string; compare?: string; out?: string; strict: boolean }) => setExit(await runSimulate(project, { ...opts, progress: process.stderr.isTTY === true }, io)));
   cli
     .command("kpi")
     .description("Portfolio KPIs by month from the history's revenue: MRR, ARR, movements, churn, GRR, NRR, retention, renewal")

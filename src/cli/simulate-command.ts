@@ -1,8 +1,8 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { FileSink } from "../run/files.js";
 import { loadProject } from "../run/project.js";
-import { portfolioKpis } from "../simulate/portfolio.js";
+import { portfolioKpis, type PortfolioReport } from "../simulate/portfolio.js";
 import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
 import { renderRejectGroups, withProject } from "./run-command.js";
 import { UsageError, type Io } from "./output.js";
@@ -13,6 +13,7 @@ export interface SimulateCommandOptions {
   to: string;
   step: string;
   horizon: string;
+  compare?: string | undefined;
   out?: string | undefined;
   strict: boolean;
   progress: boolean;
@@ -43,12 +44,13 @@ function progressBar(enabled: boolean): { tick: (done: number, total: number) =>
 /** `touchline simulate`: the playbook replayed over the project's history, and backtested. */
 export async function runSimulate(projectPath: string, options: SimulateCommandOptions, io: Io): Promise<number> {
   if (options.step !== "day" && options.step !== "week") throw new UsageError(`--step is day or week, not ${options.step}`);
+  if (options.compare !== undefined && !existsSync(options.compare)) throw new UsageError(`--compare ${options.compare}: no such playbook file`);
   const horizon = /^([0-9]+)d$/.exec(options.horizon);
   if (!horizon || Number(horizon[1]) < 1) throw new UsageError(`--horizon is a number of days such as 90d, not ${options.horizon}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     const bar = progressBar(options.progress);
-    const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, progress: bar.tick });
+    const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, compare: options.compare, progress: bar.tick });
     bar.end();
     io.out(summary(report).join("\n"));
     if (options.out) {
@@ -68,11 +70,64 @@ function summary(report: SimulationReport): string[] {
   for (const action of report.actions) byKind.set(`${action.trigger} ${action.kind}`, (byKind.get(`${action.trigger} ${action.kind}`) ?? 0) + 1);
   lines.push("", `Actions decided: ${thousands(report.actions.length)}`);
   if (byKind.size > 0) lines.push(renderTable(["trigger action", "count"], [...byKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, n])));
+  lines.push(...taskLoadLines(report), ...movementLines(report));
   const backtest = report.backtest;
-  if (!backtest) {
-    lines.push("", `No backtest: ${report.backtestMissing}`);
-    return lines;
+  if (!backtest) lines.push("", `No backtest: ${report.backtestMissing}`);
+  else lines.push(...backtestLines(backtest));
+  if (report.comparison) lines.push(...comparisonLines(report));
+  return lines;
+}
+
+function taskLoadLines(report: SimulationReport): string[] {
+  if (report.taskLoad.length === 0) return [];
+  const owners = new Set(report.taskLoad.map((t) => t.owner));
+  const busiest = [...report.taskLoad].sort((a, b) => b.tasks - a.tasks || (a.week < b.week ? -1 : 1))[0]!;
+  const over = report.taskLoad.filter((t) => t.overCapacity);
+  const lines = ["", `CSM tasks: ${thousands(report.taskLoad.reduce((n, t) => n + t.tasks, 0))} planned for ${thousands(owners.size)} owners; busiest week: ${busiest.owner}, ${busiest.tasks} tasks in the week of ${busiest.week}.`];
+  if (report.taskCapacity === null) lines.push("  (the playbook states no task_capacity: no week is flagged)");
+  else if (over.length === 0) lines.push(`  No owner went over the capacity of ${report.taskCapacity} tasks a week.`);
+  else {
+    lines.push(`  ${thousands(over.length)} owner-weeks over the capacity of ${report.taskCapacity} tasks a week:`);
+    lines.push(renderTable(["week", "owner", "tasks"], over.slice(0, 10).map((t) => [t.week, t.owner, t.tasks])));
+    if (over.length > 10) lines.push(`  ... and ${thousands(over.length - 10)} more (task-load.csv with --out)`);
   }
+  return lines;
+}
+
+function movementLines(report: SimulationReport): string[] {
+  const lines: string[] = [];
+  if (report.tierMoves.length > 0) lines.push("", "Tier moves:", renderTable(["from", "to", "moves"], report.tierMoves.map((m) => [m.from, m.to, m.count])));
+  const onboarding = report.onboarding;
+  if (onboarding) {
+    const ttv = onboarding.medianTimeToValue === null ? "-" : `${onboarding.medianTimeToValue} days (90th percentile ${onboarding.p90TimeToValue} days)`;
+    lines.push("", `Onboarding: ${thousands(onboarding.completed)} accounts completed it during the replay; median time to value ${ttv}.`);
+    lines.push(`  milestones reached: ${onboarding.milestones.map((m) => `${m.name} ${thousands(m.reached)}`).join(", ")}`);
+  }
+  return lines;
+}
+
+function comparisonLines(report: SimulationReport): string[] {
+  const comparison = report.comparison!;
+  const d = comparison.differences;
+  const name = (p: SimulationReport["playbook"]) => `${p.name}${p.version !== null ? ` v${p.version}` : ""}`;
+  const lines = ["", `Compared with ${comparison.file} (${name(comparison.playbook)}, ${comparison.playbook.hash.slice(0, 12)}) over the same ${thousands(d.accountDaysCompared)} account-days:`];
+  lines.push(`  ${thousands(d.accountsDiffering.length)} accounts differ: status on ${thousands(d.statusDaysDiffering)} account-days, tier on ${thousands(d.tierDaysDiffering)}.`);
+  if (d.accountsDiffering.length > 0) lines.push(`  most different: ${d.accountsDiffering.slice(0, 5).map((a) => `${a.account} (status ${a.statusDays}d, tier ${a.tierDays}d)`).join(", ")}`);
+  lines.push(renderTable(["trigger", "action", name(report.playbook), name(comparison.playbook), "added", "removed"], d.actions.map((a) => [a.trigger, a.kind, a.baseline, a.other, a.added, a.removed])));
+  const mine = report.backtest;
+  const theirs = comparison.backtest;
+  if (mine && theirs) {
+    const signals = [...new Set([...mine.signals.map((s) => s.signal), ...theirs.signals.map((s) => s.signal)])];
+    const of = (b: typeof mine, signal: string) => b.signals.find((s) => s.signal === signal);
+    lines.push("  backtest side by side (precision / recall / median lead):");
+    lines.push(renderTable(["signal", name(report.playbook), name(comparison.playbook)], signals.map((signal) => [signal, ...[of(mine, signal), of(theirs, signal)].map((s) => (s ? `${percent(s.precision)} / ${percent(s.recall)} / ${s.medianLeadTime ?? "-"}d` : "-"))])));
+    lines.push(`  health score ROC AUC: ${mine.auc?.toFixed(3) ?? "-"} vs ${theirs.auc?.toFixed(3) ?? "-"}`);
+  }
+  return lines;
+}
+
+function backtestLines(backtest: NonNullable<SimulationReport["backtest"]>): string[] {
+  const lines: string[] = [];
   lines.push("", `Backtest against ${thousands(backtest.churns)} churns (from ${backtest.churnSource}) within ${backtest.horizonDays} days, outcomes known until ${backtest.knownUntil}:`);
   lines.push(renderTable(["signal", "alerts", "precision", "recall", "median lead (days)"], backtest.signals.map((s) => [s.signal, s.alertsScored, percent(s.precision), percent(s.recall), s.medianLeadTime === null ? "-" : String(s.medianLeadTime)])));
   lines.push(`Health score ROC AUC for churn within ${backtest.horizonDays} days: ${backtest.auc === null ? "-" : backtest.auc.toFixed(3)} (${thousands(backtest.accountDaysScored)} account-days)`);
@@ -94,7 +149,8 @@ function writeReport(folder: string, report: SimulationReport): string[] {
   const contents: [string, string][] = [
     ["report.json", `${JSON.stringify(report, null, 2)}\n`],
     ["days.csv", csv(["date", "accounts", "green", "yellow", "red", "no_status", ...tiers.map((t) => `tier_${t}`), ...kinds.map((k) => `actions_${k}`)], report.days.map((d) => [d.date, d.accounts, d.status.green, d.status.yellow, d.status.red, d.status.none, ...tiers.map((t) => d.tiers[t] ?? 0), ...kinds.map((k) => d.actions[k] ?? 0)]))],
-    ["actions.csv", csv(["date", "account", "trigger", "kind", "target", "status", "reason"], report.actions.map((a) => [a.date, a.account, a.trigger, a.kind, a.target, a.status, a.reason]))],
+    ["actions.csv", csv(["date", "account", "trigger", "kind", "target", "to", "status", "reason"], report.actions.map((a) => [a.date, a.account, a.trigger, a.kind, a.target, a.to, a.status, a.reason]))],
+    ["task-load.csv", csv(["week", "owner", "tasks", "over_capacity"], report.taskLoad.map((t) => [t.week, t.owner, t.tasks, t.overCapacity]))],
     ["backtest.csv", csv(["signal", "alerts_scored", "alerts_followed_by_churn", "precision", "churns", "churns_caught", "recall", "median_lead_time_days"], signals.map((s) => [s.signal, s.alertsScored, s.alertsFollowedByChurn, s.precision, s.churns, s.churnsCaught, s.recall, s.medianLeadTime]))],
   ];
   const sinks = contents.map(([name, text]) => {
@@ -108,21 +164,37 @@ function writeReport(folder: string, report: SimulationReport): string[] {
   return sinks.map((sink) => sink.path);
 }
 
-/** `touchline kpi`: portfolio KPIs by month, each with its formula. */
+/** `touchline kpi`: portfolio KPIs by month, overall and by tier, each with its formula. */
 export async function runKpi(projectPath: string, options: { format: string }, io: Io): Promise<number> {
   if (options.format !== "json" && options.format !== "csv" && options.format !== "table") throw new UsageError(`--format is table, json or csv, not ${options.format}`);
   return withProject(projectPath, io, async () => {
     const report = await portfolioKpis(loadProject(projectPath));
     if (report.rejected > 0) io.err([`Rejected input (${thousands(report.rejected)} rows):`, ...renderRejectGroups(report.rejectGroups, report.rejected)].join("\n"));
-    const columns = Object.keys(report.months[0] ?? {});
     if (options.format === "json") io.out(JSON.stringify(report, null, 2));
-    else if (options.format === "csv") io.out(csv(columns, report.months.map((m) => columns.map((c) => (m as unknown as Record<string, unknown>)[c]))).trimEnd());
-    else {
-      const fixed = (v: number | null) => (v === null ? "-" : v.toFixed(1));
-      io.out(renderTable(["month", "customers", "MRR", "new", "expansion", "contraction", "churn", "logo churn %", "revenue churn %", "GRR %", "NRR %", "retention %", "renewal %"], report.months.map((m) => [m.month, m.customersEnd, Math.round(m.mrr), Math.round(m.newMrr), Math.round(m.expansionMrr), Math.round(m.contractionMrr), Math.round(m.churnMrr), fixed(m.logoChurnRate), fixed(m.revenueChurnRate), fixed(m.grr), fixed(m.nrr), fixed(m.customerRetentionRate), fixed(m.renewalRate)])));
-      io.out("\nFormulas:");
-      for (const [name, formula] of Object.entries(report.formulas)) io.out(`  ${name}: ${formula}`);
-    }
+    else if (options.format === "csv") io.out(kpiCsv(report).trimEnd());
+    else io.out(kpiTables(report).join("\n"));
     return 0;
   });
+}
+
+/** One row per month and tier (`all` for the whole portfolio); NPS and onboarding only on the `all` rows. */
+function kpiCsv(report: PortfolioReport): string {
+  const revenue = Object.keys(report.months[0] ?? {}).filter((c) => c !== "nps" && c !== "onboarding");
+  const extra = ["nps", "promoters", "passives", "detractors", "nps_answers", "onboarding_tracked", "onboarding_complete", "onboarding_completion_rate"];
+  const cells = (m: Record<string, unknown>) => revenue.map((c) => m[c] ?? null);
+  const rows: unknown[][] = report.months.map((m) => ["all", ...cells(m as unknown as Record<string, unknown>), m.nps?.nps ?? null, m.nps?.promoters ?? null, m.nps?.passives ?? null, m.nps?.detractors ?? null, m.nps?.answers ?? null, m.onboarding?.tracked ?? null, m.onboarding?.complete ?? null, m.onboarding?.rate ?? null]);
+  for (const tier of report.tiers) for (const m of tier.months) rows.push([tier.tier, ...cells(m as unknown as Record<string, unknown>), ...extra.map(() => null)]);
+  return csv(["tier", ...revenue, ...extra], rows);
+}
+
+function kpiTables(report: PortfolioReport): string[] {
+  const fixed = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(1));
+  const lines = [renderTable(["month", "customers", "MRR", "new", "expansion", "contraction", "churn", "logo churn %", "revenue churn %", "GRR %", "NRR %", "retention %", "renewal %", "NPS", "onboarded %"], report.months.map((m) => [m.month, m.customersEnd, Math.round(m.mrr), Math.round(m.newMrr), Math.round(m.expansionMrr), Math.round(m.contractionMrr), Math.round(m.churnMrr), fixed(m.logoChurnRate), fixed(m.revenueChurnRate), fixed(m.grr), fixed(m.nrr), fixed(m.customerRetentionRate), fixed(m.renewalRate), fixed(m.nps?.nps), fixed(m.onboarding?.rate)]))];
+  for (const tier of report.tiers) {
+    lines.push("", `Tier ${tier.tier}:`);
+    lines.push(renderTable(["month", "customers", "MRR", "expansion", "contraction", "churn", "logo churn %", "GRR %", "NRR %"], tier.months.map((m) => [m.month, m.customersEnd, Math.round(m.mrr), Math.round(m.expansionMrr), Math.round(m.contractionMrr), Math.round(m.churnMrr), fixed(m.logoChurnRate), fixed(m.grr), fixed(m.nrr)])));
+  }
+  lines.push("", "Formulas:");
+  for (const [name, formula] of Object.entries(report.formulas)) lines.push(`  ${name}: ${formula}`);
+  return lines;
 }

@@ -256,6 +256,7 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
       businessDaysOnly: model.policies?.business_days_only ?? false,
     },
     grace: grace ? { days: days(grace.for) ?? 0, since: compile(["policies", "grace_period", "since"]), noRed: grace.no_red ?? false, healthModel: grace.health_model } : undefined,
+    taskCapacity: model.policies?.task_capacity,
     overrides: { allowed: new Set(model.overrides?.allow ?? []), maxDays: days(model.overrides?.max_duration) },
     historyDays,
     keepsScores: healthModels.some((m) => m.trendDays !== undefined),

@@ -146,6 +146,8 @@ export interface CompiledPlaybook {
   /** when actions that reach the customer may go out, in the account's time zone */
   delivery: DeliveryPolicy;
   grace: { days: number; since: Fn | undefined; noRed: boolean; healthModel: string | undefined } | undefined;
+  /** tasks one owner can take on per week (simulate reports the weeks over it) */
+  taskCapacity: number | undefined;
   overrides: { allowed: Set<string>; maxDays: number | undefined };
   /** the longest look-back any state needs (trend, caps, limits), in days */
   historyDays: number;

@@ -215,6 +215,7 @@ export const Policies = z
       .strict()
       .optional(),
     business_days_only: z.boolean().optional(),
+    task_capacity: z.number().int().min(1).optional().describe("Tasks one owner (a CSM) can take on per week: touchline simulate flags the weeks over it"),
     suppress_when: Expression.optional().describe("Accounts for which no automated action reaches the customer"),
     suppress_actions: z
       .array(z.enum(["email", "task", "offer", "webhook"]))

@@ -77,12 +77,14 @@ export async function loadHistory(
   to: number,
   rejections: Rejections,
   strict: boolean,
+  /** contract fields to hand over besides those the playbook reads (kpi reads `nps`) */
+  alsoFields: readonly string[] = [],
 ): Promise<HistoryData> {
   const lookback = lookbackDays(plan);
   const firstDay = from - lookback;
   const loaded = await loadAccounts(engine, sources.snapshots, plan.fields, rejections, { strict, zoneField: plan.timezoneField, asOf: sources.snapshots.asOf });
   const sql = new Sql();
-  const fields = plan.fieldsRead.map((name) => plan.fields.find((f) => f.name === name)!);
+  const fields = [...new Set([...plan.fieldsRead, ...alsoFields])].map((name) => plan.fields.find((f) => f.name === name)!);
   const values = fieldValuesSql(loaded, plan, sql, fields);
   // Accounts in the order they first appear in the snapshots; their rows by date.
   const byId = new Map<string, AccountHistory>();

@@ -3,6 +3,7 @@ import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { AccountDecision } from "../engine/decision.js";
 import { evaluateAccount } from "../engine/evaluate.js";
 import type { AccountState } from "../engine/state.js";
+import type { Value } from "../expression/value.js";
 import type { AccountHistory, HistoryData } from "./history.js";
 import { aggregatesOn } from "./windows.js";
 
@@ -16,7 +17,7 @@ export interface ReplayOptions {
 }
 
 /** What a replay tells its observer: each account-day evaluated, in account order, then day order. */
-export type ReplayVisitor = (account: AccountHistory, decision: AccountDecision, state: AccountState) => void;
+export type ReplayVisitor = (account: AccountHistory, decision: AccountDecision, state: AccountState, fields: Readonly<Record<string, Value>>) => void;
 
 /**
  * Replays a playbook over history with exactly the rules of a live run:
@@ -56,7 +57,7 @@ export function replay(plan: CompiledPlaybook, history: HistoryData, options: Re
         activations,
       });
       state = result.state;
-      visit(account, result.decision, state);
+      visit(account, result.decision, state, account.fields[snapshot]!);
     }
     if (state) finals.set(account.id, state);
   }

@@ -1,12 +1,16 @@
+import { dirname, resolve } from "node:path";
 import { DataEngine, DataError } from "../data/duckdb.js";
 import { Rejections, type RejectGroup } from "../data/rejects.js";
-import type { AccountDecision } from "../engine/decision.js";
 import { isoDateOf } from "../expression/literals.js";
 import type { Project } from "../run/project.js";
 import { parseAsOf, preparePlaybook, RunStopped } from "../run/run.js";
-import { captureFigures, rateByDecile, rocAuc, type Alert, type CaptureFigures, type Churn, type DecileRow } from "./backtest.js";
+import { captureFigures, rateByDecile, rocAuc, type CaptureFigures, type Churn, type DecileRow } from "./backtest.js";
+import { compareReplays, type ReplayDifferences } from "./compare.js";
 import { loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
+import { ReplayObserver, type DayCounts, type OnboardingFigures, type SimulatedAction, type TaskLoad, type TierMove } from "./observer.js";
 import { replay } from "./replay.js";
+
+export type { DayCounts, SimulatedAction } from "./observer.js";
 
 export interface SimulateOptions {
   from: string;
@@ -16,30 +20,16 @@ export interface SimulateOptions {
   /** days after a signal within which a churn counts as foreseen */
   horizonDays: number;
   strict?: boolean;
+  /** another playbook replayed over the same history and compared with the project's */
+  compare?: string | undefined;
   /** called after each account with the accounts done and the total */
   progress?: (done: number, total: number) => void;
 }
 
-export interface DayCounts {
-  date: string;
-  accounts: number;
-  status: { green: number; yellow: number; red: number; none: number };
-  tiers: Record<string, number>;
-  actions: Record<string, number>;
-}
-
-export interface SimulatedAction {
-  date: string;
-  account: string;
-  trigger: string;
-  kind: string;
-  target: string;
-  status: string;
-  reason: string;
-}
-
 export interface SignalFigures extends Omit<CaptureFigures, "leadTimes"> {
   signal: string;
+  /** the churn capture curve: per lead time L (0, 7, 14, ... up to the horizon), the share of churns alerted at least L days before */
+  capture: { leadDays: number; recall: number | null }[];
 }
 
 export interface Backtest {
@@ -67,13 +57,31 @@ export interface SimulationReport {
   accountDays: number;
   days: DayCounts[];
   actions: SimulatedAction[];
+  /** planned CSM tasks per owner per week, and the playbook's weekly capacity per owner */
+  taskLoad: TaskLoad[];
+  taskCapacity: number | null;
+  /** accounts moving from one tier to another between replayed days */
+  tierMoves: TierMove[];
+  onboarding: OnboardingFigures | null;
   backtest: Backtest | null;
+  /** the other playbook (`--compare`): its own figures and where it differs */
+  comparison?: Comparison;
   /** why there is no backtest, when there is none */
   backtestMissing?: string;
   rejected: number;
   /** the rejected rows' problems, grouped, with examples (file, line, field) */
   rejectGroups: RejectGroup[];
   warnings: string[];
+}
+
+export interface Comparison {
+  file: string;
+  playbook: { name: string; version: number | null; hash: string };
+  days: DayCounts[];
+  actions: number;
+  taskLoad: TaskLoad[];
+  backtest: Backtest | null;
+  differences: ReplayDifferences;
 }
 
 /** The day revenue stopped: the first day of the first month without MRR after a month with it. */
@@ -101,116 +109,121 @@ function churnsFromMrr(rows: readonly MrrRow[]): Churn[] {
 
 /**
  * Replays a project's playbook over its history from `from` to `to`, and
- * backtests it against the churns the history records.
+ * backtests it against the churns the history records; with `compare`,
+ * replays that playbook too and reports where the two differ.
  */
 export async function simulateProject(project: Project, options: SimulateOptions): Promise<SimulationReport> {
   const from = parseAsOf(options.from);
   const to = parseAsOf(options.to);
   if (to < from) throw new RunStopped(`--to (${options.to}) is before --from (${options.from})`);
-  const history = project.history;
-  if (!history?.snapshots) throw new RunStopped(`${project.configFile} has no history snapshots: add history: { snapshots: <file with an as_of column> } to replay the past`);
-  const { plan, checked } = preparePlaybook(project);
+  if (!project.history?.snapshots) throw new RunStopped(`${project.configFile} has no history snapshots: add history: { snapshots: <file with an as_of column> } to replay the past`);
   const engine = await DataEngine.open();
-  const rejections = new Rejections();
   try {
-    const strict = options.strict === true;
-    const data = await loadHistory(engine, plan, checked.environment.eventTypes, { snapshots: history.snapshots, events: history.events, timezone: project.timezone }, from, to, rejections, strict);
-    const outcomes: OutcomeRow[] = history.outcomes ? await loadOutcomes(engine, history.outcomes, project.idField, rejections) : [];
-    const mrr: MrrRow[] = history.mrr ? await loadMrr(engine, history.mrr, project.idField, rejections) : [];
-    const first = rejections.firstRecord();
-    if (strict && first) throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
-    const churns: Churn[] = history.outcomes ? outcomes.filter((o) => o.outcome === "churned").map((o) => ({ account: o.account, day: o.day })) : churnsFromMrr(mrr);
-    const churnsByAccount = new Map<string, number[]>();
-    for (const churn of churns) churnsByAccount.set(churn.account, [...(churnsByAccount.get(churn.account) ?? []), churn.day]);
-
-    const days = new Map<number, DayCounts>();
-    const actions: SimulatedAction[] = [];
-    const alerts = new Map<string, Alert[]>([["health.status == red", []], ...plan.triggers.map((t): [string, Alert[]] => [t.name, []])]);
-    const scored: { account: string; day: number; score: number }[] = [];
-    const statusDays = new Map<string, { day: number; status: string | null; score: number | null }[]>();
-    let accountDays = 0;
-    let done = 0;
-    let previousStatus: string | null = null;
-    let currentAccount = "";
-    replay(plan, data, { from, to, step: options.step, churns: churnsByAccount }, (account, decision: AccountDecision, state) => {
-      if (account.id !== currentAccount) {
-        if (currentAccount !== "") options.progress?.(++done, data.accounts.length);
-        currentAccount = account.id;
-        previousStatus = null;
-      }
-      accountDays++;
-      let counts = days.get(decision.day);
-      if (!counts) days.set(decision.day, (counts = { date: isoDateOf(decision.day), accounts: 0, status: { green: 0, yellow: 0, red: 0, none: 0 }, tiers: {}, actions: {} }));
-      counts.accounts++;
-      const status = decision.health?.status ?? null;
-      counts.status[status ?? "none"]++;
-      const tier = decision.tier?.value ?? "(none)";
-      counts.tiers[tier] = (counts.tiers[tier] ?? 0) + 1;
-      for (const action of decision.actions) {
-        counts.actions[action.kind] = (counts.actions[action.kind] ?? 0) + 1;
-        actions.push({ date: isoDateOf(decision.day), account: account.id, trigger: action.trigger, kind: action.kind, target: action.target, status: action.status, reason: action.reason });
-      }
-      // A trigger entered today (held-out entries included: the signal fired) has today as its last entry.
-      for (const trigger of plan.triggers) if (state.triggers[trigger.name]?.lastEntered === decision.day) alerts.get(trigger.name)!.push({ account: account.id, day: decision.day });
-      if (status === "red" && previousStatus !== "red") alerts.get("health.status == red")!.push({ account: account.id, day: decision.day });
-      previousStatus = status;
-      const score = decision.health?.score ?? null;
-      if (score !== null) scored.push({ account: account.id, day: decision.day, score });
-      const trail = statusDays.get(account.id) ?? [];
-      trail.push({ day: decision.day, status, score });
-      statusDays.set(account.id, trail);
-    });
-    if (currentAccount !== "") options.progress?.(++done, data.accounts.length);
-    if (accountDays === 0) throw new RunStopped(`no account of ${history.snapshots.file} exists between ${options.from} and ${options.to}: nothing was replayed`);
-
-    const report: SimulationReport = {
-      playbook: { name: plan.name, version: plan.version ?? null, hash: plan.hash },
-      from: isoDateOf(from),
-      to: isoDateOf(to),
-      step: options.step === 7 ? "week" : "day",
-      accounts: data.accounts.length,
-      accountDays,
-      days: [...days.values()].sort((a, b) => (a.date < b.date ? -1 : 1)),
-      actions: actions.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)),
-      backtest: null,
-      rejected: rejections.records,
-      rejectGroups: rejections.groups(),
-      warnings: data.warnings,
+    const sides = options.compare === undefined ? 1 : 2;
+    const progress = (side: number) => (done: number, total: number) => options.progress?.(side * total + done, total * sides);
+    const baseline = await simulateSide(engine, project, from, to, options, progress(0));
+    if (options.compare === undefined) return baseline.report;
+    const file = resolve(options.compare);
+    const otherProject: Project = { ...project, playbook: file, allowedFolders: [...project.allowedFolders, dirname(file)] };
+    const other = await simulateSide(engine, otherProject, from, to, options, progress(1));
+    baseline.report.comparison = {
+      file: options.compare,
+      playbook: other.report.playbook,
+      days: other.report.days,
+      actions: other.report.actions.length,
+      taskLoad: other.report.taskLoad,
+      backtest: other.report.backtest,
+      differences: compareReplays(baseline.observer, other.observer),
     };
-    if (!history.outcomes && !history.mrr) {
-      report.backtestMissing = "the history names neither outcomes nor mrr: there is no churn to backtest against";
-      return report;
-    }
-    const horizon = options.horizonDays;
-    const lastOutcome = Math.max(to, ...churns.map((c) => c.day), ...outcomes.map((o) => o.day));
-    const replayed = new Set(data.accounts.map((a) => a.id));
-    const inReplay = churns.filter((c) => replayed.has(c.account) && c.day > from && c.day <= to + horizon && (statusDays.get(c.account) ?? []).some((d) => d.day >= c.day - horizon && d.day < c.day));
-    const signals = [...alerts].map(([signal, list]) => {
-      const { leadTimes: _, ...figures } = captureFigures(list, inReplay, horizon, lastOutcome);
-      return { signal, ...figures };
-    });
-    const churnDays = churnsByAccount;
-    const covered = scored.filter((s) => s.day + horizon <= lastOutcome);
-    const positive = covered.map((s) => (churnDays.get(s.account) ?? []).some((c) => c > s.day && c <= s.day + horizon));
-    const greenChurn = inReplay.flatMap((c) => {
-      const green = (statusDays.get(c.account) ?? []).filter((d) => d.status === "green" && d.day >= c.day - horizon && d.day < c.day).at(-1);
-      return green ? [{ account: c.account, churned: isoDateOf(c.day), lastGreen: isoDateOf(green.day), score: green.score }] : [];
-    });
-    report.backtest = {
-      churnSource: history.outcomes ? "outcomes" : "mrr",
-      horizonDays: horizon,
-      knownUntil: isoDateOf(lastOutcome),
-      churns: inReplay.length,
-      signals,
-      auc: rocAuc(covered.map((s) => -s.score), positive),
-      accountDaysScored: covered.length,
-      deciles: rateByDecile(covered.map((s) => s.score), positive),
-      greenChurn,
-    };
-    return report;
+    return baseline.report;
   } catch (error) {
     throw error instanceof DataError ? new RunStopped(error.message) : error;
   } finally {
     engine.close();
   }
+}
+
+/** One playbook replayed over the project's history, with its backtest. */
+async function simulateSide(engine: DataEngine, project: Project, from: number, to: number, options: SimulateOptions, progress: (done: number, total: number) => void): Promise<{ report: SimulationReport; observer: ReplayObserver }> {
+  const history = project.history!;
+  const snapshots = history.snapshots!;
+  const { plan, checked } = preparePlaybook(project);
+  const rejections = new Rejections();
+  const strict = options.strict === true;
+  const data = await loadHistory(engine, plan, checked.environment.eventTypes, { snapshots, events: history.events, timezone: project.timezone }, from, to, rejections, strict);
+  const outcomes: OutcomeRow[] = history.outcomes ? await loadOutcomes(engine, history.outcomes, project.idField, rejections) : [];
+  const mrr: MrrRow[] = history.mrr ? await loadMrr(engine, history.mrr, project.idField, rejections) : [];
+  const first = rejections.firstRecord();
+  if (strict && first) throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
+  const churns: Churn[] = history.outcomes ? outcomes.filter((o) => o.outcome === "churned").map((o) => ({ account: o.account, day: o.day })) : churnsFromMrr(mrr);
+  const churnsByAccount = new Map<string, number[]>();
+  for (const churn of churns) churnsByAccount.set(churn.account, [...(churnsByAccount.get(churn.account) ?? []), churn.day]);
+
+  const observer = new ReplayObserver(plan);
+  let done = 0;
+  let currentAccount = "";
+  replay(plan, data, { from, to, step: options.step, churns: churnsByAccount }, (account, decision, state) => {
+    if (account.id !== currentAccount) {
+      if (currentAccount !== "") progress(++done, data.accounts.length);
+      currentAccount = account.id;
+    }
+    observer.observe(account.id, decision, state);
+  });
+  if (currentAccount !== "") progress(++done, data.accounts.length);
+  if (observer.accountDays === 0) throw new RunStopped(`no account of ${snapshots.file} exists between ${isoDateOf(from)} and ${isoDateOf(to)}: nothing was replayed`);
+
+  const report: SimulationReport = {
+    playbook: { name: plan.name, version: plan.version ?? null, hash: plan.hash },
+    from: isoDateOf(from),
+    to: isoDateOf(to),
+    step: options.step === 7 ? "week" : "day",
+    accounts: data.accounts.length,
+    accountDays: observer.accountDays,
+    days: observer.dayList(),
+    actions: observer.actionList(),
+    taskLoad: observer.taskLoadList(),
+    taskCapacity: plan.taskCapacity ?? null,
+    tierMoves: observer.tierMoveList(),
+    onboarding: observer.onboardingFigures(),
+    backtest: null,
+    rejected: rejections.records,
+    rejectGroups: rejections.groups(),
+    warnings: data.warnings,
+  };
+  if (!history.outcomes && !history.mrr) {
+    report.backtestMissing = "the history names neither outcomes nor mrr: there is no churn to backtest against";
+    return { report, observer };
+  }
+  const horizon = options.horizonDays;
+  const lastOutcome = Math.max(to, ...churns.map((c) => c.day), ...outcomes.map((o) => o.day));
+  const trails = observer.trails;
+  const inReplay = churns.filter((c) => trails.has(c.account) && c.day > from && c.day <= to + horizon && trails.get(c.account)!.some((d) => d.day >= c.day - horizon && d.day < c.day));
+  const signals = [...observer.alerts].map(([signal, list]) => {
+    const { leadTimes, ...figures } = captureFigures(list, inReplay, horizon, lastOutcome);
+    const capture: SignalFigures["capture"] = [];
+    for (let lead = 0; lead <= horizon; lead += 7) capture.push({ leadDays: lead, recall: inReplay.length === 0 ? null : leadTimes.filter((t) => t >= lead).length / inReplay.length });
+    return { signal, ...figures, capture };
+  });
+  const covered: { account: string; score: number; churns: boolean }[] = [];
+  for (const [account, trail] of trails) {
+    const churnDays = churnsByAccount.get(account) ?? [];
+    for (const d of trail) if (d.score !== null && d.day + horizon <= lastOutcome) covered.push({ account, score: d.score, churns: churnDays.some((c) => c > d.day && c <= d.day + horizon) });
+  }
+  const greenChurn = inReplay.flatMap((c) => {
+    const green = trails.get(c.account)!.filter((d) => d.status === "green" && d.day >= c.day - horizon && d.day < c.day).at(-1);
+    return green ? [{ account: c.account, churned: isoDateOf(c.day), lastGreen: isoDateOf(green.day), score: green.score }] : [];
+  });
+  const positive = covered.map((c) => c.churns);
+  report.backtest = {
+    churnSource: history.outcomes ? "outcomes" : "mrr",
+    horizonDays: horizon,
+    knownUntil: isoDateOf(lastOutcome),
+    churns: inReplay.length,
+    signals,
+    auc: rocAuc(covered.map((c) => -c.score), positive),
+    accountDaysScored: covered.length,
+    deciles: rateByDecile(covered.map((c) => c.score), positive),
+    greenChurn,
+  };
+  return { report, observer };
 }

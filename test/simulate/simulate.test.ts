@@ -8,6 +8,7 @@ import { checkText } from "../../src/language/index.js";
 import { decisionRecord } from "../../src/run/output.js";
 import { loadHistory } from "../../src/simulate/history.js";
 import { replay } from "../../src/simulate/replay.js";
+import type { PortfolioReport } from "../../src/simulate/portfolio.js";
 import type { SimulationReport } from "../../src/simulate/simulate.js";
 import { REPLAY_PLAYBOOK, replayHistory } from "../helpers/history.js";
 import { TestProject } from "../helpers/project.js";
@@ -55,7 +56,7 @@ describe("touchline simulate", () => {
     expect(report.backtest!.signals.map((s) => s.signal)).toEqual(["health.status == red", "quiet", "falling", "red_alert"]);
     // Trigger entries are signals: quiet went off within 20 days before both churns.
     expect(report.backtest!.signals.find((s) => s.signal === "quiet")).toMatchObject({ churns: 2, churnsCaught: 2 });
-    expect(readFileSync(project.path("sim/actions.csv"), "utf8").split("\n")[0]).toBe("date,account,trigger,kind,target,status,reason");
+    expect(readFileSync(project.path("sim/actions.csv"), "utf8").split("\n")[0]).toBe("date,account,trigger,kind,target,to,status,reason");
     expect(readFileSync(project.path("sim/days.csv"), "utf8").split("\n").filter(Boolean)).toHaveLength(31);
 
     const weekly = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--step", "week");
@@ -114,6 +115,59 @@ describe("touchline simulate", () => {
   }, 120_000);
 });
 
+describe("touchline simulate --compare", () => {
+  it("replays another version over the same history and reports where it differs, trigger by trigger, with both backtests", async () => {
+    const project = historyProject();
+    const itself = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--compare", project.path("playbook.play"), "--out", project.path("same"));
+    expect(itself.code, itself.stderr).toBe(0);
+    const same = JSON.parse(readFileSync(project.path("same/report.json"), "utf8")) as SimulationReport;
+    expect(same.comparison!.differences).toMatchObject({ statusDaysDiffering: 0, tierDaysDiffering: 0, accountsDiffering: [] });
+    expect(same.comparison!.differences.accountDaysCompared).toBe(same.accountDays);
+    expect(same.comparison!.differences.actions.every((a) => a.added === 0 && a.removed === 0 && a.baseline === a.other)).toBe(true);
+
+    project.write("v2.play", REPLAY_PLAYBOOK.replace("version 1", "version 2").replace("status green >= 70, yellow >= 40", "status green >= 80, yellow >= 60").replace("when logins_7d < 3", "when logins_7d < 6"));
+    const result = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--compare", project.path("v2.play"), "--out", project.path("v2"));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Compared with .*v2\.play \(replay v2, [0-9a-f]{12}\)/);
+    expect(result.stdout).toContain("backtest side by side");
+    const report = JSON.parse(readFileSync(project.path("v2/report.json"), "utf8")) as SimulationReport;
+    const comparison = report.comparison!;
+    expect(comparison.playbook.version).toBe(2);
+    expect(comparison.differences.statusDaysDiffering).toBeGreaterThan(0);
+    expect(comparison.differences.tierDaysDiffering).toBe(0);
+    // A wider condition sends the nudge more often; each row's counts add up.
+    const quiet = comparison.differences.actions.find((a) => a.trigger === "quiet")!;
+    expect(quiet.other).toBeGreaterThan(quiet.baseline);
+    for (const row of comparison.differences.actions) expect(row.other - row.baseline).toBe(row.added - row.removed);
+    expect(comparison.backtest!.signals.map((s) => s.signal)).toEqual(report.backtest!.signals.map((s) => s.signal));
+    expect(comparison.days).toHaveLength(report.days.length);
+
+    const missing = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--compare", project.path("nope.play"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("no such playbook file");
+  }, 120_000);
+});
+
+describe("touchline simulate: task load, tier moves, onboarding", () => {
+  it("counts CSM tasks per owner per week against task_capacity, with tier moves and onboarding in the report", async () => {
+    const project = historyProject();
+    project.write("playbook.play", REPLAY_PLAYBOOK.replace("trigger quiet {", "policies { task_capacity 1 }\n  trigger quiet {"));
+    const result = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--out", project.path("sim"));
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(project.path("sim/report.json"), "utf8")) as SimulationReport;
+    expect(report.taskCapacity).toBe(1);
+    const tasks = report.actions.filter((a) => a.kind === "task" && a.status === "planned");
+    expect(report.taskLoad.reduce((n, t) => n + t.tasks, 0)).toBe(tasks.length);
+    expect(report.taskLoad.every((t) => t.owner === "cs@example.com" && t.overCapacity === t.tasks > 1)).toBe(true);
+    expect(report.taskLoad.some((t) => t.overCapacity)).toBe(true);
+    expect(result.stdout).toMatch(/owner-weeks over the capacity of 1 tasks a week/);
+    expect(readFileSync(project.path("sim/task-load.csv"), "utf8").split("\n")[0]).toBe("week,owner,tasks,over_capacity");
+    expect(report.tierMoves.length).toBeGreaterThan(0);
+    expect(report.onboarding!.milestones.map((m) => m.name)).toEqual(["first_login", "busy"]);
+    expect(report.days[0]!.onboarding.tracked).toBeGreaterThan(0);
+  }, 120_000);
+});
+
 describe("touchline simulate without outcomes", () => {
   it("reads churn from the revenue: the first month without MRR after a month with it", async () => {
     const generated = replayHistory();
@@ -140,6 +194,43 @@ describe("touchline simulate without outcomes", () => {
 });
 
 describe("touchline kpi", () => {
+  it("by tier (the tier replayed on the month's last day), with NPS and onboarding completion at month end, worked by hand", async () => {
+    const project = new TestProject(
+      {
+        "playbook.play": `playbook "k" {
+  account { arr: money  nps: int?  start: date }
+  tiers {
+    big when arr >= 1000
+    small otherwise
+  }
+  onboarding from start { live due 30d done when arr >= 2000 }
+}
+`,
+        "accounts.csv": "account_id,arr,nps,start\n",
+        // A turns small on Feb 15; B turns big (and completes onboarding) on Feb 10; C has no NPS answer.
+        "snapshots.csv": "account_id,as_of,arr,nps,start\nA,2026-01-01,1500,9,2025-12-20\nB,2026-01-01,500,7,2026-01-01\nC,2026-01-01,800,,2024-01-01\nA,2026-02-15,500,3,2025-12-20\nB,2026-02-10,2500,10,2026-01-01\n",
+        "mrr.csv": "account_id,month,mrr\nA,2026-01,100\nA,2026-02,100\nA,2026-03,50\nB,2026-01,50\nB,2026-02,50\nB,2026-03,200\nC,2026-01,80\nC,2026-02,80\n",
+      },
+      { history: { snapshots: "snapshots.csv", mrr: "mrr.csv" } },
+    );
+    const json = await cli(project, "kpi", project.dir, "--format", "json");
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as PortfolioReport;
+    expect(report.months.map((m) => [m.month, m.nps, m.onboarding])).toEqual([
+      ["2026-02", { answers: 2, promoters: 1, passives: 0, detractors: 1, nps: 0 }, { tracked: 3, complete: 1, rate: 100 / 3 }],
+      ["2026-03", { answers: 2, promoters: 1, passives: 0, detractors: 1, nps: 0 }, { tracked: 3, complete: 1, rate: 100 / 3 }],
+    ]);
+    const tier = (name: string) => report.tiers.find((t) => t.tier === name)!.months;
+    expect(tier("big").map((m) => [m.month, m.customersEnd, m.mrr, m.expansionMrr])).toEqual([["2026-02", 1, 50, 0], ["2026-03", 1, 200, 150]]);
+    expect(tier("small").map((m) => [m.month, m.customersEnd, m.mrr, m.contractionMrr, m.churnMrr, m.logoChurnRate])).toEqual([["2026-02", 2, 180, 0, 0, 0], ["2026-03", 1, 50, 50, 80, 50]]);
+    const table = await cli(project, "kpi", project.dir);
+    expect(table.stdout).toContain("Tier big:");
+    const csvOut = await cli(project, "kpi", project.dir, "--format", "csv");
+    const lines = csvOut.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^tier,month,customersStart,.*,nps,promoters,passives,detractors,nps_answers,onboarding_tracked,onboarding_complete,onboarding_completion_rate$/);
+    expect(lines.filter((l) => l.startsWith("big,"))).toHaveLength(2);
+  }, 120_000);
+
   it("prints KPIs by month with their formulas, as a table, JSON or CSV, and renewals from the outcomes", async () => {
     const project = new TestProject(
       {
@@ -159,7 +250,7 @@ describe("touchline kpi", () => {
     expect(report.months[1]).toMatchObject({ reactivated: 1, nrr: 115, upForRenewal: 1, renewed: 0, renewalRate: 0 });
     expect(report.formulas.nrr).toContain("start MRR");
     const csvOut = await cli(project, "kpi", project.dir, "--format", "csv");
-    expect(csvOut.stdout.split("\n")[0]).toContain("month,customersStart");
+    expect(csvOut.stdout.split("\n")[0]).toContain("tier,month,customersStart");
     const table = await cli(project, "kpi", project.dir);
     expect(table.stdout).toContain("Formulas:");
     expect((await cli(project, "kpi", project.dir, "--format", "xml")).code).toBe(2);

@@ -1069,6 +1069,13 @@ class PlaybookParser extends ExpressionGrammar {
         },
         {
           ALT: () => {
+            const head = this.CONSUME(K.task_capacity);
+            const max = this.CONSUME2(t.NumberLiteral);
+            this.ACTION(() => this.put(policies, ["policies"], "task_capacity", Number(max.image.replace(/_/g, "")), this.span(head, max)));
+          },
+        },
+        {
+          ALT: () => {
             const head = this.CONSUME(K.suppress);
             const kinds: IToken[] = [];
             this.MANY_SEP({

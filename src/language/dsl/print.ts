@@ -235,6 +235,7 @@ function writeDsl(playbook: Playbook, comments: AttachedComments | undefined): D
     (p.frequency_caps ?? []).forEach((cap, i) => w.line(["policies", "frequency_caps", i], `cap ${cap.channel} ${cap.max} per ${cap.per}`));
     if (p.quiet_hours) w.line(["policies", "quiet_hours"], `quiet_hours ${quote(p.quiet_hours.from)} to ${quote(p.quiet_hours.to)}`);
     if (p.business_days_only) w.line(["policies", "business_days_only"], "business_days_only");
+    if (p.task_capacity !== undefined) w.line(["policies", "task_capacity"], `task_capacity ${p.task_capacity}`);
     if (p.suppress_when !== undefined) w.line(["policies", "suppress_when"], `suppress ${p.suppress_actions ? `${p.suppress_actions.join(", ")} ` : ""}when ${expression(p.suppress_when)}`);
     if (p.grace_period) {
       const g = p.grace_period;

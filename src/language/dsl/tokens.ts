@@ -12,7 +12,7 @@ const SOFT_KEYWORDS = [
   "otherwise", "onboarding", "from", "due_soon", "due", "within", "after", "done", "template", "subject", "body", "file",
   "offer", "product", "discount", "expires", "trigger", "for", "fire", "on_enter_catch_up", "on_enter", "while_true", "cooldown",
   "limit", "once_per_renewal", "once", "per", "holdout", "enroll", "existing", "new", "goal", "email", "to",
-  "task", "owner", "webhook", "step", "wait", "policies", "quiet_hours", "business_days_only", "suppress",
+  "task", "owner", "webhook", "step", "wait", "policies", "quiet_hours", "business_days_only", "task_capacity", "suppress",
   "grace", "since", "no_red", "overrides", "allow", "max", "green", "yellow", "red",
 ] as const;
 

@@ -1,0 +1,200 @@
+import type { CompiledPlaybook } from "../engine/compiled.js";
+import type { AccountDecision } from "../engine/decision.js";
+import type { AccountState } from "../engine/state.js";
+import { isoDateOf } from "../expression/literals.js";
+import type { Alert } from "./backtest.js";
+import { median } from "./backtest.js";
+
+/** One replayed day, counted over every account that existed on it. */
+export interface DayCounts {
+  date: string;
+  accounts: number;
+  status: { green: number; yellow: number; red: number; none: number };
+  tiers: Record<string, number>;
+  /** actions decided that day, by kind (planned, held out, capped and suppressed alike) */
+  actions: Record<string, number>;
+  /** accounts whose onboarding is tracked (not outside its window), those complete, and per milestone those done */
+  onboarding: { tracked: number; complete: number; milestones: Record<string, number> };
+}
+
+export interface SimulatedAction {
+  date: string;
+  account: string;
+  trigger: string;
+  kind: string;
+  target: string;
+  /** who receives it: the address of an email, the owner of a task */
+  to: string | null;
+  status: string;
+  reason: string;
+}
+
+/** Planned tasks per owner in a week (weeks start on Monday), against the playbook's `task_capacity`. */
+export interface TaskLoad {
+  owner: string;
+  week: string;
+  tasks: number;
+  overCapacity: boolean;
+}
+
+export interface TierMove {
+  from: string;
+  to: string;
+  count: number;
+}
+
+/** Onboarding as it really happened: a milestone is done on the first replayed day its condition held. */
+export interface OnboardingFigures {
+  /** accounts that completed onboarding during the replay (done before it began is not counted) */
+  completed: number;
+  /** days from the onboarding start to the last milestone, for those accounts */
+  medianTimeToValue: number | null;
+  p90TimeToValue: number | null;
+  /** per milestone, the accounts that reached it during the replay */
+  milestones: { name: string; reached: number }[];
+}
+
+/** One account's day, kept to backtest and compare. */
+export interface AccountDay {
+  day: number;
+  status: string | null;
+  tier: string | null;
+  score: number | null;
+}
+
+const RED_SIGNAL = "health.status == red";
+
+/** The Monday of an epoch day's week (1970-01-01 was a Thursday). */
+export function weekOf(day: number): number {
+  return day - ((((day + 3) % 7) + 7) % 7);
+}
+
+function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+/**
+ * Collects what a replay did, account-day by account-day: counts per day,
+ * every action, the signals a backtest scores, each account's trail, CSM
+ * task load, tier moves and onboarding as it happened.
+ */
+export class ReplayObserver {
+  readonly days = new Map<number, DayCounts>();
+  readonly actions: SimulatedAction[] = [];
+  readonly alerts: Map<string, Alert[]>;
+  readonly trails = new Map<string, AccountDay[]>();
+  accountDays = 0;
+  private readonly taskLoad = new Map<string, number>();
+  private readonly tierMoves = new Map<string, number>();
+  private readonly timeToValue: number[] = [];
+  private readonly milestonesReached = new Map<string, number>();
+  private current: { id: string; trail: AccountDay[]; complete: boolean | undefined; done: Set<string> } | undefined;
+
+  constructor(private readonly plan: CompiledPlaybook) {
+    this.alerts = new Map<string, Alert[]>([[RED_SIGNAL, []], ...plan.triggers.map((t): [string, Alert[]] => [t.name, []])]);
+    for (const milestone of plan.onboarding?.milestones ?? []) this.milestonesReached.set(milestone.name, 0);
+  }
+
+  /** Takes one evaluated account-day; account-days arrive account by account, each in day order. */
+  observe(account: string, decision: AccountDecision, state: AccountState): void {
+    if (this.current?.id !== account) {
+      const trail: AccountDay[] = [];
+      this.trails.set(account, trail);
+      this.current = { id: account, trail, complete: undefined, done: new Set() };
+    }
+    const current = this.current;
+    const previous = current.trail.at(-1);
+    this.accountDays++;
+    const counts = this.dayCounts(decision.day);
+    counts.accounts++;
+    const status = decision.health?.status ?? null;
+    counts.status[status ?? "none"]++;
+    const tier = decision.tier?.value ?? null;
+    counts.tiers[tier ?? "(none)"] = (counts.tiers[tier ?? "(none)"] ?? 0) + 1;
+    if (previous && previous.tier !== tier) {
+      const key = `${previous.tier ?? "(none)"}\u0000${tier ?? "(none)"}`;
+      this.tierMoves.set(key, (this.tierMoves.get(key) ?? 0) + 1);
+    }
+    const date = isoDateOf(decision.day);
+    for (const action of decision.actions) {
+      counts.actions[action.kind] = (counts.actions[action.kind] ?? 0) + 1;
+      this.actions.push({ date, account, trigger: action.trigger, kind: action.kind, target: action.target, to: action.to, status: action.status, reason: action.reason });
+      if (action.kind === "task" && action.status === "planned") {
+        const key = `${action.to ?? "(no owner)"}\u0000${weekOf(decision.day)}`;
+        this.taskLoad.set(key, (this.taskLoad.get(key) ?? 0) + 1);
+      }
+    }
+    this.observeOnboarding(decision, counts);
+    // A trigger entered today (held-out entries included: the signal fired) has today as its last entry.
+    for (const trigger of this.plan.triggers) if (state.triggers[trigger.name]?.lastEntered === decision.day) this.alerts.get(trigger.name)!.push({ account, day: decision.day });
+    if (status === "red" && previous?.status !== "red") this.alerts.get(RED_SIGNAL)!.push({ account, day: decision.day });
+    current.trail.push({ day: decision.day, status, tier, score: decision.health?.score ?? null });
+  }
+
+  private observeOnboarding(decision: AccountDecision, counts: DayCounts): void {
+    const onboarding = decision.onboarding;
+    const current = this.current!;
+    if (!onboarding || onboarding.milestones.every((m) => m.status === "outside_window")) return;
+    counts.onboarding.tracked++;
+    if (onboarding.complete) counts.onboarding.complete++;
+    for (const milestone of onboarding.milestones) {
+      if (milestone.status !== "done") continue;
+      counts.onboarding.milestones[milestone.name] = (counts.onboarding.milestones[milestone.name] ?? 0) + 1;
+      // Reached in the replay: done on a replayed day, not already done when the account was first seen.
+      if (!milestone.beforeTracking && milestone.doneOn !== null && !current.done.has(milestone.name)) {
+        current.done.add(milestone.name);
+        this.milestonesReached.set(milestone.name, (this.milestonesReached.get(milestone.name) ?? 0) + 1);
+      }
+    }
+    if (onboarding.complete && current.complete === false && onboarding.timeToValue !== null) this.timeToValue.push(onboarding.timeToValue);
+    current.complete = onboarding.complete;
+  }
+
+  private dayCounts(day: number): DayCounts {
+    let counts = this.days.get(day);
+    if (!counts) {
+      const milestones = Object.fromEntries((this.plan.onboarding?.milestones ?? []).map((m) => [m.name, 0]));
+      this.days.set(day, (counts = { date: isoDateOf(day), accounts: 0, status: { green: 0, yellow: 0, red: 0, none: 0 }, tiers: {}, actions: {}, onboarding: { tracked: 0, complete: 0, milestones } }));
+    }
+    return counts;
+  }
+
+  dayList(): DayCounts[] {
+    return [...this.days.values()].sort((a, b) => (a.date < b.date ? -1 : 1));
+  }
+
+  actionList(): SimulatedAction[] {
+    return this.actions.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  }
+
+  taskLoadList(): TaskLoad[] {
+    const capacity = this.plan.taskCapacity;
+    return [...this.taskLoad]
+      .map(([key, tasks]) => {
+        const [owner, week] = key.split("\u0000") as [string, string];
+        return { owner, week: isoDateOf(Number(week)), tasks, overCapacity: capacity !== undefined && tasks > capacity };
+      })
+      .sort((a, b) => (a.week < b.week ? -1 : a.week > b.week ? 1 : a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0));
+  }
+
+  tierMoveList(): TierMove[] {
+    return [...this.tierMoves]
+      .map(([key, count]) => {
+        const [from, to] = key.split("\u0000") as [string, string];
+        return { from, to, count };
+      })
+      .sort((a, b) => b.count - a.count || (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : 1));
+  }
+
+  onboardingFigures(): OnboardingFigures | null {
+    if (!this.plan.onboarding) return null;
+    return {
+      completed: this.timeToValue.length,
+      medianTimeToValue: median(this.timeToValue),
+      p90TimeToValue: quantile(this.timeToValue, 0.9),
+      milestones: [...this.milestonesReached].map(([name, reached]) => ({ name, reached })),
+    };
+  }
+}
