@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { FileSink } from "../run/files.js";
 import { loadProject } from "../run/project.js";
+import { htmlReport } from "../simulate/html-report.js";
 import { portfolioKpis, type PortfolioReport } from "../simulate/portfolio.js";
 import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
 import { renderRejectGroups, withProject } from "./run-command.js";
@@ -141,12 +142,13 @@ const csvCell = (value: unknown) => {
 };
 const csv = (header: string[], rows: unknown[][]) => `${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n")}\n`;
 
-/** report.json (everything) and CSV exports of the days, the actions and the backtest: each written whole under a temporary name, then renamed. */
+/** report.html (charts), report.json (everything) and CSV exports of the days, the actions and the backtest: each written whole under a temporary name, then renamed. */
 function writeReport(folder: string, report: SimulationReport): string[] {
   const tiers = [...new Set(report.days.flatMap((d) => Object.keys(d.tiers)))].sort();
   const kinds = ["email", "task", "offer", "webhook"];
   const signals = report.backtest?.signals ?? [];
   const contents: [string, string][] = [
+    ["report.html", htmlReport(report)],
     ["report.json", `${JSON.stringify(report, null, 2)}\n`],
     ["days.csv", csv(["date", "accounts", "green", "yellow", "red", "no_status", ...tiers.map((t) => `tier_${t}`), ...kinds.map((k) => `actions_${k}`)], report.days.map((d) => [d.date, d.accounts, d.status.green, d.status.yellow, d.status.red, d.status.none, ...tiers.map((t) => d.tiers[t] ?? 0), ...kinds.map((k) => d.actions[k] ?? 0)]))],
     ["actions.csv", csv(["date", "account", "trigger", "kind", "target", "to", "status", "reason"], report.actions.map((a) => [a.date, a.account, a.trigger, a.kind, a.target, a.to, a.status, a.reason]))],

@@ -1,4 +1,6 @@
+import { main } from "../../src/cli/main.js";
 import { epochDayOf, isoDateOf } from "../../src/expression/literals.js";
+import { TestProject } from "./project.js";
 
 /** A playbook and a seeded history that exercise sequences, cooldowns, limits and hysteresis over 30 days. */
 export const REPLAY_PLAYBOOK = `playbook "replay" {
@@ -94,3 +96,29 @@ export function csvHistory(snapshots: string, events: string, timezone = "UTC") 
     timezone,
   };
 }
+
+export const HEADER = "account_id,as_of,arr,seats,admin_email,start,timezone";
+
+/** A project with the seeded history, and outcomes with two churns, a renewal and a bad row (line 5). */
+export function historyProject(events?: string, snapshots?: string[][]): TestProject {
+  const generated = replayHistory();
+  return new TestProject(
+    {
+      "playbook.play": REPLAY_PLAYBOOK,
+      "accounts.csv": "account_id,arr,seats,admin_email,start,timezone\n",
+      "snapshots.csv": `${HEADER}\n${(snapshots ?? generated.snapshots).map((s) => s.join(",")).join("\n")}\n`,
+      "history-events.csv": events ?? generated.events,
+      "outcomes.csv": "account_id,date,outcome\nR03,2026-02-20,churned\nR05,2026-02-25,churned\nR07,2026-02-10,renewed\nR09,not a date,churned\n",
+    },
+    { history: { snapshots: "snapshots.csv", events: "history-events.csv", outcomes: "outcomes.csv" } },
+  );
+}
+
+/** The CLI run in this process, its output captured. */
+export async function cli(project: TestProject, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`), color: false });
+  return { code, stdout, stderr };
+}
+

@@ -10,33 +10,9 @@ import { loadHistory } from "../../src/simulate/history.js";
 import { replay } from "../../src/simulate/replay.js";
 import type { PortfolioReport } from "../../src/simulate/portfolio.js";
 import type { SimulationReport } from "../../src/simulate/simulate.js";
-import { REPLAY_PLAYBOOK, replayHistory } from "../helpers/history.js";
+import { cli, HEADER, historyProject, REPLAY_PLAYBOOK, replayHistory } from "../helpers/history.js";
 import { TestProject } from "../helpers/project.js";
-import { main } from "../../src/cli/main.js";
 import { loadProject } from "../../src/run/project.js";
-
-const HEADER = "account_id,as_of,arr,seats,admin_email,start,timezone";
-
-function historyProject(events?: string, snapshots?: string[][]): TestProject {
-  const generated = replayHistory();
-  return new TestProject(
-    {
-      "playbook.play": REPLAY_PLAYBOOK,
-      "accounts.csv": "account_id,arr,seats,admin_email,start,timezone\n",
-      "snapshots.csv": `${HEADER}\n${(snapshots ?? generated.snapshots).map((s) => s.join(",")).join("\n")}\n`,
-      "history-events.csv": events ?? generated.events,
-      "outcomes.csv": "account_id,date,outcome\nR03,2026-02-20,churned\nR05,2026-02-25,churned\nR07,2026-02-10,renewed\nR09,not a date,churned\n",
-    },
-    { history: { snapshots: "snapshots.csv", events: "history-events.csv", outcomes: "outcomes.csv" } },
-  );
-}
-
-async function cli(project: TestProject, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`), color: false });
-  return { code, stdout, stderr };
-}
 
 describe("touchline simulate", () => {
   it("replays the history, counts what it would have done, backtests against the churns, and writes the report", async () => {
