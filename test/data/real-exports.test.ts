@@ -66,6 +66,48 @@ describe("examples/ravenstack reads RavenStack's exports as they are", () => {
   }, 60_000);
 });
 
+describe("examples/ravenstack's history, converted from the exports by scripts/convert-ravenstack", () => {
+  it("writes point-in-time snapshots, MRR summed over overlapping subscriptions, churn from the churn events, and simulate backtests on it", async () => {
+    const dir = exampleOnFixtures("ravenstack");
+    const converted = spawnSync("node", [join(root, "dist/scripts/convert-ravenstack.js"), join(fixtures, "ravenstack"), join(dir, "history")], { encoding: "utf8" });
+    expect(converted.status, converted.stderr).toBe(0);
+    expect(converted.stdout).toMatch(/40 accounts \(at signup, then monthly\)/);
+    const table = (name: string) => {
+      const [header, ...lines] = readFileSync(join(dir, "history", name), "utf8").trim().split("\n");
+      const names = header!.split(",");
+      return lines.map((line) => Object.fromEntries(line.split(",").map((v, i) => [names[i], v])));
+    };
+    const snapshots = table("snapshots.csv");
+    const subscriptions = rows("ravenstack/ravenstack_subscriptions.csv");
+    const events = rows("ravenstack/ravenstack_churn_events.csv");
+    // Nothing from after a snapshot's day: no end date still to come, never the final churn label.
+    for (const s of snapshots) {
+      expect(s.subscription_end === "" || s.subscription_end! <= s.as_of!, `${s.account_id} ${s.as_of}`).toBe(true);
+      expect(s.subscription_start! <= s.as_of! || s.subscription_start === s.signup_date).toBe(true);
+      expect(s.churn_flag).toBe("False");
+    }
+    // Every account from its signup day.
+    const accounts = rows("ravenstack/ravenstack_accounts.csv");
+    for (const a of accounts) expect(snapshots.find((s) => s.account_id === a.account_id)!.as_of).toBe(a.signup_date);
+    // MRR of a month: the subscriptions active on its last day, summed.
+    for (const m of table("mrr.csv").slice(0, 60)) {
+      const [year, month] = m.month!.split("-").map(Number) as [number, number];
+      const last = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
+      const expected = subscriptions.filter((s) => s.account_id === m.account_id && s.start_date! <= last && (s.end_date === "" || s.end_date! >= last)).reduce((n, s) => n + Number(s.mrr_amount), 0);
+      expect(Number(m.mrr), `${m.account_id} ${m.month}`).toBe(expected);
+    }
+    const outcomes = table("outcomes.csv");
+    expect(outcomes.filter((o) => o.outcome === "churned")).toHaveLength(events.length);
+    expect(outcomes.filter((o) => o.outcome === "expanded")).toHaveLength(subscriptions.filter((s) => s.upgrade_flag === "True").length);
+
+    const simulated = spawnSync("node", [bin, "simulate", dir, "--from", "2023-06-01", "--to", "2024-12-31", "--step", "week", "--out", join(dir, "sim")], { encoding: "utf8" });
+    expect(simulated.status, simulated.stderr).toBe(0);
+    expect(simulated.stdout).toMatch(/replayed weekly from 2023-06-01 to 2024-12-31: 40 accounts/);
+    expect(simulated.stdout).toMatch(/Backtest against \d+ churns \(from outcomes\)/);
+    expect(simulated.stdout).not.toContain("not among the valid accounts");
+  }, 120_000);
+});
+
 describe("examples/telco reads IBM's Telco churn table as it is", () => {
   it("reads Yes/No and 0/1 as booleans, enum values with spaces, and a blank total as missing", async () => {
     const dir = exampleOnFixtures("telco");
@@ -81,6 +123,17 @@ describe("examples/telco reads IBM's Telco churn table as it is", () => {
       expect(decision.segments.month_to_month).toBe(customer.Contract === "Month-to-month");
       expect(decision.metrics.arr).toBeCloseTo(Number(customer.MonthlyCharges) * 12, 6);
     }
+  }, 60_000);
+
+  it("scripts/telco-auc scores the health score against the churn label", async () => {
+    const dir = exampleOnFixtures("telco");
+    const result = spawnSync("node", [join(root, "dist/scripts/telco-auc.js"), dir], { encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    const customers = rows("ibm-telco-churn/Telco-Customer-Churn.csv");
+    expect(result.stdout).toContain(`${customers.length} customers scored; ${customers.filter((c) => c.Churn === "Yes").length} churned`);
+    // The score separates churners better than chance on this cut too.
+    expect(Number(/ROC AUC against the churn label: ([0-9.]+)/.exec(result.stdout)![1])).toBeGreaterThan(0.6);
+    expect(result.stdout.match(/^ +\d+ +scores /gm)).toHaveLength(10);
   }, 60_000);
 });
 
