@@ -2,7 +2,7 @@ import type { AggregateSpec } from "../engine/aggregates.js";
 import { MS_PER_DAY } from "../expression/value.js";
 import { isNumeric, type Type } from "../expression/types.js";
 import { closestName } from "../text/suggest.js";
-import { DataError, type DataEngine } from "./duckdb.js";
+import { DataError, type DataEngine, type SqlParam } from "./duckdb.js";
 import { problemMessage, typeFromText } from "./fields.js";
 import { filterSql } from "./filter-sql.js";
 import type { RejectedRecord, Rejections } from "./rejects.js";
@@ -311,8 +311,13 @@ export class EventAggregation {
     const sql = new Sql();
     const columns: string[] = [];
     this.aggregates.forEach((spec, i) => {
+      // Lists of values per group cannot spill to disk: distinct values come as rows of their own (distinctValues).
+      if (spec.fn === "distinct") {
+        columns.push(`NULL AS p${i}`);
+        return;
+      }
       const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
-      const value = spec.property === undefined ? "NULL" : this.propertyValue(sql, spec.event, spec.property, spec.fn !== "distinct");
+      const value = spec.property === undefined ? "NULL" : this.propertyValue(sql, spec.event, spec.property, true);
       switch (spec.fn) {
         case "sum":
         case "avg":
@@ -325,28 +330,49 @@ export class EventAggregation {
         case "max_of":
           columns.push(`max(${value}) FILTER (WHERE ${base}) AS p${i}`);
           break;
-        case "distinct":
-          columns.push(`list(DISTINCT CAST(${value} AS VARCHAR)) FILTER (WHERE ${base} AND ${value} IS NOT NULL) AS p${i}`);
-          break;
         default:
           columns.push(`count(*) FILTER (WHERE ${base}) AS p${i}`);
       }
     });
-    const zoneCase = offsets.length === 0 ? "0" : `CASE a.__zone_idx ${offsets.map((z) => `WHEN ${z.index} THEN ${offsetCase(z)}`).join(" ")} ELSE 0 END`;
-    const dayOf = `CAST(floor((e.t + CASE WHEN e.z THEN ${zoneCase} ELSE 0 END) / ${MS_PER_DAY}) AS INTEGER)`;
     const keepsAll = this.aggregates.some((a) => a.fn === "days_since_last");
     await this.engine.run(
       `CREATE OR REPLACE TEMP TABLE ev_daily AS
        SELECT e.acc AS __id, any_value(e.__idx) AS acc, e.day, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
          count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared,
          min(e.type) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared_type${columns.length > 0 ? ", " : ""}${columns.join(", ")}
-       FROM (SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, a.__idx, a.__idx IS NULL AS __orphan, ${dayOf} AS day
-             FROM ${this.eventsSql(sql, undefined)} e LEFT JOIN ${accounts} a ON a.__id = e.acc) e
+       FROM ${this.localDaysSql(sql, accounts, offsets)} e
        WHERE e.day IS NULL OR (e.day <= ${sqlNumber(to)}${keepsAll ? "" : ` AND e.day >= ${sqlNumber(from)}`})
        GROUP BY e.acc, e.day`,
       sql.params,
     );
     return this.report("ev_daily", rejections, strict, undefined);
+  }
+
+  /** Every valid event with the index of its account in `accounts` and its local day there. */
+  private localDaysSql(sql: Sql, accounts: string, offsets: readonly ZoneOffsets[]): string {
+    const zoneCase = offsets.length === 0 ? "0" : `CASE a.__zone_idx ${offsets.map((z) => `WHEN ${z.index} THEN ${offsetCase(z)}`).join(" ")} ELSE 0 END`;
+    const dayOf = `CAST(floor((e.t + CASE WHEN e.z THEN ${zoneCase} ELSE 0 END) / ${MS_PER_DAY}) AS INTEGER)`;
+    return `(SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, a.__idx, a.__idx IS NULL AS __orphan, ${dayOf} AS day
+             FROM ${this.eventsSql(sql, undefined)} e LEFT JOIN ${accounts} a ON a.__id = e.acc)`;
+  }
+
+  /**
+   * The distinct values of a `distinct` aggregate (by its index), one row
+   * per account, local day and value from `from` to `to`, ordered by
+   * account index and day: (acc, day, v).
+   */
+  distinctValues(index: number, accounts: string, offsets: readonly ZoneOffsets[], from: number, to: number): { sql: string; params: SqlParam[] } {
+    const spec = this.aggregates[index]!;
+    const sql = new Sql();
+    const source = this.localDaysSql(sql, accounts, offsets);
+    const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
+    const value = this.propertyValue(sql, spec.event, spec.property!, false);
+    return {
+      sql: `SELECT DISTINCT e.__idx AS acc, e.day, CAST(${value} AS VARCHAR) AS v FROM ${source} e
+            WHERE e.__idx IS NOT NULL AND e.day BETWEEN ${sqlNumber(from)} AND ${sqlNumber(to)} AND ${base} AND ${value} IS NOT NULL
+            ORDER BY acc, e.day`,
+      params: sql.params,
+    };
   }
 
   /** The second pass, only when some events are bad: each bad row with its file, line and field. */

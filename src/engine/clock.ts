@@ -17,9 +17,16 @@ export interface SendTime {
   held: string | undefined;
 }
 
-/** Whether a time zone name is one luxon (and the IANA database) knows. */
+const knownZones = new Map<string, boolean>();
+
+/** Whether a time zone name is one luxon (and the IANA database) knows (remembered: asking luxon builds a formatter). */
 export function isKnownTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    known = IANAZone.isValidZone(zone);
+    if (knownZones.size < 10_000) knownZones.set(zone, known);
+  }
+  return known;
 }
 
 /**

@@ -13,9 +13,16 @@ export function epochDayOf(text: string): number | undefined {
   return ms / MS_PER_DAY;
 }
 
-/** The ISO text of an epoch day. */
+const isoDates = new Map<number, string>();
+
+/** The ISO text of an epoch day (remembered: replays ask for the same few hundred days millions of times). */
 export function isoDateOf(epochDay: number): string {
-  return new Date(epochDay * MS_PER_DAY).toISOString().slice(0, 10);
+  let text = isoDates.get(epochDay);
+  if (text === undefined) {
+    text = new Date(epochDay * MS_PER_DAY).toISOString().slice(0, 10);
+    if (isoDates.size < 100_000) isoDates.set(epochDay, text);
+  }
+  return text;
 }
 
 const ZONED_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;

@@ -1,6 +1,6 @@
 import type { AccountSource } from "../data/accounts.js";
 import { loadAccounts } from "../data/accounts.js";
-import { DataEngine, DataError, numberColumn, textColumn } from "../data/duckdb.js";
+import { DataEngine, DataError, numberColumn, textColumn, type SqlParam } from "../data/duckdb.js";
 import { decimalColumn } from "../data/exact.js";
 import { EventAggregation, type EventDeclarations, type EventSource, type ZoneOffsets } from "../data/events.js";
 import { fieldValuesSql, readFields } from "../data/reader.js";
@@ -11,6 +11,7 @@ import { isKnownTimeZone, offsetChanges } from "../engine/clock.js";
 import type { CompiledPlaybook } from "../engine/compiled.js";
 import { epochDayOf } from "../expression/literals.js";
 import { MS_PER_DAY, type Value } from "../expression/value.js";
+import type { DistinctWindow } from "./windows.js";
 
 /** One account through history: its snapshots (sorted by day) and the daily partials of each aggregate. */
 export interface AccountHistory {
@@ -20,11 +21,27 @@ export interface AccountHistory {
   days: number[];
   fields: Record<string, Value>[];
   /** per aggregate, per day index (day - `firstDay`): a count, an exact scaled sum, a minimum, a maximum, or the day's distinct values */
-  partials: (Float64Array | bigint[] | (string[] | undefined)[] | undefined)[];
+  partials: (Float64Array | bigint[] | DistinctDays | undefined)[];
   /** per sum/avg aggregate, the count of values per day (for averages) */
   counts: (Float64Array | undefined)[];
   /** per days_since_last aggregate: the last day with such an event before `firstDay` */
   lastBefore: (number | undefined)[];
+  /** per count aggregate, running totals of its daily counts (made when first needed) */
+  running: (Float64Array | undefined)[];
+  /** per distinct aggregate, the last window asked for, to slide to the next */
+  windows: (DistinctWindow | undefined)[];
+}
+
+/**
+ * The distinct values of each day, compactly: each value an account ever
+ * had is numbered (0, 1, ...), and day i's numbers are
+ * `values[offsets[i] .. offsets[i + 1])`.
+ */
+export interface DistinctDays {
+  offsets: Int32Array;
+  values: Int32Array;
+  /** how many different values the account had */
+  size: number;
 }
 
 /** What the history holds for a replay from `firstDay` (lookback included) to `lastDay`. */
@@ -103,7 +120,7 @@ export async function loadHistory(
       if (!account) {
         const written = zones[r];
         const zone = written && isKnownTimeZone(written) ? written : sources.timezone;
-        account = { id: ids[r]!, zone, days: [], fields: [], partials: [], counts: [], lastBefore: [] };
+        account = { id: ids[r]!, zone, days: [], fields: [], partials: [], counts: [], lastBefore: [], running: [], windows: [] };
         byId.set(account.id, account);
         order.push(account);
       }
@@ -133,7 +150,7 @@ export async function loadHistory(
 
   const span = to - firstDay + 1;
   for (const account of order) {
-    account.partials = plan.aggregates.map((spec) => (spec.fn === "distinct" ? new Array<string[] | undefined>(span) : spec.fn === "sum" || spec.fn === "avg" ? new Array<bigint>(span).fill(0n) : spec.fn === "min_of" || spec.fn === "max_of" ? new Float64Array(span).fill(Number.NaN) : new Float64Array(span)));
+    account.partials = plan.aggregates.map((spec) => (spec.fn === "distinct" ? undefined : spec.fn === "sum" || spec.fn === "avg" ? new Array<bigint>(span).fill(0n) : spec.fn === "min_of" || spec.fn === "max_of" ? new Float64Array(span).fill(Number.NaN) : new Float64Array(span)));
     account.counts = plan.aggregates.map((spec) => (spec.fn === "sum" || spec.fn === "avg" ? new Float64Array(span) : undefined));
     account.lastBefore = plan.aggregates.map(() => undefined);
   }
@@ -160,16 +177,51 @@ export async function loadHistory(
           if (spec.fn === "days_since_last" && Number(value) > 0) account.lastBefore[a] = Math.max(account.lastBefore[a] ?? -Infinity, day);
           return;
         }
+        if (spec.fn === "distinct") return;
         const partial = account.partials[a]!;
-        if (spec.fn === "distinct") (partial as (string[] | undefined)[])[index] = value === null ? undefined : ((value as { items: unknown[] }).items.map(String));
-        else if (spec.fn === "sum" || spec.fn === "avg") {
+        if (spec.fn === "sum" || spec.fn === "avg") {
           (partial as bigint[])[index] = exact![r] ?? 0n;
           account.counts[a]![index] = counts![r] ?? 0;
         } else (partial as Float64Array)[index] = value === null ? Number.NaN : Number(value);
       });
     }
   }
+  for (let a = 0; a < plan.aggregates.length; a++) if (plan.aggregates[a]!.fn === "distinct") await loadDistinct(engine, aggregation.distinctValues(a, "sim_acc", offsets, firstDay, to), order, a, firstDay, span);
   return history;
+}
+
+/** Reads one distinct aggregate's values, account by account, into each account's DistinctDays. */
+async function loadDistinct(engine: DataEngine, query: { sql: string; params: SqlParam[] }, accounts: readonly AccountHistory[], aggregate: number, firstDay: number, span: number): Promise<void> {
+  let current = -1;
+  let numbers = new Map<string, number>();
+  let days: number[] = [];
+  let values: number[] = [];
+  const finish = () => {
+    if (current < 0) return;
+    const offsets = new Int32Array(span + 1);
+    for (const day of days) offsets[day + 1]!++;
+    for (let i = 0; i < span; i++) offsets[i + 1]! += offsets[i]!;
+    accounts[current]!.partials[aggregate] = { offsets, values: Int32Array.from(values), size: numbers.size };
+  };
+  for await (const chunk of engine.chunks(query.sql, query.params)) {
+    const accs = numberColumn(chunk, 0);
+    const dayColumn = numberColumn(chunk, 1);
+    const texts = textColumn(chunk, 2);
+    for (let r = 0; r < chunk.rowCount; r++) {
+      if (accs[r] !== current) {
+        finish();
+        current = accs[r]!;
+        numbers = new Map();
+        days = [];
+        values = [];
+      }
+      let number = numbers.get(texts[r]!);
+      if (number === undefined) numbers.set(texts[r]!, (number = numbers.size));
+      days.push(dayColumn[r]! - firstDay);
+      values.push(number);
+    }
+  }
+  finish();
 }
 
 type Reject = (field: string | null, message: string, kind: string) => void;

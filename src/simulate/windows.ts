@@ -1,7 +1,7 @@
 import { exactAverage, exactNumber } from "../data/exact.js";
 import type { AggregateSpec } from "../engine/aggregates.js";
 import type { Value } from "../expression/value.js";
-import type { AccountHistory } from "./history.js";
+import type { AccountHistory, DistinctDays } from "./history.js";
 
 /**
  * An account's event aggregates on one day of a replay, from its daily
@@ -17,11 +17,10 @@ export function aggregatesOn(specs: readonly AggregateSpec[], account: AccountHi
     const from = Math.max(0, today - window + 1);
     switch (spec.fn) {
       case "count":
-        return partial ? total(partial as Float64Array, from, today) : 0;
+        return partial ? total(account, a, from, today) : 0;
       case "trend": {
         if (!partial) return 0;
-        const counts = partial as Float64Array;
-        return total(counts, from, today) - total(counts, Math.max(0, today - 2 * window + 1), from - 1);
+        return total(account, a, from, today) - total(account, a, Math.max(0, today - 2 * window + 1), from - 1);
       }
       case "sum":
       case "avg": {
@@ -49,12 +48,8 @@ export function aggregatesOn(specs: readonly AggregateSpec[], account: AccountHi
         }
         return best;
       }
-      case "distinct": {
-        const seen = new Set<string>();
-        const days = partial as (string[] | undefined)[] | undefined;
-        for (let i = from; days && i <= today; i++) for (const value of days[i] ?? []) seen.add(value);
-        return seen.size;
-      }
+      case "distinct":
+        return partial ? distinct(account, a, from, today) : 0;
       case "days_since_last": {
         const counts = partial as Float64Array | undefined;
         for (let i = today; counts && i >= 0; i--) if (counts[i]! > 0) return today - i;
@@ -65,8 +60,48 @@ export function aggregatesOn(specs: readonly AggregateSpec[], account: AccountHi
   });
 }
 
-function total(counts: Float64Array, from: number, to: number): number {
-  let sum = 0;
-  for (let i = from; i <= to; i++) sum += counts[i]!;
-  return sum;
+/** The events of days from..to: a difference of running totals, made once per account and aggregate. */
+function total(account: AccountHistory, aggregate: number, from: number, to: number): number {
+  if (to < from) return 0;
+  let running = account.running[aggregate];
+  if (!running) {
+    const counts = account.partials[aggregate] as Float64Array;
+    running = new Float64Array(counts.length + 1);
+    for (let i = 0; i < counts.length; i++) running[i + 1] = running[i]! + counts[i]!;
+    account.running[aggregate] = running;
+  }
+  return running[to + 1]! - running[from]!;
+}
+
+/** The values seen in a window of days, with how many of its days saw each. */
+export interface DistinctWindow {
+  from: number;
+  to: number;
+  days: Int32Array;
+  size: number;
+}
+
+/**
+ * The distinct values of days from..to. A replay asks for windows that move
+ * forward day by day, so the last window is kept and slid: the days that
+ * left it are taken out and the new days put in, instead of counting every
+ * day of the window again.
+ */
+function distinct(account: AccountHistory, aggregate: number, from: number, to: number): number {
+  const { offsets, values, size } = account.partials[aggregate] as DistinctDays;
+  let window = account.windows[aggregate];
+  if (!window || from < window.from || to < window.to || from > window.to) {
+    window = { from, to: from - 1, days: window?.days.fill(0) ?? new Int32Array(size), size: 0 };
+    account.windows[aggregate] = window;
+  }
+  const seen = window.days;
+  for (let day = window.from; day < from; day++) {
+    for (let k = offsets[day]!; k < offsets[day + 1]!; k++) if (--seen[values[k]!]! === 0) window.size--;
+  }
+  for (let day = window.to + 1; day <= to; day++) {
+    for (let k = offsets[day]!; k < offsets[day + 1]!; k++) if (seen[values[k]!]!++ === 0) window.size++;
+  }
+  window.from = from;
+  window.to = to;
+  return window.size;
 }
