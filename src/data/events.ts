@@ -337,12 +337,13 @@ export class EventAggregation {
     const keepsAll = this.aggregates.some((a) => a.fn === "days_since_last");
     await this.engine.run(
       `CREATE OR REPLACE TEMP TABLE ev_daily AS
-       SELECT e.acc AS __id, any_value(e.__idx) AS acc, e.day, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
+       SELECT CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, e.__idx AS acc, e.day, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
          count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared,
          min(e.type) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared_type${columns.length > 0 ? ", " : ""}${columns.join(", ")}
        FROM ${this.localDaysSql(sql, accounts, offsets)} e
        WHERE e.day IS NULL OR (e.day <= ${sqlNumber(to)}${keepsAll ? "" : ` AND e.day >= ${sqlNumber(from)}`})
-       GROUP BY e.acc, e.day`,
+       -- Known accounts group by their number (small keys); only events of unknown accounts keep their id, to be reported.
+       GROUP BY e.__idx, CASE WHEN e.__idx IS NULL THEN e.acc END, e.day`,
       sql.params,
     );
     return this.report("ev_daily", rejections, strict, undefined);

@@ -1,4 +1,4 @@
-import type { AccountDay, SimulatedAction } from "./observer.js";
+import type { AccountTrail, SimulatedAction } from "./observer.js";
 
 /** Where two replays of the same history differ, account by account and trigger by trigger. */
 export interface ReplayDifferences {
@@ -21,23 +21,28 @@ const actionKey = (a: SimulatedAction) => `${a.date}\u0000${a.account}\u0000${a.
  * account, trigger, kind and target.
  */
 export function compareReplays(
-  baseline: { trails: ReadonlyMap<string, readonly AccountDay[]>; actions: readonly SimulatedAction[] },
-  other: { trails: ReadonlyMap<string, readonly AccountDay[]>; actions: readonly SimulatedAction[] },
+  baseline: { trails: ReadonlyMap<string, AccountTrail>; actions: readonly SimulatedAction[] },
+  other: { trails: ReadonlyMap<string, AccountTrail>; actions: readonly SimulatedAction[] },
 ): ReplayDifferences {
   let compared = 0;
   let statusDaysDiffering = 0;
   let tierDaysDiffering = 0;
   const accountsDiffering: ReplayDifferences["accountsDiffering"] = [];
-  for (const [account, days] of baseline.trails) {
-    const theirs = new Map((other.trails.get(account) ?? []).map((d) => [d.day, d]));
+  for (const [account, mine] of baseline.trails) {
+    const theirs = other.trails.get(account);
     let statusDays = 0;
     let tierDays = 0;
-    for (const day of days) {
-      const their = theirs.get(day.day);
-      if (!their) continue;
-      compared++;
-      if (their.status !== day.status) statusDays++;
-      if (their.tier !== day.tier) tierDays++;
+    // Both trails are in day order: walk them side by side.
+    for (let i = 0, j = 0; theirs && i < mine.length && j < theirs.length; ) {
+      if (mine.day(i) < theirs.day(j)) i++;
+      else if (mine.day(i) > theirs.day(j)) j++;
+      else {
+        compared++;
+        if (mine.status(i) !== theirs.status(j)) statusDays++;
+        if (mine.tier(i) !== theirs.tier(j)) tierDays++;
+        i++;
+        j++;
+      }
     }
     statusDaysDiffering += statusDays;
     tierDaysDiffering += tierDays;

@@ -62,6 +62,68 @@ export interface AccountDay {
   score: number | null;
 }
 
+const STATUSES = [null, "green", "yellow", "red"] as const;
+
+/**
+ * One account's replayed days in typed arrays (a year of 10,000 accounts is
+ * millions of days: objects would take hundreds of megabytes).
+ */
+export class AccountTrail {
+  length = 0;
+  private dayOf = new Int32Array(16);
+  private statusOf = new Uint8Array(16);
+  private tierOf = new Uint16Array(16);
+  private scoreOf = new Float64Array(16);
+
+  constructor(private readonly tierNames: (string | null)[]) {}
+
+  push(day: number, status: string | null, tier: number, score: number | null): void {
+    if (this.length === this.dayOf.length) {
+      const grow = <T extends Int32Array | Uint8Array | Uint16Array | Float64Array>(array: T): T => {
+        const bigger = new (array.constructor as new (n: number) => T)(array.length * 2);
+        bigger.set(array);
+        return bigger;
+      };
+      this.dayOf = grow(this.dayOf);
+      this.statusOf = grow(this.statusOf);
+      this.tierOf = grow(this.tierOf);
+      this.scoreOf = grow(this.scoreOf);
+    }
+    this.dayOf[this.length] = day;
+    this.statusOf[this.length] = status === "green" ? 1 : status === "yellow" ? 2 : status === "red" ? 3 : 0;
+    this.tierOf[this.length] = tier;
+    this.scoreOf[this.length] = score ?? Number.NaN;
+    this.length++;
+  }
+
+  day(i: number): number {
+    return this.dayOf[i]!;
+  }
+
+  status(i: number): string | null {
+    return STATUSES[this.statusOf[i]!]!;
+  }
+
+  tier(i: number): string | null {
+    return this.tierNames[this.tierOf[i]!]!;
+  }
+
+  score(i: number): number | null {
+    const score = this.scoreOf[i]!;
+    return Number.isNaN(score) ? null : score;
+  }
+
+  /** The days from `from` up to (not including) `to`, as objects. */
+  between(from: number, to: number): AccountDay[] {
+    const days: AccountDay[] = [];
+    for (let i = 0; i < this.length; i++) {
+      const day = this.dayOf[i]!;
+      if (day >= from && day < to) days.push({ day, status: this.status(i), tier: this.tier(i), score: this.score(i) });
+    }
+    return days;
+  }
+}
+
 const RED_SIGNAL = "health.status == red";
 
 /** The Monday of an epoch day's week (1970-01-01 was a Thursday). */
@@ -84,13 +146,16 @@ export class ReplayObserver {
   readonly days = new Map<number, DayCounts>();
   readonly actions: SimulatedAction[] = [];
   readonly alerts: Map<string, Alert[]>;
-  readonly trails = new Map<string, AccountDay[]>();
+  readonly trails = new Map<string, AccountTrail>();
+  /** tier names by number in the trails (0: none) */
+  private readonly tierNames: (string | null)[] = [null];
+  private readonly tierNumbers = new Map<string | null, number>([[null, 0]]);
   accountDays = 0;
   private readonly taskLoad = new Map<string, number>();
   private readonly tierMoves = new Map<string, number>();
   private readonly timeToValue: number[] = [];
   private readonly milestonesReached = new Map<string, number>();
-  private current: { id: string; trail: AccountDay[]; complete: boolean | undefined; done: Set<string> } | undefined;
+  private current: { id: string; trail: AccountTrail; complete: boolean | undefined; done: Set<string>; status: string | null; tier: string | null } | undefined;
 
   constructor(private readonly plan: CompiledPlaybook) {
     this.alerts = new Map<string, Alert[]>([[RED_SIGNAL, []], ...plan.triggers.map((t): [string, Alert[]] => [t.name, []])]);
@@ -100,12 +165,12 @@ export class ReplayObserver {
   /** Takes one evaluated account-day; account-days arrive account by account, each in day order. */
   observe(account: string, decision: AccountDecision, state: AccountState): void {
     if (this.current?.id !== account) {
-      const trail: AccountDay[] = [];
+      const trail = new AccountTrail(this.tierNames);
       this.trails.set(account, trail);
-      this.current = { id: account, trail, complete: undefined, done: new Set() };
+      this.current = { id: account, trail, complete: undefined, done: new Set(), status: null, tier: null };
     }
     const current = this.current;
-    const previous = current.trail.at(-1);
+    const previous = current.trail.length > 0 ? { status: current.status, tier: current.tier } : undefined;
     this.accountDays++;
     const counts = this.dayCounts(decision.day);
     counts.accounts++;
@@ -130,7 +195,15 @@ export class ReplayObserver {
     // A trigger entered today (held-out entries included: the signal fired) has today as its last entry.
     for (const trigger of this.plan.triggers) if (state.triggers[trigger.name]?.lastEntered === decision.day) this.alerts.get(trigger.name)!.push({ account, day: decision.day });
     if (status === "red" && previous?.status !== "red") this.alerts.get(RED_SIGNAL)!.push({ account, day: decision.day });
-    current.trail.push({ day: decision.day, status, tier, score: decision.health?.score ?? null });
+    let tierNumber = this.tierNumbers.get(tier);
+    if (tierNumber === undefined) {
+      tierNumber = this.tierNames.length;
+      this.tierNames.push(tier);
+      this.tierNumbers.set(tier, tierNumber);
+    }
+    current.trail.push(decision.day, status, tierNumber, decision.health?.score ?? null);
+    current.status = status;
+    current.tier = tier;
   }
 
   private observeOnboarding(decision: AccountDecision, counts: DayCounts): void {

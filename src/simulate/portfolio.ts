@@ -2,7 +2,7 @@ import { DataEngine, DataError } from "../data/duckdb.js";
 import { Rejections, type RejectGroup } from "../data/rejects.js";
 import type { Project } from "../run/project.js";
 import { preparePlaybook, RunStopped } from "../run/run.js";
-import { loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
+import { HISTORY_ENGINE_LIMITS, loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
 import { FORMULAS, monthlyFigures, monthText, netPromoterScore, renewalRate, type MonthFigures, type NpsFigures } from "./kpi.js";
 import { replay } from "./replay.js";
 
@@ -91,7 +91,7 @@ function tierAt(tiers: ReadonlyMap<number, string> | undefined, month: number): 
 export async function portfolioKpis(project: Project): Promise<PortfolioReport> {
   const history = project.history;
   if (!history?.mrr) throw new RunStopped(`${project.configFile} names no history mrr: add history: { mrr: <file with account_id, month, mrr> } for revenue KPIs`);
-  const engine = await DataEngine.open();
+  const engine = await DataEngine.open(HISTORY_ENGINE_LIMITS);
   const rejections = new Rejections();
   try {
     const rows: MrrRow[] = await loadMrr(engine, history.mrr, project.idField, rejections);

@@ -6,7 +6,7 @@ import type { Project } from "../run/project.js";
 import { parseAsOf, preparePlaybook, RunStopped } from "../run/run.js";
 import { captureFigures, rateByDecile, rocAuc, type CaptureFigures, type Churn, type DecileRow } from "./backtest.js";
 import { compareReplays, type ReplayDifferences } from "./compare.js";
-import { loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
+import { HISTORY_ENGINE_LIMITS, loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
 import { ReplayObserver, type DayCounts, type OnboardingFigures, type SimulatedAction, type TaskLoad, type TierMove } from "./observer.js";
 import { replay } from "./replay.js";
 
@@ -117,7 +117,7 @@ export async function simulateProject(project: Project, options: SimulateOptions
   const to = parseAsOf(options.to);
   if (to < from) throw new RunStopped(`--to (${options.to}) is before --from (${options.from})`);
   if (!project.history?.snapshots) throw new RunStopped(`${project.configFile} has no history snapshots: add history: { snapshots: <file with an as_of column> } to replay the past`);
-  const engine = await DataEngine.open();
+  const engine = await DataEngine.open(HISTORY_ENGINE_LIMITS);
   try {
     const sides = options.compare === undefined ? 1 : 2;
     const progress = (side: number) => (done: number, total: number) => options.progress?.(side * total + done, total * sides);
@@ -197,32 +197,39 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
   const horizon = options.horizonDays;
   const lastOutcome = Math.max(to, ...churns.map((c) => c.day), ...outcomes.map((o) => o.day));
   const trails = observer.trails;
-  const inReplay = churns.filter((c) => trails.has(c.account) && c.day > from && c.day <= to + horizon && trails.get(c.account)!.some((d) => d.day >= c.day - horizon && d.day < c.day));
+  const inReplay = churns.filter((c) => trails.has(c.account) && c.day > from && c.day <= to + horizon && trails.get(c.account)!.between(c.day - horizon, c.day).length > 0);
   const signals = [...observer.alerts].map(([signal, list]) => {
     const { leadTimes, ...figures } = captureFigures(list, inReplay, horizon, lastOutcome);
     const capture: SignalFigures["capture"] = [];
     for (let lead = 0; lead <= horizon; lead += 7) capture.push({ leadDays: lead, recall: inReplay.length === 0 ? null : leadTimes.filter((t) => t >= lead).length / inReplay.length });
     return { signal, ...figures, capture };
   });
-  const covered: { account: string; score: number; churns: boolean }[] = [];
+  // Millions of account-days: two flat arrays, not an object each.
+  const risk: number[] = [];
+  const positive: boolean[] = [];
   for (const [account, trail] of trails) {
     const churnDays = churnsByAccount.get(account) ?? [];
-    for (const d of trail) if (d.score !== null && d.day + horizon <= lastOutcome) covered.push({ account, score: d.score, churns: churnDays.some((c) => c > d.day && c <= d.day + horizon) });
+    for (let i = 0; i < trail.length; i++) {
+      const day = trail.day(i);
+      const score = trail.score(i);
+      if (score === null || day + horizon > lastOutcome) continue;
+      risk.push(score);
+      positive.push(churnDays.some((c) => c > day && c <= day + horizon));
+    }
   }
   const greenChurn = inReplay.flatMap((c) => {
-    const green = trails.get(c.account)!.filter((d) => d.status === "green" && d.day >= c.day - horizon && d.day < c.day).at(-1);
+    const green = trails.get(c.account)!.between(c.day - horizon, c.day).filter((d) => d.status === "green").at(-1);
     return green ? [{ account: c.account, churned: isoDateOf(c.day), lastGreen: isoDateOf(green.day), score: green.score }] : [];
   });
-  const positive = covered.map((c) => c.churns);
   report.backtest = {
     churnSource: history.outcomes ? "outcomes" : "mrr",
     horizonDays: horizon,
     knownUntil: isoDateOf(lastOutcome),
     churns: inReplay.length,
     signals,
-    auc: rocAuc(covered.map((c) => -c.score), positive),
-    accountDaysScored: covered.length,
-    deciles: rateByDecile(covered.map((c) => c.score), positive),
+    auc: rocAuc(risk.map((score) => -score), positive),
+    accountDaysScored: risk.length,
+    deciles: rateByDecile(risk, positive),
     greenChurn,
   };
   return { report, observer };

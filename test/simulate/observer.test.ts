@@ -4,7 +4,7 @@ import type { AccountDecision, ActionDecision, MilestoneResult } from "../../src
 import type { AccountState } from "../../src/engine/state.js";
 import { epochDayOf } from "../../src/expression/literals.js";
 import { compareReplays } from "../../src/simulate/compare.js";
-import { ReplayObserver, weekOf } from "../../src/simulate/observer.js";
+import { AccountTrail, ReplayObserver, weekOf } from "../../src/simulate/observer.js";
 
 // Only what the observer reads of a compiled playbook.
 const plan = { triggers: [{ name: "call" }], onboarding: { milestones: [{ name: "kickoff" }, { name: "live" }] }, taskCapacity: 2 } as unknown as CompiledPlaybook;
@@ -86,7 +86,13 @@ describe("what a replay observes, worked by hand", () => {
 
 describe("two replays compared", () => {
   it("counts the days status and tier differ, and the actions added and removed per trigger", () => {
-    const trail = (statuses: string, tiers: string) => [...statuses].map((s, i) => ({ day: i, status: s, tier: tiers[i]!, score: null }));
+    const names: (string | null)[] = [null, "h", "l"];
+    const statusName = { g: "green", y: "yellow", r: "red" } as Record<string, string>;
+    const trail = (statuses: string, tiers: string) => {
+      const t = new AccountTrail(names);
+      [...statuses].forEach((s, i) => t.push(i, statusName[s]!, names.indexOf(tiers[i]!), null));
+      return t;
+    };
     const action = (date: string, account: string, trigger: string) => ({ date, account, trigger, kind: "email", target: "t", to: null, status: "planned", reason: "" });
     const baseline = {
       trails: new Map([["A", trail("gggr", "hhhh")], ["B", trail("yy", "ll")]]),
