@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { FileSink } from "../run/files.js";
+import { assertSeparatePaths, FileSink } from "../run/files.js";
+import { projectInputs } from "../run/run.js";
 import { loadProject } from "../run/project.js";
 import { htmlReport } from "../simulate/html-report.js";
 import { portfolioKpis, type PortfolioReport } from "../simulate/portfolio.js";
@@ -50,6 +51,8 @@ export async function runSimulate(projectPath: string, options: SimulateCommandO
   if (!horizon || Number(horizon[1]) < 1) throw new UsageError(`--horizon is a number of days such as 90d, not ${options.horizon}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
+    // Refused before any work: a report file must never overwrite what the replay reads.
+    if (options.out) assertSeparatePaths([...projectInputs(project), ...(options.compare ? [{ what: "the playbook compared", path: options.compare }] : [])], REPORT_FILES.map((name) => ({ what: `--out's ${name}`, path: join(options.out!, name) })));
     const bar = progressBar(options.progress);
     const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, compare: options.compare, progress: bar.tick });
     bar.end();
@@ -141,6 +144,8 @@ const csvCell = (value: unknown) => {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 };
 const csv = (header: string[], rows: unknown[][]) => `${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n")}\n`;
+
+const REPORT_FILES = ["report.html", "report.json", "days.csv", "actions.csv", "task-load.csv", "backtest.csv"] as const;
 
 /** report.html (charts), report.json (everything) and CSV exports of the days, the actions and the backtest: each written whole under a temporary name, then renamed. */
 function writeReport(folder: string, report: SimulationReport): string[] {

@@ -100,12 +100,18 @@ export function preparePlaybook(project: Project): { checked: CheckedPlaybook; p
 
 /** Every file a run reads: no output may be one of them. */
 function inputsOf(project: Project, checked: CheckedPlaybook): { what: string; path: string }[] {
-  const sources = [project.accounts, ...project.accounts.joins, ...project.events, ...project.events.flatMap((e) => (e.lookup ? [e.lookup] : [])), ...(project.overrides ? [project.overrides] : [])];
-  return [
-    { what: "the project file", path: project.configFile },
-    ...checked.layers.map((layer) => ({ what: "the playbook", path: layer.source.path })),
-    ...sources.map((source) => ({ what: "an input", path: source.file })),
+  return [...checked.layers.map((layer) => ({ what: "the playbook", path: layer.source.path })), ...projectInputs(project)];
+}
+
+/** Every file a project reads (its history included), which no output may overwrite. */
+export function projectInputs(project: Project): { what: string; path: string }[] {
+  const events = [...project.events, ...(project.history?.events ?? [])];
+  const history = project.history;
+  const sources = [
+    project.accounts, ...project.accounts.joins, ...events, ...events.flatMap((e) => (e.lookup ? [e.lookup] : [])), ...(project.overrides ? [project.overrides] : []),
+    ...(history?.snapshots ? [history.snapshots] : []), ...(history?.mrr ? [history.mrr] : []), ...(history?.outcomes ? [history.outcomes] : []),
   ];
+  return [{ what: "the project file", path: project.configFile }, { what: "the playbook", path: project.playbook }, ...sources.map((source) => ({ what: "an input", path: source.file }))];
 }
 
 /**

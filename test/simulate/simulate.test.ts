@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DataEngine } from "../../src/data/duckdb.js";
 import { Rejections } from "../../src/data/rejects.js";
@@ -42,6 +42,14 @@ describe("touchline simulate", () => {
 
   it("says what is wrong with its options and its project", async () => {
     const project = historyProject();
+    // A report file never overwrites an input: the project's outcomes are named like the backtest export.
+    project.write("backtest.csv", readFileSync(project.path("outcomes.csv"), "utf8"));
+    project.write("touchline.yaml", readFileSync(project.path("touchline.yaml"), "utf8").replace(`"outcomes":"outcomes.csv"`, `"outcomes":"backtest.csv"`));
+    const clash = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--out", project.dir);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/backtest\.csv is the same file as an input/);
+    expect(readFileSync(project.path("backtest.csv"), "utf8")).toBe(readFileSync(project.path("outcomes.csv"), "utf8"));
+    expect(existsSync(project.path("report.json"))).toBe(false);
     expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--step", "month")).code).toBe(2);
     expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "3mo")).code).toBe(2);
     const backwards = await cli(project, "simulate", project.dir, "--from", "2026-03-01", "--to", "2026-02-01");
