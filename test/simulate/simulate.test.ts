@@ -42,14 +42,15 @@ describe("touchline simulate", () => {
 
   it("says what is wrong with its options and its project", async () => {
     const project = historyProject();
-    // A report file never overwrites an input: the project's outcomes are named like the backtest export.
-    project.write("backtest.csv", readFileSync(project.path("outcomes.csv"), "utf8"));
-    project.write("touchline.yaml", readFileSync(project.path("touchline.yaml"), "utf8").replace(`"outcomes":"outcomes.csv"`, `"outcomes":"backtest.csv"`));
-    const clash = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--out", project.dir);
+    // A report file never overwrites an input: these outcomes are named like the backtest export.
+    const clashing = historyProject();
+    clashing.write("backtest.csv", readFileSync(clashing.path("outcomes.csv"), "utf8"));
+    clashing.write("touchline.yaml", readFileSync(clashing.path("touchline.yaml"), "utf8").replace(`"outcomes":"outcomes.csv"`, `"outcomes":"backtest.csv"`));
+    const clash = await cli(clashing, "simulate", clashing.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--out", clashing.dir);
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/backtest\.csv is the same file as an input/);
-    expect(readFileSync(project.path("backtest.csv"), "utf8")).toBe(readFileSync(project.path("outcomes.csv"), "utf8"));
-    expect(existsSync(project.path("report.json"))).toBe(false);
+    expect(readFileSync(clashing.path("backtest.csv"), "utf8")).toBe(readFileSync(clashing.path("outcomes.csv"), "utf8"));
+    expect(existsSync(clashing.path("report.json"))).toBe(false);
     expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--step", "month")).code).toBe(2);
     expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "3mo")).code).toBe(2);
     const backwards = await cli(project, "simulate", project.dir, "--from", "2026-03-01", "--to", "2026-02-01");
