@@ -1,14 +1,15 @@
-// The VS Code client: starts `touchline lsp --stdio` from the workspace and
+// The VS Code client: starts the workspace's own `touchline lsp --stdio` and
 // hands it .play files and YAML playbooks.
 const vscode = require("vscode");
 const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
+const { serverCommand } = require("./server-command.js");
 
 let client;
 
 function settings() {
   const config = vscode.workspace.getConfiguration("touchline");
   return {
-    command: config.get("serverCommand") || ["npx", "touchline", "lsp", "--stdio"],
+    command: config.get("serverCommand") || [],
     sampleData: config.get("sampleData") || undefined,
     sampleAsOf: config.get("sampleAsOf") || undefined,
   };
@@ -17,9 +18,15 @@ function settings() {
 async function activate(context) {
   const { command, sampleData, sampleAsOf } = settings();
   const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders[0];
+  const server = serverCommand(folder ? folder.uri.fsPath : undefined, command);
+  if (server.missing) {
+    // Said once, with what to do; nothing is started.
+    void vscode.window.showWarningMessage(server.missing);
+    return;
+  }
   const serverOptions = {
-    command: command[0],
-    args: command.slice(1),
+    command: server.command,
+    args: server.args,
     transport: TransportKind.stdio,
     options: { cwd: folder ? folder.uri.fsPath : undefined, shell: process.platform === "win32" },
   };

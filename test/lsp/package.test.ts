@@ -1,5 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -19,5 +22,23 @@ describe("the VS Code extension", () => {
     expect(Object.keys(manifest.contributes.configuration.properties)).toEqual(["touchline.serverCommand", "touchline.sampleData", "touchline.sampleAsOf"]);
     const grammar = JSON.parse(readFileSync(`${root}language-server/vscode/syntaxes/touchline.tmLanguage.json`, "utf8"));
     expect(grammar.scopeName).toBe("source.touchline");
+    expect(names).toContain("extension/server-command.js");
+    expect(manifest.contributes.configuration.properties["touchline.serverCommand"].default).toEqual([]);
+  });
+
+  it("starts only the workspace's own installation, found at or above the folder, and says how to install when there is none", () => {
+    const { serverCommand } = createRequire(import.meta.url)(`${root}language-server/vscode/server-command.js`) as { serverCommand: (folder: string | undefined, configured: string[], platform?: string) => { command?: string; args?: string[]; missing?: string } };
+    const workspace = mkdtempSync(join(tmpdir(), "touchline-workspace-"));
+    const nested = join(workspace, "playbooks", "team");
+    mkdirSync(nested, { recursive: true });
+    expect(serverCommand(nested, []).missing).toMatch(/not installed in this workspace.*npm install --save-dev touchline/);
+    expect(serverCommand(undefined, []).missing).toContain("npm install --save-dev touchline");
+    mkdirSync(join(workspace, "node_modules", ".bin"), { recursive: true });
+    writeFileSync(join(workspace, "node_modules", ".bin", "touchline"), "#!/bin/sh\n");
+    expect(serverCommand(nested, [])).toEqual({ command: join(workspace, "node_modules", ".bin", "touchline"), args: ["lsp", "--stdio"] });
+    // A command the user set wins, as written.
+    expect(serverCommand(nested, ["/opt/touchline/bin/touchline", "lsp", "--stdio"])).toEqual({ command: "/opt/touchline/bin/touchline", args: ["lsp", "--stdio"] });
+    // Nothing in the extension or the README starts a bare `npx touchline`.
+    for (const file of ["language-server/vscode/extension.js", "language-server/vscode/package.json", "README.md"]) expect(readFileSync(`${root}${file}`, "utf8"), file).not.toMatch(/"npx", "touchline"/);
   });
 });
