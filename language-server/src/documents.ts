@@ -1,6 +1,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import { checkText, notationOf, readFromDisk, type CheckedPlaybook } from "../../src/language/index.js";
+import { isProjectFile } from "../../src/run/project-check.js";
 
 export function uriToPath(uri: string): string {
   return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
@@ -10,8 +11,9 @@ export function pathToUri(path: string): string {
   return path.startsWith("/") ? pathToFileURL(path).href : path;
 }
 
-/** Whether a document is a playbook: `.play`, or YAML with a `playbook:` key. */
+/** Whether a document is a playbook: `.play`, or YAML with a `playbook:` key (a project's touchline.yaml names its playbook that way, and is not one). */
 export function isPlaybook(document: TextDocument): boolean {
+  if (isProjectFile(uriToPath(document.uri))) return false;
   const notation = notationOf(uriToPath(document.uri));
   if (notation === "play") return true;
   return notation === "yaml" && /^playbook\s*:/m.test(document.getText());

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import {
   createConnection,
+  DiagnosticSeverity,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -10,6 +11,7 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { formatPlay } from "../../src/language/index.js";
 import { SourceFile } from "../../src/text/source.js";
+import { checkProjectFile, isProjectFile } from "../../src/run/project-check.js";
 import { completions } from "./completion.js";
 import { playContext, yamlContext } from "./context.js";
 import { Analyses, isPlaybook, uriToPath } from "./documents.js";
@@ -92,6 +94,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   const publish = (document: TextDocument) => {
+    if (isProjectFile(uriToPath(document.uri))) {
+      // A project file gets the project's own checks.
+      const { diagnostics } = checkProjectFile(uriToPath(document.uri), document.getText());
+      void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: diagnostics.map((d) => ({ range: d.range, severity: d.severity === "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning, code: d.code, source: "touchline", message: d.message })) });
+      return;
+    }
     if (!isPlaybook(document)) return;
     const checked = analyses.get(document);
     const ranges = new Ranges(checked);

@@ -1,5 +1,6 @@
 import { relative, resolve } from "node:path";
 import { checkText, findPlaybookFiles, readFromDisk } from "../language/index.js";
+import { checkProjectFile, isProjectFile } from "../run/project-check.js";
 import { renderDiagnostic } from "../text/code-frame.js";
 import type { Diagnostic } from "../text/diagnostic.js";
 import { SourceFile } from "../text/source.js";
@@ -21,12 +22,16 @@ export function runCheck(paths: string[], options: CheckOptions, io: Io): number
   const all: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
   const seen = new Set<string>();
+  let playbooks = 0;
   for (const file of files) {
     const text = readFromDisk(file);
     if (text === undefined) throw new UsageError(`cannot read ${file}`);
-    const checked = checkText(file, text);
-    for (const layer of checked.layers) sources.set(layer.source.path, layer.source);
-    for (const diagnostic of checked.diagnostics) {
+    // A project file is checked as a project (its own schema), never as a playbook.
+    const project = isProjectFile(file) ? checkProjectFile(resolve(file), text) : undefined;
+    const checked = project ? undefined : checkText(file, text);
+    if (checked) playbooks++;
+    for (const source of project ? [project.source] : checked!.layers.map((l) => l.source)) sources.set(source.path, source);
+    for (const diagnostic of project ? project.diagnostics : checked!.diagnostics) {
       const key = `${diagnostic.file}|${diagnostic.span.start}|${diagnostic.code}|${diagnostic.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -54,7 +59,8 @@ export function runCheck(paths: string[], options: CheckOptions, io: Io): number
   } else {
     const paint = paintFor(io);
     for (const diagnostic of all) io.out(`${renderDiagnostic(diagnostic, sources.get(diagnostic.file), paint, display(diagnostic.file))}\n`);
-    const summary = errors + warnings === 0 ? `${plural(files.length, "playbook")} checked: no problems` : `${plural(files.length, "playbook")} checked: ${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+    const what = playbooks === files.length ? plural(files.length, "playbook") : `${plural(playbooks, "playbook")} and ${plural(files.length - playbooks, "project file")}`;
+    const summary = errors + warnings === 0 ? `${what} checked: no problems` : `${what} checked: ${plural(errors, "error")}, ${plural(warnings, "warning")}`;
     io.out(errors > 0 ? paint.red(summary) : summary);
   }
   return errors > 0 ? EXIT.problems : EXIT.ok;

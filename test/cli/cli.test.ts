@@ -22,6 +22,19 @@ describe("touchline check (as a process)", () => {
     expect(result.code).toBe(0);
   });
 
+  it("checks each project's touchline.yaml against the project schema, not as a playbook", () => {
+    const examples = touchline(["check", "examples/"]);
+    expect(examples.stdout).toContain("3 playbooks and 3 project files checked: no problems");
+    expect(examples.code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), "touchline-project-check-"));
+    writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\naccounts: a.csv\nhistroy:\n  mrr: m.csv\ntimezone: 5\n");
+    const broken = touchline(["check", join(dir, "touchline.yaml")]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain("touchline.yaml:3:1 error TL3002 unknown setting `histroy` in touchline.yaml; did you mean `history`?");
+    expect(broken.stdout).toContain("touchline.yaml:5:11 error TL3003 `timezone` should be text, not 5");
+    expect(broken.stdout).toContain("0 playbooks and 1 project file checked: 2 errors, 0 warnings");
+  });
+
   it("exits 1 on errors and shows file:line:col, code, message and a code frame", () => {
     const result = touchline(["check", "test/corpus/13-unknown-field-suggestion.play"]);
     expect(result.code).toBe(1);

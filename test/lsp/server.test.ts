@@ -44,6 +44,16 @@ describe("the language server over stdio", () => {
     expect(await client.open(yamlUri, yamlText)).toEqual([]);
   });
 
+  it("checks a project's touchline.yaml as a project, not as a playbook", async () => {
+    const projectPath = join(dir, "touchline.yaml");
+    const valid = "playbook: b2b-saas.play\naccounts: accounts.csv\nhistory:\n  snapshots: snapshots.csv\n";
+    writeFileSync(projectPath, valid);
+    expect(await client.open(LspClient.uri(projectPath), valid)).toEqual([]);
+    const diagnostics = await client.change(LspClient.uri(projectPath), [{ range: { start: { line: 3, character: 2 }, end: { line: 3, character: 11 } }, text: "snapshot" }]);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: "TL3002", message: "unknown setting `snapshot` in `history`; did you mean `snapshots`?", range: { start: { line: 3, character: 2 }, end: { line: 3, character: 10 } } });
+  });
+
   it("publishes the same codes and ranges as touchline check after an incremental edit", async () => {
     const at = positionOf(playText, "logins_per_seat = logins_30d", 18);
     const diagnostics = await client.change(playUri, [{ range: { start: at, end: { line: at.line, character: at.character + "logins_30d".length } }, text: "login_30d" }]);
