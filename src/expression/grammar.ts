@@ -90,7 +90,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
     this.binaryChain(
       () => this.SUBRULE(this.andExpression),
       () => this.SUBRULE2(this.andExpression),
-      () => this.CONSUME(t.Or),
+      () => this.OR([{ ALT: () => this.CONSUME(t.Or) }, { ALT: () => this.insteadOf(this.CONSUME(t.PipePipe), "or") }]),
     ),
   );
 
@@ -98,9 +98,19 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
     this.binaryChain(
       () => this.SUBRULE(this.notExpression),
       () => this.SUBRULE2(this.notExpression),
-      () => this.CONSUME(t.And),
+      () => this.OR([{ ALT: () => this.CONSUME(t.And) }, { ALT: () => this.insteadOf(this.CONSUME(t.AmpAmp), "and") }]),
     ),
   );
+
+  /**
+   * An operator from another language (`&&`, `||`, `=`): read as the one
+   * meant, so the rest parses as written, with one error that says what to
+   * write. Returns a token standing for the operator meant.
+   */
+  private insteadOf(token: IToken, meant: string): IToken {
+    this.ACTION(() => this.literalProblems.push({ code: "TL1002", span: this.span(token), message: `\`${token.image}\` is not an operator in playbooks: write \`${meant}\`${meant === "==" ? " to compare (a single = names a metric or segment)" : ""}` }));
+    return { ...token, image: meant };
+  }
 
   private readonly notExpression = this.RULE("notExpression", (): Expr =>
     this.OR([
@@ -129,6 +139,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
               { ALT: () => this.CONSUME(t.GreaterEqual) },
               { ALT: () => this.CONSUME(t.Less) },
               { ALT: () => this.CONSUME(t.Greater) },
+              { ALT: () => this.insteadOf(this.CONSUME(t.Equals), "==") },
             ]);
             const right = this.SUBRULE2(this.rangeExpression);
             result = this.ACTION(() => binary(op.image as BinaryOperator, left, right));

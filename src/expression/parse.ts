@@ -3,7 +3,8 @@ import type { DiagnosticCode } from "../text/diagnostic.js";
 import type { Span } from "../text/source.js";
 import type { Expr } from "./ast.js";
 import { ExpressionGrammar, type LiteralProblem } from "./grammar.js";
-import { tokenVocabulary, UnterminatedString } from "./tokens.js";
+import { closestName } from "../text/suggest.js";
+import { MalformedDuration, tokenVocabulary, UnterminatedString } from "./tokens.js";
 
 export interface SyntaxProblem {
   code: DiagnosticCode;
@@ -23,8 +24,11 @@ export function lexingProblems(errors: ILexingError[], text: string, baseOffset:
   });
 }
 
-/** Converts parser errors to problems with the span of the offending token. */
-export function parsingProblems(errors: IRecognitionException[], baseOffset: number, textLength: number): SyntaxProblem[] {
+/**
+ * Converts parser errors to problems with the span of the offending token.
+ * A name close to one of `keywords` (a misspelt `cooldwn`) says which one.
+ */
+export function parsingProblems(errors: IRecognitionException[], baseOffset: number, textLength: number, keywords: readonly string[] = []): SyntaxProblem[] {
   return errors.map((error) => {
     const token = error.token;
     let start = token.startOffset;
@@ -35,8 +39,21 @@ export function parsingProblems(errors: IRecognitionException[], baseOffset: num
       start = previous && !Number.isNaN(previous.endOffset) ? previous.endOffset + 1 : textLength;
       end = start;
     }
-    return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message: error.message };
+    const meant = /^[A-Za-z_][A-Za-z0-9_]*$/.test(token.image) && !keywords.includes(token.image) ? closestName(token.image, keywords) : undefined;
+    const message = meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : error.message;
+    return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message };
   });
+}
+
+/** `7dd`, `30days`: durations written wrong, read whole by the lexer so they can be named. */
+export function malformedDurationProblems(tokens: { tokenType: TokenType; startOffset: number; image: string }[], baseOffset: number): SyntaxProblem[] {
+  return tokens
+    .filter((token) => token.tokenType === MalformedDuration)
+    .map((token) => ({
+      code: "TL1007" as const,
+      span: { start: baseOffset + token.startOffset, end: baseOffset + token.startOffset + token.image.length },
+      message: `\`${token.image}\` is not a valid duration: write a whole number followed by d, w, mo or y, as in 14d`,
+    }));
 }
 
 /** Splits out unterminated strings, which the lexer matches as a token of their own. */

@@ -31,6 +31,8 @@ export const DateTimeLiteral = createToken({
 });
 export const DateLiteral = createToken({ name: "DateLiteral", pattern: /\d{4}-\d{2}-\d{2}(?![0-9A-Za-z_])/ });
 export const DurationLiteral = createToken({ name: "DurationLiteral", pattern: /\d[\d_]*(?:mo|d|w|y)(?![A-Za-z0-9_])/ });
+/** `7dd`, `30days`: read as one (bad) duration, so the message is about the duration, not a stray name after a number. */
+export const MalformedDuration = createToken({ name: "MalformedDuration", pattern: /\d[\d_]*(?:mo|d|w|y)[A-Za-z0-9_]+/, categories: [DurationLiteral] });
 export const PercentLiteral = createToken({ name: "PercentLiteral", pattern: /\d[\d_]*(?:\.\d[\d_]*)?%/ });
 export const NumberLiteral = createToken({ name: "NumberLiteral", pattern: /\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?/ });
 export const StringLiteral = createToken({
@@ -58,6 +60,9 @@ export const GreaterEqual = createToken({ name: "GreaterEqual", pattern: />=/, l
 export const Less = createToken({ name: "Less", pattern: /</, label: "'<'" });
 export const Greater = createToken({ name: "Greater", pattern: />/, label: "'>'" });
 export const Equals = createToken({ name: "Equals", pattern: /=/, label: "'='" });
+/** Operators of other languages, read so that the message can say what to write instead. */
+export const AmpAmp = createToken({ name: "AmpAmp", pattern: /&&/, label: "'&&'" });
+export const PipePipe = createToken({ name: "PipePipe", pattern: /\|\|/, label: "'||'" });
 export const Plus = createToken({ name: "Plus", pattern: /\+/, label: "'+'" });
 export const Minus = createToken({ name: "Minus", pattern: /-/, label: "'-'" });
 export const Star = createToken({ name: "Star", pattern: /\*/, label: "'*'" });
@@ -69,7 +74,7 @@ export const EXPRESSION_KEYWORDS = [And, Or, Not, In, True, False, Null, Else];
 
 export const PUNCTUATION = [
   LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, DotDot, Dot, Coalesce, Question, Colon,
-  EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, Equals, Plus, Minus, Star, Slash, Semicolon,
+  EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, Equals, Plus, Minus, Star, Slash, Semicolon, AmpAmp, PipePipe,
 ];
 
 /**
@@ -79,7 +84,7 @@ export const PUNCTUATION = [
 export function tokenVocabulary(softKeywords: readonly TokenType[]): TokenType[] {
   return [
     WhiteSpace, DocComment, LineComment, BlockComment,
-    DateTimeLiteral, DateLiteral, DurationLiteral, PercentLiteral, NumberLiteral,
+    DateTimeLiteral, DateLiteral, DurationLiteral, MalformedDuration, PercentLiteral, NumberLiteral,
     StringLiteral, UnterminatedString,
     ...EXPRESSION_KEYWORDS, ...softKeywords, Identifier,
     ...PUNCTUATION,

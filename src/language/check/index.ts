@@ -41,10 +41,19 @@ export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): Check
   checkPolicies(ctx, env);
   checkCycles(ctx, env);
   const seen = new Set<string>();
-  const diagnostics = [...loaded.diagnostics, ...ctx.diagnostics].filter((d) => {
+  // One mistake, one diagnostic: a syntax error is the whole story of its span (the schema's complaint about
+  // the same text follows from it), and logic warnings wait until the file reads (a broken `cooldown` line is
+  // not a missing cooldown).
+  const all = [...loaded.diagnostics, ...ctx.diagnostics];
+  const syntax = all.filter((d) => d.code.startsWith("TL1"));
+  const syntaxAt = new Set(syntax.map((d) => `${d.file}|${d.span.start}|${d.span.end}`));
+  const unreadable = new Set(syntax.filter((d) => d.severity === "error").map((d) => d.file));
+  const diagnostics = all.filter((d) => {
     const key = `${d.file}|${d.span.start}|${d.span.end}|${d.code}|${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
+    if (d.code.startsWith("TL3") && syntaxAt.has(`${d.file}|${d.span.start}|${d.span.end}`)) return false;
+    if (d.code.startsWith("TL4") && d.severity !== "error" && unreadable.has(d.file)) return false;
     return true;
   });
   diagnostics.sort(compareDiagnostics);

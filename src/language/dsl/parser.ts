@@ -2,13 +2,13 @@ import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
-import { lexingProblems, parsingProblems, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { lexingProblems, malformedDurationProblems, parsingProblems, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
 import type { Span } from "../../text/source.js";
 import type { ModelPath, SourceEntry } from "../source-map.js";
-import { dslTokens, KEYWORDS as K } from "./tokens.js";
+import { DSL_KEYWORDS, dslTokens, KEYWORDS as K } from "./tokens.js";
 
 type Obj = Record<string, unknown>;
 
@@ -1211,18 +1211,24 @@ let sharedParser: PlaybookParser | undefined;
 export function parseDsl(text: string): DslParseResult {
   sharedParser ??= new PlaybookParser();
   const lexed = dslLexer.tokenize(text);
-  const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0)];
+  const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0)];
   const tokens = lexed.tokens.filter((token) => token.tokenType !== t.UnterminatedString);
   const comments = (lexed.groups.comments ?? []) as IToken[];
   const model = sharedParser.parseFile(tokens, comments, text);
-  problems.push(...sharedParser.literalProblems, ...parsingProblems(sharedParser.errors, 0, text.length));
+  problems.push(...sharedParser.literalProblems, ...parsingProblems(sharedParser.errors, 0, text.length, DSL_KEYWORDS));
   for (const duplicate of sharedParser.duplicates) {
     problems.push({ code: "TL2001", span: duplicate.span, message: `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored` });
   }
+  // A bad duration inside an expression is found twice (by the lexer and as a literal): said once.
+  const said = new Set<string>();
+  const unique = problems.filter((p) => {
+    const key = `${p.code}|${p.span.start}|${p.span.end}`;
+    return !said.has(key) && said.add(key) !== undefined;
+  });
   return {
     model,
     entries: sharedParser.takeEntries(),
-    problems,
+    problems: unique,
     comments: comments.filter((c) => c.tokenType !== t.DocComment).map((c) => ({ text: c.image, span: { start: c.startOffset, end: c.endOffset! + 1 } })),
   };
 }
