@@ -578,6 +578,22 @@ class PlaybookParser extends ExpressionGrammar {
     });
   });
 
+  // for high_touch, renewal_window: tiers and segments, separated by commas (a missing comma is said, and read as if there)
+  private readonly scopeNames = this.RULE("scopeNames", (): IToken[] => {
+    const names: IToken[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: t.Comma, DEF: () => names.push(this.CONSUME(t.Identifier)) });
+    this.MANY({
+      // Only a plain name: a keyword (when, cooldown...) starts the next setting.
+      GATE: () => this.LA(1).tokenType === t.Identifier,
+      DEF: () => {
+        const missing = this.CONSUME2(t.Identifier);
+        this.ACTION(() => this.literalProblems.push({ code: "TL1002", span: this.span(missing), message: `a comma is missing before \`${missing.image}\`: names in a list are separated by commas, as in \`for ${[...names, missing].map((n) => n.image).join(", ")}\`` }));
+        names.push(missing);
+      },
+    });
+    return names;
+  });
+
   private readonly missingPolicy = this.RULE("missingPolicy", (): { value: number | string; span: Span } =>
     this.OR([
       {
@@ -817,8 +833,7 @@ class PlaybookParser extends ExpressionGrammar {
         {
           ALT: () => {
             const head = this.CONSUME(K.for);
-            const names: IToken[] = [];
-            this.AT_LEAST_ONE_SEP({ SEP: t.Comma, DEF: () => names.push(this.CONSUME(t.Identifier)) });
+            const names = this.SUBRULE(this.scopeNames);
             this.ACTION(() => {
               trigger.for = names.map((n) => n.image);
               this.record([...path, "for"], this.span(head, names[names.length - 1]));
