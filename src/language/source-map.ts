@@ -14,6 +14,12 @@ export interface SourceEntry {
    * an expression's diagnostics then point inside it exactly.
    */
   textOffset?: number;
+  /**
+   * For a string value spread over lines (a plain or folded YAML scalar),
+   * where each of its characters is in the file, so its expression's
+   * diagnostics still point at their own line and column.
+   */
+  textOffsets?: readonly number[];
 }
 
 export function pathKey(path: ModelPath): string {

@@ -74,14 +74,20 @@ export class CheckContext {
     if (typeof text !== "string") return undefined;
     const { map, entry, exact } = this.sources.locate(path);
     const source = map.source;
-    const verbatim = exact && entry.textOffset !== undefined;
-    const base = verbatim ? entry.textOffset! : 0;
-    const place = (span: Span): Span => (verbatim ? span : entry.span);
+    const offsets = exact && entry.textOffset === undefined ? entry.textOffsets : undefined;
+    // Spread over lines: each character's own place in the file.
+    const mapped = (span: Span): Span => {
+      const last = offsets![Math.max(span.start, span.end - 1)] ?? offsets![offsets!.length - 1]!;
+      return { start: offsets![span.start] ?? last, end: last + 1 };
+    };
+    const verbatim = exact && (entry.textOffset !== undefined || offsets !== undefined);
+    const base = exact && entry.textOffset !== undefined ? entry.textOffset : 0;
+    const place = (span: Span): Span => (!verbatim ? entry.span : offsets ? mapped(span) : span);
     const parsed = parseExpression(text, base);
     for (const problem of parsed.problems) this.reportAt(problem.code, source, place(problem.span), problem.message);
     const reporter = (code: DiagnosticCode, span: Span, message: string, quickFix?: QuickFix) =>
       this.reportAt(code, source, place(span), message, {
-        fixes: quickFix && verbatim ? [this.fix(quickFix.title, source, quickFix.span, quickFix.newText)] : [],
+        fixes: quickFix && verbatim ? [this.fix(quickFix.title, source, place(quickFix.span), quickFix.newText)] : [],
       });
     const scopedEnv: CheckEnvironment = {
       ...env,
@@ -91,7 +97,7 @@ export class CheckContext {
         env.onReference?.(ref, info);
         if (!verbatim) return;
         const target = referenceTarget(ref.path, info.kind);
-        if (target) this.symbols.reference({ kind: target.kind, name: target.name, file: source.path, span: ref.segmentSpans[target.segment]! });
+        if (target) this.symbols.reference({ kind: target.kind, name: target.name, file: source.path, span: place(ref.segmentSpans[target.segment]!) });
       },
     };
     const checked = checkExpression(parsed.expr, scopedEnv, reporter, options);

@@ -48,11 +48,14 @@ export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): Check
   const syntax = all.filter((d) => d.code.startsWith("TL1"));
   const syntaxAt = new Set(syntax.map((d) => `${d.file}|${d.span.start}|${d.span.end}`));
   const unreadable = new Set(syntax.filter((d) => d.severity === "error").map((d) => d.file));
+  // A text missing its closing quote runs on: what is read from it next is its consequence, not another mistake.
+  const unterminated = new Set(syntax.filter((d) => d.code === "TL1003").map((d) => `${d.file}|${d.span.start}`));
   const diagnostics = all.filter((d) => {
     const key = `${d.file}|${d.span.start}|${d.span.end}|${d.code}|${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
     if (d.code.startsWith("TL3") && syntaxAt.has(`${d.file}|${d.span.start}|${d.span.end}`)) return false;
+    if (d.code !== "TL1003" && unterminated.has(`${d.file}|${d.span.start}`)) return false;
     if (d.code.startsWith("TL4") && d.severity !== "error" && unreadable.has(d.file)) return false;
     return true;
   });

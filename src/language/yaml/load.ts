@@ -15,8 +15,31 @@ export interface YamlParseResult {
 export function parseYaml(text: string): YamlParseResult {
   const problems: SyntaxProblem[] = [];
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true, logLevel: "error" });
+  const linesSaid = new Set<number>();
   for (const error of doc.errors) {
     const [start, end] = error.pos;
+    const lineStart = text.lastIndexOf("\n", start - 1) + 1;
+    const lineEnd = text.indexOf("\n", start) < 0 ? text.length : text.indexOf("\n", start);
+    const line = text.slice(lineStart, lineEnd);
+    const value = /^(\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*:\s+)(\S.*?)\s*$/.exec(line);
+    if (error.code === "BLOCK_AS_IMPLICIT_KEY" && value && value[2]!.includes(":") && !/^["']/.test(value[2]!)) {
+      // An expression with `:` in it (bands) read as a section: one message per line, with the fix.
+      if (linesSaid.has(lineStart)) continue;
+      linesSaid.add(lineStart);
+      const from = lineStart + value[1]!.length;
+      problems.push({ code: "TL1004", span: { start: from, end: from + value[2]!.length }, message: `YAML reads the \`:\` in this expression as the start of a section: put the whole expression in quotes, as in ${value[1]!.trim()} "${value[2]!.replace(/"/g, "'")}"` });
+      continue;
+    }
+    const quote = error.code === "MISSING_CHAR" ? /closing (["'])/.exec(error.message)?.[1] : undefined;
+    if (quote) {
+      // Said where the text opens, not at the end of the file where YAML noticed.
+      const opening = text.lastIndexOf(quote, Math.min(start, text.length - 1));
+      if (opening >= 0) {
+        const openingLineEnd = text.indexOf("\n", opening) < 0 ? text.length : text.indexOf("\n", opening);
+        problems.push({ code: "TL1003", span: { start: opening, end: Math.max(opening + 1, openingLineEnd) }, message: `this text is missing its closing quote ${quote}` });
+        continue;
+      }
+    }
     const duplicate = error.code === "DUPLICATE_KEY";
     problems.push({
       code: duplicate ? "TL2001" : "TL1004",
@@ -49,6 +72,10 @@ function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], 
   if (isScalar(node) && typeof node.value === "string") {
     const offset = textOffsetOf(node, text);
     if (offset !== undefined) entry.textOffset = offset;
+    else {
+      const offsets = characterOffsetsOf(node, text);
+      if (offsets) entry.textOffsets = offsets;
+    }
   }
   out.push({ path, entry });
   if (isMap(node)) {
@@ -69,6 +96,34 @@ function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], 
       if (item && (item as YamlNode).range) walk(item as YamlNode, [...path, index], undefined, text, out, problems);
     });
   }
+}
+
+/**
+ * Where each character of a multi-line string scalar is in the file: YAML
+ * folds line breaks and indentation into spaces (plain and `>` scalars) or
+ * keeps line breaks (`|`), so the value's characters are the file's, with
+ * whitespace runs in between. Undefined when they do not line up (escapes).
+ */
+function characterOffsetsOf(node: Scalar, text: string): number[] | undefined {
+  const value = node.value;
+  if (typeof value !== "string" || node.type === Scalar.QUOTE_DOUBLE) return undefined;
+  const [start, end] = node.range!;
+  let i = node.type === Scalar.BLOCK_FOLDED || node.type === Scalar.BLOCK_LITERAL ? text.indexOf("\n", start) + 1 : node.type === Scalar.QUOTE_SINGLE ? start + 1 : start;
+  if (i <= 0) return undefined;
+  const offsets: number[] = new Array<number>(value.length);
+  const space = (c: string | undefined) => c === " " || c === "\t" || c === "\n" || c === "\r";
+  for (let k = 0; k < value.length; k++) {
+    const c = value[k]!;
+    if (space(c)) {
+      offsets[k] = i;
+      if (space(text[i])) i++;
+      continue;
+    }
+    while (i < end && space(text[i])) i++;
+    if (text[i] !== c) return undefined;
+    offsets[k] = i++;
+  }
+  return offsets;
 }
 
 /** Where a string scalar's characters start, when the file holds them verbatim (no escapes, one line). */
