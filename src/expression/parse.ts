@@ -1,10 +1,10 @@
-import { Lexer, type ILexingError, type IRecognitionException, type TokenType } from "chevrotain";
+import { Lexer, type ILexingError, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import type { DiagnosticCode } from "../text/diagnostic.js";
 import type { Span } from "../text/source.js";
 import type { Expr } from "./ast.js";
 import { ExpressionGrammar, type LiteralProblem } from "./grammar.js";
 import { closestName } from "../text/suggest.js";
-import { MalformedDuration, tokenVocabulary, UnterminatedString } from "./tokens.js";
+import { AmpAmp, And, Coalesce, DotDot, EqualEqual, Greater, GreaterEqual, LBracket, Less, LessEqual, LParen, MalformedDuration, Minus, NotEqual, Or, PipePipe, Plus, RBracket, RParen, Slash, Star, tokenVocabulary, UnterminatedString } from "./tokens.js";
 
 export interface SyntaxProblem {
   code: DiagnosticCode;
@@ -43,6 +43,37 @@ export function parsingProblems(errors: IRecognitionException[], baseOffset: num
     const message = meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : error.message;
     return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message };
   });
+}
+
+/** How deep parentheses may nest, and how many operators one expression may chain: far beyond what people write, well within what every pass (check, compile, evaluate) handles without running out of stack. */
+export const MAX_NESTING = 100;
+export const MAX_CHAIN = 1000;
+
+const OPENING = new Set<TokenType>([LParen, LBracket]);
+const CLOSING = new Set<TokenType>([RParen, RBracket]);
+const OPERATORS = new Set<TokenType>([Plus, Minus, Star, Slash, Coalesce, And, Or, AmpAmp, PipePipe, EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, DotDot]);
+
+/**
+ * Expressions nested or chained beyond what any pass can walk: found on the
+ * tokens, before parsing, so they give a diagnostic and never exhaust the
+ * stack. `boundary` tells where one expression ends (a DSL keyword, a brace).
+ */
+export function depthProblems(tokens: readonly IToken[], baseOffset: number, boundary: (token: IToken) => boolean = () => false): SyntaxProblem[] {
+  let depth = 0;
+  let chain = 0;
+  for (const token of tokens) {
+    if (OPENING.has(token.tokenType)) depth++;
+    else if (CLOSING.has(token.tokenType)) depth = Math.max(0, depth - 1);
+    else if (OPERATORS.has(token.tokenType)) chain++;
+    else if (boundary(token)) {
+      depth = 0;
+      chain = 0;
+    }
+    const span = { start: baseOffset + token.startOffset, end: baseOffset + token.startOffset + token.image.length };
+    if (depth > MAX_NESTING) return [{ code: "TL1008", span, message: `this expression nests more than ${MAX_NESTING} parentheses deep: split it into metrics` }];
+    if (chain > MAX_CHAIN) return [{ code: "TL1008", span, message: `this expression chains more than ${MAX_CHAIN} operators: split it into metrics` }];
+  }
+  return [];
 }
 
 /** `7dd`, `30days`: durations written wrong, read whole by the lexer so they can be named. */
@@ -113,6 +144,8 @@ export function parseExpression(text: string, baseOffset = 0): ParsedExpression 
     if (problems.length === 0) problems.push({ code: "TL1002", span: { start: baseOffset, end: baseOffset + text.length }, message: "expected an expression but found nothing" });
     return { expr: { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems };
   }
+  const tooDeep = depthProblems(tokens, baseOffset);
+  if (tooDeep.length > 0) return { expr: { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems: [...problems, ...tooDeep] };
   sharedParser.input = tokens;
   const expr = sharedParser.parseAt(baseOffset);
   problems.push(...sharedParser.takeLiteralProblems(), ...parsingProblems(sharedParser.errors, baseOffset, text.length));

@@ -38,6 +38,7 @@ export const DIAGNOSTIC_CODES = {
   TL1005: { severity: "error", title: "invalid number" },
   TL1006: { severity: "error", title: "invalid date" },
   TL1007: { severity: "error", title: "invalid duration" },
+  TL1008: { severity: "error", title: "expression too deep" },
   TL2001: { severity: "error", title: "duplicate name" },
   TL2002: { severity: "error", title: "unknown type" },
   TL2003: { severity: "error", title: "unknown name" },

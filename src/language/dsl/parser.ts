@@ -2,7 +2,7 @@ import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
-import { lexingProblems, malformedDurationProblems, parsingProblems, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { depthProblems, lexingProblems, malformedDurationProblems, parsingProblems, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
@@ -19,7 +19,8 @@ export interface Comment {
 }
 
 export interface DslParseResult {
-  model: Obj;
+  /** undefined when the text cannot be read at all */
+  model: Obj | undefined;
   entries: { path: ModelPath; entry: SourceEntry }[];
   problems: SyntaxProblem[];
   comments: Comment[];
@@ -1229,6 +1230,9 @@ export function parseDsl(text: string): DslParseResult {
   const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0)];
   const tokens = lexed.tokens.filter((token) => token.tokenType !== t.UnterminatedString);
   const comments = (lexed.groups.comments ?? []) as IToken[];
+  // Nested or chained beyond what can be walked: said, and the file is not read further.
+  const tooDeep = depthProblems(tokens, 0, (token) => KEYWORD_TYPES.has(token.tokenType) || token.tokenType === t.LBrace || token.tokenType === t.RBrace);
+  if (tooDeep.length > 0) return { model: undefined, entries: [], problems: [...problems, ...tooDeep], comments: [] };
   const model = sharedParser.parseFile(tokens, comments, text);
   problems.push(...sharedParser.literalProblems, ...parsingProblems(sharedParser.errors, 0, text.length, DSL_KEYWORDS));
   for (const duplicate of sharedParser.duplicates) {
