@@ -9,6 +9,7 @@ import { PlaybookEnvironment } from "./environment.js";
 import { checkHealth } from "./health.js";
 import { checkOnboarding } from "./onboarding.js";
 import { checkPolicies, defineResources } from "./policies.js";
+import { checkTemplatePlaceholders } from "./templates.js";
 import { checkTiers } from "./tiers.js";
 import { checkTriggers } from "./triggers.js";
 
@@ -39,6 +40,7 @@ export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): Check
   checkOnboarding(ctx, env);
   checkTriggers(ctx, env);
   checkPolicies(ctx, env);
+  checkTemplatePlaceholders(ctx);
   checkCycles(ctx, env);
   const seen = new Set<string>();
   // One mistake, one diagnostic: a syntax error is the whole story of its span (the schema's complaint about
