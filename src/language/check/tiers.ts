@@ -70,26 +70,79 @@ export function intervalOf(expr: Expr): Interval | undefined {
   }
 }
 
+/** A condition on one field as a union of intervals of its values: `or`, `not` and `!=` included. */
+export interface IntervalSet {
+  field: string;
+  parts: Interval[];
+}
+
+const nonEmpty = (i: Interval) => i.low < i.high || (i.low === i.high && !i.lowOpen && !i.highOpen);
+
+function intersect(a: Interval, b: Interval): Interval {
+  const low = a.low > b.low ? a : b.low > a.low ? b : { low: a.low, lowOpen: a.lowOpen || b.lowOpen };
+  const high = a.high < b.high ? a : b.high < a.high ? b : { high: a.high, highOpen: a.highOpen || b.highOpen };
+  return { field: a.field === "*" ? b.field : a.field, low: low.low, lowOpen: low.lowOpen, high: high.high, highOpen: high.highOpen };
+}
+
+/** The values no part covers, as intervals. */
+function complement(field: string, parts: readonly Interval[]): Interval[] {
+  const gaps: Interval[] = [];
+  let start = -Infinity;
+  let startOpen = false;
+  for (const part of [...parts].sort((a, b) => a.low - b.low || Number(a.lowOpen) - Number(b.lowOpen))) {
+    const gap = { field, low: start, lowOpen: startOpen, high: part.low, highOpen: !part.lowOpen };
+    if (nonEmpty(gap) && (gap.low !== -Infinity || gap.high !== -Infinity)) gaps.push(gap);
+    if (part.high > start) [start, startOpen] = [part.high, !part.highOpen];
+    else if (part.high === start) startOpen = startOpen || !part.highOpen;
+  }
+  if (start !== Infinity) gaps.push({ field, low: start, lowOpen: startOpen, high: Infinity, highOpen: false });
+  return gaps.filter(nonEmpty);
+}
+
+/** `arr >= 100_000 or plan_arr < 5`-style conditions on one field as a union of intervals; anything else is undefined. */
+export function intervalSetOf(expr: Expr): IntervalSet | undefined {
+  if (expr.kind === "unary" && expr.op === "not") {
+    const inner = intervalSetOf(expr.operand);
+    return inner && inner.field !== "*" ? { field: inner.field, parts: complement(inner.field, inner.parts) } : undefined;
+  }
+  if (expr.kind === "binary" && (expr.op === "or" || expr.op === "and")) {
+    const a = intervalSetOf(expr.left);
+    const b = intervalSetOf(expr.right);
+    if (!a || !b) return undefined;
+    if (a.field !== b.field && a.field !== "*" && b.field !== "*") return undefined;
+    const field = a.field === "*" ? b.field : a.field;
+    if (expr.op === "or") return a.field === "*" || b.field === "*" ? { field: "*", parts: [ALL] } : { field, parts: [...a.parts, ...b.parts] };
+    return { field, parts: a.parts.flatMap((x) => b.parts.map((y) => intersect(x, y))).filter(nonEmpty) };
+  }
+  if (expr.kind === "binary" && expr.op === "!=") {
+    const point = intervalOf({ ...expr, op: "==" } as Expr);
+    return point ? { field: point.field, parts: complement(point.field, [point]) } : undefined;
+  }
+  const single = intervalOf(expr);
+  return single ? { field: single.field, parts: [single] } : undefined;
+}
+
+const ALL: Interval = { field: "*", low: -Infinity, lowOpen: false, high: Infinity, highOpen: false };
+
 /** Whether `inner` lies within the union of `covers` (all on the same field). */
 function coveredBy(inner: Interval, covers: Interval[]): boolean {
-  const sorted = covers.filter((c) => c.field === inner.field || c.field === "*").sort((a, b) => a.low - b.low);
+  const sorted = covers.filter((c) => c.field === inner.field || c.field === "*").sort((a, b) => a.low - b.low || Number(a.lowOpen) - Number(b.lowOpen));
+  // Every value of `inner` below `reach` is covered; `reach` itself is when `reachCovered` (or when `inner` leaves it out).
   let reach = inner.low;
-  let reachOpen = inner.lowOpen;
+  let reachCovered = inner.lowOpen;
   for (const cover of sorted) {
-    const startsInTime = cover.low < reach || (cover.low === reach && (!cover.lowOpen || reachOpen));
+    const startsInTime = cover.low < reach || (cover.low === reach && (!cover.lowOpen || reachCovered));
     if (!startsInTime) break;
-    if (cover.high > reach || (cover.high === reach && !cover.highOpen && reachOpen)) {
-      reach = cover.high;
-      reachOpen = cover.highOpen;
-    }
+    if (cover.high > reach) [reach, reachCovered] = [cover.high, !cover.highOpen];
+    else if (cover.high === reach) reachCovered = reachCovered || !cover.highOpen;
   }
-  return reach > inner.high || (reach === inner.high && (!reachOpen || inner.highOpen));
+  return reach > inner.high || (reach === inner.high && (reachCovered || inner.highOpen));
 }
 
 /** Tier rules: true/false conditions, a default, and no rule that can never match. */
 export function checkTiers(ctx: CheckContext, env: PlaybookEnvironment): void {
   const rules = ctx.model.tiers?.rules ?? [];
-  const earlier: { interval: Interval | undefined; text: string; tier: string }[] = [];
+  const earlier: { interval: IntervalSet | undefined; text: string; tier: string }[] = [];
   let otherwiseAt: number | undefined;
   rules.forEach((rule, index) => {
     if (!rule || typeof rule.tier !== "string") return;
@@ -107,13 +160,14 @@ export function checkTiers(ctx: CheckContext, env: PlaybookEnvironment): void {
     }
     const checked = env.within("tier", [...path, "when"], () => ctx.checkExpressionAt([...path, "when"], env, { expect: "bool", role: `the condition of tier \`${rule.tier}\`` }));
     if (!checked) return;
-    const interval = intervalOf(checked.expr);
+    const interval = intervalSetOf(checked.expr);
     const text = printExpr(checked.expr);
     const same = earlier.find((e) => e.text === text);
     const shadowing = interval ? earlier.filter((e) => e.interval && (e.interval.field === interval.field || e.interval.field === "*")) : [];
+    const covers = shadowing.flatMap((e) => e.interval!.parts);
     if (same) {
       ctx.report("TL4003", path, `tier rule \`${rule.tier}\` can never match: tier \`${same.tier}\` above has the same condition`, { at: "key" });
-    } else if (interval && shadowing.length > 0 && coveredBy(interval, shadowing.map((e) => e.interval!))) {
+    } else if (interval && shadowing.length > 0 && interval.parts.every((part) => coveredBy(part, covers))) {
       const names = shadowing.map((e) => `\`${e.tier}\``).join(", ");
       ctx.report("TL4003", path, `tier rule \`${rule.tier}\` can never match: every account with \`${text}\` already matches ${names} above; put the narrower rule first`, { at: "key" });
     }
