@@ -4,7 +4,7 @@ import { compileExpression, compileExpressionBatch, compileFirstTrue, type Aggre
 import { durationDays, durationOf } from "../expression/literals.js";
 import { printExpr } from "../expression/print.js";
 import { parseTypeText, T, type Type } from "../expression/types.js";
-import { canonicalPlaybook } from "../language/canonical.js";
+import { canonicalText } from "../language/canonical.js";
 import type { CheckedPlaybook } from "../language/check/index.js";
 import { declaredComponentPath, healthModelPath } from "../language/check/environment.js";
 import { normalisedWeights, percentValue } from "../language/check/health.js";
@@ -229,7 +229,7 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
   return {
     name: model.playbook,
     version: model.version,
-    hash: createHash("sha256").update(JSON.stringify(canonicalPlaybook(model))).digest("hex").slice(0, 12),
+    hash: createHash("sha256").update(canonicalText(model)).digest("hex").slice(0, 12),
     seed: model.seed ?? model.playbook,
     fields,
     timezoneField,

@@ -1,6 +1,6 @@
 import { parseExpression } from "../expression/parse.js";
 import { printExpr } from "../expression/print.js";
-import type { Playbook } from "../model/playbook.js";
+import { Playbook as PlaybookSchema, type Playbook } from "../model/playbook.js";
 
 /** The canonical text of an expression, or the text as written when it does not parse. */
 export function canonicalExpression(text: string): string {
@@ -71,4 +71,17 @@ export function canonicalPlaybook(playbook: Playbook): Playbook {
     result.policies = { ...policies, ...(policies.grace_period ? { grace_period: withExpressions(policies.grace_period, ["since"]) } : {}) };
   }
   return result as unknown as Playbook;
+}
+
+/**
+ * The text a playbook's hash is computed from: its canonical form with
+ * every section's settings in the schema's order (the two notations write
+ * them in different orders), while the order of named things (triggers,
+ * metrics...) is kept as written. A playbook and its conversion to the other
+ * notation have the same hash.
+ */
+export function canonicalText(playbook: Playbook): string {
+  const canonical = canonicalPlaybook(playbook);
+  const ordered = PlaybookSchema.safeParse(canonical);
+  return JSON.stringify(ordered.success ? ordered.data : canonical);
 }

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { canonicalPlaybook } from "../../src/language/canonical.js";
-import { convertPlaybook, formatPlay, parseDocument } from "../../src/language/index.js";
+import { compilePlaybook } from "../../src/engine/compile.js";
+import { checkText, convertPlaybook, formatPlay, parseDocument } from "../../src/language/index.js";
 import type { Playbook } from "../../src/model/playbook.js";
 
 const folder = fileURLToPath(new URL("../../playbooks/", import.meta.url));
@@ -41,6 +42,9 @@ describe("one model, two notations", () => {
       const back = convertPlaybook(otherPath, converted.text!, file.endsWith(".play") ? "play" : "yaml");
       expect(modelOf(otherPath, converted.text!)).toEqual(original);
       expect(modelOf(`${folder}${file}`, back.text!)).toEqual(original);
+      // Same meaning, same hash: whatever order each notation writes the settings in.
+      const hash = (path: string, body: string) => compilePlaybook(checkText(path, body)).hash;
+      expect(hash(otherPath, converted.text!)).toBe(hash(`${folder}${file}`, text));
     });
   }
 });
