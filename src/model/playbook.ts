@@ -84,9 +84,9 @@ export const HealthModel = z
     when: Expression.optional().describe("Accounts this health model applies to (only for models in health_models)"),
     priority: z.number().int().optional().describe("Which model wins when several apply: the highest priority"),
     extends: Name.optional().describe("Another health model this one starts from; `default` is the playbook's `health`"),
-    components: z.record(Name, HealthComponent).optional(),
-    caps: z.array(HealthCap).optional(),
-    status: StatusBands.optional(),
+    components: z.record(Name, HealthComponent).optional().describe("The parts of the score, each with a weight and a 0..100 score"),
+    caps: z.array(HealthCap).optional().describe("Conditions that cap the status (a champion who left keeps an account at yellow at best)"),
+    status: StatusBands.optional().describe("The score from which an account is green, and yellow; below that it is red"),
     missing: MissingPolicy.optional(),
     trend: Duration.optional().describe("Compare the score with its value this long ago"),
   })
@@ -94,7 +94,7 @@ export const HealthModel = z
 
 export const TierRule = z
   .object({
-    tier: Name,
+    tier: Name.describe("The tier's name, e.g. high_touch"),
     when: Expression.optional().describe("Left out: the default tier (otherwise)"),
     description: Description.optional(),
   })
@@ -103,14 +103,14 @@ export const TierRule = z
 export const Tiers = z
   .object({
     hysteresis: Duration.optional().describe("A move to another tier must hold this long before it takes effect"),
-    rules: z.array(TierRule),
+    rules: z.array(TierRule).describe("Checked in order: an account gets the first tier whose condition holds; the last rule has no condition (otherwise)"),
   })
   .strict();
 
 export const Milestone = z
   .object({
     due: Duration.describe("Due this long after the onboarding start, or after the milestone named in `after`"),
-    after: Name.optional(),
+    after: Name.optional().describe("The milestone this one is due after (its due date counts from that one's done date)"),
     done_when: Expression,
     description: Description.optional(),
   })
@@ -122,7 +122,7 @@ export const Onboarding = z
     due_soon: Duration.optional().describe("A milestone is due soon this long before its due date"),
     within: Duration.optional().describe("The onboarding window: milestones of accounts started longer ago than this are no longer tracked (never overdue)"),
     health_model: Name.optional().describe("The health model used while an account is onboarding"),
-    milestones: z.record(Name, Milestone),
+    milestones: z.record(Name, Milestone).describe("The steps of onboarding, each due some time after the start or after another"),
   })
   .strict();
 
@@ -138,7 +138,7 @@ export const TaskAction = z
   })
   .strict();
 export const OfferAction = z
-  .object({ offer: ResourceName, discount: Percent.optional(), expires: Duration.optional(), priority: Priority.optional() })
+  .object({ offer: ResourceName.describe("The offer to make"), discount: Percent.optional(), expires: Duration.optional(), priority: Priority.optional() })
   .strict();
 export const WebhookAction = z
   .object({ webhook: z.string().min(1).describe("The URL to POST to"), priority: Priority.optional() })
@@ -149,7 +149,7 @@ export const Action = z.union([EmailAction, TaskAction, OfferAction, WebhookActi
 export const Step = z
   .object({
     wait: Duration.optional().describe("How long after the previous step"),
-    actions: z.array(Action),
+    actions: z.array(Action).describe("What this step does"),
   })
   .strict();
 
@@ -158,7 +158,7 @@ export const ONCE_PER_RENEWAL = /^once_per_renewal(\(\s*([A-Za-z_][A-Za-z0-9_]*)
 export const EntryLimit = z.union([
   z.enum(["once", "once_per_renewal"]),
   z.string().regex(ONCE_PER_RENEWAL).describe("once_per_renewal(<date field>): once until that date moves"),
-  z.object({ max: z.number().int().min(1), per: Duration }).strict(),
+  z.object({ max: z.number().int().min(1).describe("How many entries"), per: Duration.describe("Within how long") }).strict(),
 ]);
 
 export const Trigger = z
@@ -176,14 +176,14 @@ export const Trigger = z
     enroll_existing: z.boolean().optional().describe("Whether accounts that already match when the trigger is first activated are enrolled"),
     goal: Expression.optional().describe("When this holds, the account leaves the sequence"),
     priority: Priority.optional(),
-    actions: z.array(Action).optional(),
-    steps: z.array(Step).optional(),
+    actions: z.array(Action).optional().describe("What the trigger does when an account enters it"),
+    steps: z.array(Step).optional().describe("A sequence: each step's actions, the later ones after a wait"),
   })
   .strict();
 
 export const Template = z
   .object({
-    subject: z.string(),
+    subject: z.string().describe("The email's subject; may use {{ account.<field> }} and {{ metrics.<name> }}"),
     body: z.string().optional().describe("Liquid template text"),
     file: z.string().optional().describe("A Liquid template file, relative to the playbook"),
     description: Description.optional(),
@@ -193,7 +193,7 @@ export const Template = z
 export const Offer = z
   .object({
     description: Description.optional(),
-    product: z.string().optional(),
+    product: z.string().optional().describe("The product or add-on offered"),
     discount: Percent.optional(),
     expires: Duration.optional(),
   })
@@ -201,20 +201,21 @@ export const Offer = z
 
 export const FrequencyCap = z
   .object({
-    channel: z.enum(["email", "task", "offer", "webhook", "any"]),
-    max: z.number().int().min(0),
+    channel: z.enum(["email", "task", "offer", "webhook", "any"]).describe("The kind of action capped, or any"),
+    max: z.number().int().min(0).describe("At most this many per account"),
     per: Duration,
   })
   .strict();
 
 export const Policies = z
   .object({
-    frequency_caps: z.array(FrequencyCap).optional(),
+    frequency_caps: z.array(FrequencyCap).optional().describe("At most N actions of a kind per account within a period; the highest priority first"),
     quiet_hours: z
-      .object({ from: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/), to: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/) })
+      .object({ from: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/).describe("When quiet hours start, HH:MM local time"), to: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/).describe("When they end, HH:MM local time") })
       .strict()
-      .optional(),
-    business_days_only: z.boolean().optional(),
+      .optional()
+      .describe("Hours in the account's time zone when no customer-facing action goes out; it waits for the end"),
+    business_days_only: z.boolean().optional().describe("Customer-facing actions go out Monday to Friday only, in the account's time zone"),
     task_capacity: z.number().int().min(1).optional().describe("Tasks one owner (a CSM) can take on per week: touchline simulate flags the weeks over it"),
     suppress_when: Expression.optional().describe("Accounts for which no automated action reaches the customer"),
     suppress_actions: z
@@ -229,7 +230,8 @@ export const Policies = z
         since: Expression.optional().describe("The date an account counts as new from, e.g. contract_start"),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("New accounts get time before they are judged: never red, or a health model of their own"),
   })
   .strict();
 
@@ -243,23 +245,23 @@ export const Overrides = z
 export const Playbook = z
   .object({
     playbook: ResourceName.describe("The playbook's name"),
-    version: z.number().int().min(0).optional(),
+    version: z.number().int().min(0).optional().describe("A number you raise with each change, shown in run and simulate output"),
     description: Description.optional(),
     extends: z.string().optional().describe("A base playbook file this one changes; only what differs is written here"),
     seed: z.string().optional().describe("Makes holdout membership stable; defaults to the playbook's name"),
     account: z.record(Name, FieldEntry).optional().describe("The account data contract: each field and its type"),
     events: z.record(ResourceName, EventTypeSpec).optional().describe("The usage event types and their properties"),
-    metrics: z.record(Name, MetricSpec).optional(),
-    segments: z.record(Name, SegmentSpec).optional(),
-    health: HealthModel.optional(),
+    metrics: z.record(Name, MetricSpec).optional().describe("Named values computed for each account: expressions over its fields, events and other metrics"),
+    segments: z.record(Name, SegmentSpec).optional().describe("Named true/false conditions, to scope triggers and tiers"),
+    health: HealthModel.optional().describe("The health score: weighted components, caps and status bands"),
     health_models: z.record(Name, HealthModel).optional().describe("Further health models for some accounts, chosen by `when` and `priority`"),
-    tiers: Tiers.optional(),
-    onboarding: Onboarding.optional(),
-    triggers: z.record(Name, Trigger).optional(),
-    templates: z.record(ResourceName, Template).optional(),
-    offers: z.record(ResourceName, Offer).optional(),
-    policies: Policies.optional(),
-    overrides: Overrides.optional(),
+    tiers: Tiers.optional().describe("Touch tiers (high, low, tech touch): ordered rules, with optional hysteresis"),
+    onboarding: Onboarding.optional().describe("Onboarding milestones, due from a start date, each done when its condition first holds"),
+    triggers: z.record(Name, Trigger).optional().describe("Plays: a condition, its scope and limits, and the actions (email, task, offer, webhook) it takes"),
+    templates: z.record(ResourceName, Template).optional().describe("Email templates (Liquid): subject and body, or a file"),
+    offers: z.record(ResourceName, Offer).optional().describe("Upsell and cross-sell offers triggers can make"),
+    policies: Policies.optional().describe("Rules over every action: frequency caps, quiet hours, business days, suppression, a grace period, task capacity"),
+    overrides: Overrides.optional().describe("What CSMs may set by hand (tier, status, a component), and for how long at most"),
   })
   .strict();
 

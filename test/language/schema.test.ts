@@ -11,6 +11,23 @@ describe("schemas/playbook.schema.json", () => {
   it("is the schema generated from the zod model (run `npm run schema` after changing the model)", () => {
     expect(checkedIn("playbook.schema.json")).toBe(playbookJsonSchemaText());
   });
+
+  it("describes every setting, so YAML editors can show it on hover", () => {
+    const undescribed: string[] = [];
+    const walk = (node: Record<string, unknown> | undefined, path: string): void => {
+      if (!node || typeof node !== "object") return;
+      const properties = node.properties as Record<string, Record<string, unknown>> | undefined;
+      for (const [key, value] of Object.entries(properties ?? {})) {
+        const options = (value.anyOf ?? value.oneOf ?? []) as Record<string, unknown>[];
+        if (!value.description && !options.some((o) => o.description)) undescribed.push(`${path}.${key}`);
+        walk(value, `${path}.${key}`);
+      }
+      for (const key of ["items", "additionalProperties"]) walk(node[key] as Record<string, unknown> | undefined, `${path}[]`);
+      for (const key of ["anyOf", "oneOf", "allOf"]) for (const option of (node[key] ?? []) as Record<string, unknown>[]) walk(option, path);
+    };
+    walk(JSON.parse(checkedIn("playbook.schema.json")) as Record<string, unknown>, "");
+    expect(undescribed).toEqual([]);
+  });
 });
 
 describe("schemas/project.schema.json", () => {
