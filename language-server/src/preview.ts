@@ -1,4 +1,6 @@
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { loadProject, type Project } from "../../src/run/project.js";
 import type { CodeLens } from "vscode-languageserver/node";
 import { epochDayOf } from "../../src/expression/literals.js";
 import { compilePlaybook } from "../../src/engine/compile.js";
@@ -12,7 +14,7 @@ import type { InputFormat } from "../../src/data/sources.js";
 import type { Ranges } from "./features.js";
 
 export interface PreviewSettings {
-  /** a CSV, JSON Lines or JSON file of sample accounts */
+  /** a CSV, JSON Lines or JSON file of sample accounts, or a project (its folder or touchline.yaml): its accounts and events, read as `run` reads them */
   sampleData?: string;
   /** the day to evaluate them for; today when left out */
   sampleAsOf?: string;
@@ -42,16 +44,24 @@ export async function previewLenses(checked: CheckedPlaybook, file: string, sett
     plan = compilePlaybook(checked);
     plans.set(checked, plan);
   }
-  const idField = settings.idField ?? "account_id";
   const day = epochDayOf(settings.sampleAsOf ?? today) ?? epochDayOf(today)!;
+  // A project: the very inputs `run` reads, events included, so the counts are the run's.
+  let project: Project | undefined;
+  try {
+    project = existsSync(path) && (statSync(path).isDirectory() || /(^|[\\/])touchline\.ya?ml$/.test(path)) ? loadProject(path) : undefined;
+  } catch {
+    return [];
+  }
+  const idField = project?.idField ?? settings.idField ?? "account_id";
   const triggerCounts = new Map<string, number>();
   const tierCounts = new Map<string, number>();
   let total = 0;
   let engine: DataEngine | undefined;
   try {
     engine = await DataEngine.open({ threads: 1 });
-    const events = settings.sampleEvents ? [{ file: locate(settings.sampleEvents), format: formatOf(settings.sampleEvents), id: idField, lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }] : [];
-    const data = await ProjectData.open(engine, { accounts: { file: path, format: formatOf(path), id: idField, columns: {}, values: {}, joins: [] }, events, timezone: "UTC" }, plan, checked.environment.eventTypes, { day, rejections: new Rejections(), strict: false });
+    const events = project ? project.events : settings.sampleEvents ? [{ file: locate(settings.sampleEvents), format: formatOf(settings.sampleEvents), id: idField, lookup: undefined, type: undefined, typeColumn: "type", timestamp: "timestamp", properties: {} }] : [];
+    const accounts = project ? project.accounts : { file: path, format: formatOf(path), id: idField, columns: {}, values: {}, joins: [] };
+    const data = await ProjectData.open(engine, { accounts, events, timezone: project?.timezone ?? "UTC" }, plan, checked.environment.eventTypes, { day, rejections: new Rejections(), strict: false });
     for await (const batch of data.batches()) {
       for (const row of batch) {
         total++;
@@ -75,7 +85,7 @@ export async function previewLenses(checked: CheckedPlaybook, file: string, sett
     const count = counts.get(definition.name) ?? 0;
     const what = definition.kind === "trigger" ? "match its condition" : "are in this tier";
     // Counts without the events the playbook reads would mislead: say so on the lens itself.
-    const lacking = plan.aggregates.length > 0 && !settings.sampleEvents ? " (usage events not loaded: set sampleEvents)" : "";
+    const lacking = plan.aggregates.length > 0 && (project ? project.events.length === 0 : !settings.sampleEvents) ? ` (usage events not loaded: ${project ? "the project names no events" : "set sampleEvents, or point sampleData at a project"})` : "";
     lenses.push({ range: ranges.range(file, definition.nameSpan), command: { title: `${count} of ${total} sample accounts ${what} now${lacking}`, command: "" } });
   }
   return lenses;
