@@ -74,7 +74,9 @@ export function formatPlay(path: string, text: string, readFile?: ReadFile): For
   if (errors.length > 0 || !document.data) return { text: undefined, diagnostics: errors.length > 0 ? errors : document.diagnostics };
   const model = document.data as Parameters<typeof printDsl>[0];
   const comments = attachComments(document.comments, document.map, statementPaths(model));
-  return { text: printDsl(model, comments), diagnostics: [] };
+  const printed = printDsl(model, comments);
+  // The file's line endings are kept.
+  return { text: text.includes("\r\n") ? printed.replace(/\n/g, "\r\n") : printed, diagnostics: [] };
 }
 
 /** Converts a playbook text to the other notation; undefined when it has errors. */

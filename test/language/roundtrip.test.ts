@@ -92,10 +92,42 @@ playbook "messy" {
     big   when arr >= 10  // large
     small otherwise
   }
+  // trailing note
 }
-// trailing note
 `);
     expect(formatPlay("messy.play", formatted.text!).text).toBe(formatted.text);
+  });
+
+  it("keeps a comment that ends a block inside it, defaults as written, multi-line expressions on their lines, and the file's line endings", () => {
+    const text = `playbook "f" {
+  account {
+    arr: money
+    window: duration = 30d
+    since: date = 2026-01-31
+    name: string = "30d"
+    // the last field
+  }
+  metric big = arr > 100
+      and arr < 1000
+}
+`;
+    const expected = `playbook "f" {
+  account {
+    arr: money
+    window: duration = 30d
+    since: date = 2026-01-31
+    name: string = "30d"
+    // the last field
+  }
+
+  metric big = arr > 100
+    and arr < 1000
+}
+`;
+    expect(formatPlay("f.play", text).text).toBe(expected);
+    expect(formatPlay("f.play", expected).text).toBe(expected);
+    expect(formatPlay("f.play", text.replace(/\n/g, "\r\n")).text).toBe(expected.replace(/\n/g, "\r\n"));
+    expect(modelOf("f.play", expected)).toEqual(modelOf("f.play", text.replace("      and", "    and")));
   });
 
   it("refuses to format a file with syntax errors and says why", () => {

@@ -12,6 +12,8 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export interface AttachedComments {
   leading: Map<string, string[]>;
   trailing: Map<string, string>;
+  /** comments after the last statement of a block, before its `}`: written after the statement they follow */
+  after: Map<string, string[]>;
   /** comments after the last statement */
   tail: string[];
 }
@@ -29,8 +31,10 @@ export function attachComments(comments: readonly Comment[], map: SourceMap, pat
     const start = Math.min(entry.span.start, entry.keySpan?.start ?? Infinity);
     anchors.push({ key: pathKey(path), start, end: entry.span.end, depth: path.length });
   }
+  const braces = braceDepths(text);
   const leading = new Map<string, string[]>();
   const trailing = new Map<string, string>();
+  const after = new Map<string, string[]>();
   const tail: string[] = [];
   for (const comment of comments) {
     const lineStart = text.lastIndexOf("\n", comment.span.start - 1) + 1;
@@ -45,14 +49,44 @@ export function attachComments(comments: readonly Comment[], map: SourceMap, pat
       }
     }
     const next = anchors.filter((a) => a.start >= comment.span.end).sort((a, b) => a.start - b.start || a.depth - b.depth)[0];
-    if (!next) tail.push(comment.text);
+    // A `}` before the next statement: the comment ends its block, after the last statement of that same block.
+    const level = braces[comment.span.start]!;
+    const previous = anchors.filter((a) => a.start < comment.span.start && braces[a.start] === level).sort((a, b) => b.start - a.start || a.depth - b.depth)[0];
+    if (previous && text.slice(comment.span.end, next ? next.start : text.length).includes("}")) after.set(previous.key, [...(after.get(previous.key) ?? []), comment.text]);
+    else if (!next) tail.push(comment.text);
     else leading.set(next.key, [...(leading.get(next.key) ?? []), comment.text]);
   }
-  return { leading, trailing, tail };
+  return { leading, trailing, after, tail };
+}
+
+/** For each offset of a .play text, how many `{` blocks are open there (quoted texts and comments skipped). */
+function braceDepths(text: string): Uint16Array {
+  const depths = new Uint16Array(text.length + 1);
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    depths[i] = depth;
+    if (c === '"' || c === "'") {
+      for (i++; i < text.length && text[i] !== c && text[i] !== "\n"; i++) {
+        depths[i] = depth;
+        if (text[i] === "\\") depths[++i] = depth;
+      }
+      depths[i] = depth;
+    } else if (c === "/" && text[i + 1] === "/") {
+      for (; i < text.length && text[i] !== "\n"; i++) depths[i] = depth;
+      depths[i] = depth;
+    } else if (c === "{") depth++;
+    else if (c === "}") depth = Math.max(0, depth - 1);
+  }
+  depths[text.length] = depth;
+  return depths;
 }
 
 function expression(text: string | undefined): string {
-  return text === undefined ? "?" : canonicalExpression(text);
+  if (text === undefined) return "?";
+  // Written over several lines: kept on them (each line trimmed); one line: the canonical spelling.
+  if (text.trim().includes("\n")) return text.trim().split("\n").map((line) => line.trim()).filter(Boolean).join("\n");
+  return canonicalExpression(text);
 }
 
 function name(value: string): string {
@@ -71,9 +105,23 @@ function literal(value: unknown): string {
   return String(value);
 }
 
+/** A default as it is written for its field's type: `30d` for a duration, `2026-01-31` for a date, quoted text otherwise. */
+function defaultLiteral(value: unknown, type: string): string {
+  const base = type.replace(/\?$/, "").trim();
+  if (typeof value === "string") {
+    if (base === "duration" && /^[0-9][0-9_]*(d|w|mo|y)$/.test(value)) return value;
+    if (base === "date" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+    if (base === "datetime" && /^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})?$/.test(value)) return value;
+    if (base === "percent" && /^[0-9]+(\.[0-9]+)?%$/.test(value)) return value;
+  }
+  return literal(value);
+}
+
 class DslWriter {
   private readonly lines: string[] = [];
   private depth = 0;
+  /** the statements whose blocks are open, to write their closing comments after their `}` */
+  private readonly blocks: (ModelPath | undefined)[] = [];
   readonly printed: ModelPath[] = [];
 
   constructor(private readonly comments: AttachedComments | undefined) {}
@@ -87,17 +135,34 @@ class DslWriter {
     }
     if (description !== undefined) for (const doc of description.split("\n")) this.lines.push(`${pad}///${doc ? ` ${doc}` : ""}`);
     const trailing = path ? this.comments?.trailing.get(pathKey(path)) : undefined;
-    this.lines.push(`${pad}${text}${trailing ? `  ${trailing}` : ""}`);
+    // An expression written over several lines stays on them, continued one level in.
+    const [first, ...rest] = text.split("\n");
+    const continued = rest.map((part) => `${pad}${INDENT}${part.trim()}`);
+    if (continued.length > 0) this.lines.push(`${pad}${first!.trimEnd()}`, ...continued.slice(0, -1));
+    this.lines.push(`${continued.length > 0 ? continued[continued.length - 1] : `${pad}${first}`}${trailing ? `  ${trailing}` : ""}`);
+    if (path && !this.opening) this.writeAfter(path);
+  }
+
+  private opening = false;
+
+  private writeAfter(path: ModelPath): void {
+    const pad = INDENT.repeat(this.depth);
+    for (const comment of this.comments?.after.get(pathKey(path)) ?? []) this.lines.push(`${pad}${comment}`);
   }
 
   open(path: ModelPath | undefined, header: string, description?: string): void {
+    this.opening = true;
     this.line(path, `${header} {`, description);
+    this.opening = false;
+    this.blocks.push(path);
     this.depth++;
   }
 
   close(): void {
     this.depth--;
     this.lines.push(`${INDENT.repeat(this.depth)}}`);
+    const path = this.blocks.pop();
+    if (path) this.writeAfter(path);
   }
 
   blank(): void {
@@ -260,7 +325,7 @@ function writeDsl(playbook: Playbook, comments: AttachedComments | undefined): D
 
 function printField(w: DslWriter, path: ModelPath, field: string, entry: FieldEntry): void {
   const spec = typeof entry === "string" ? undefined : entry;
-  const defaultText = spec?.default !== undefined ? ` = ${literal(spec.default)}` : "";
+  const defaultText = spec?.default !== undefined ? ` = ${defaultLiteral(spec.default, fieldType(entry))}` : "";
   w.line(path, `${field}: ${fieldType(entry)}${defaultText}`, spec?.description);
 }
 
