@@ -45,7 +45,8 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
         const source = error.checked.layers.find((l) => l.source.path === d.file)?.source;
         io.err(renderDiagnostic(d, source, paint, relative(process.cwd(), d.file)));
       }
-      io.err(`touchline: the playbook of ${projectPath} has errors; fix them first (touchline check shows them all)`);
+      const file = relative(process.cwd(), error.checked.layers[0]?.source.path ?? projectPath);
+      io.err(`touchline: the playbook ${file} has errors; fix them first (touchline check ${file} shows them all)`);
       return EXIT.problems;
     }
     throw error;

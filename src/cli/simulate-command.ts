@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { join, relative } from "node:path";
-import { assertSeparatePaths, FileSink } from "../run/files.js";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { assertSeparatePaths, FileSink, makeFolders, OutputError } from "../run/files.js";
+import { epochDayOf } from "../expression/literals.js";
 import { projectInputs } from "../run/run.js";
 import { loadProject } from "../run/project.js";
 import { htmlReport } from "../simulate/html-report.js";
@@ -47,20 +48,30 @@ function progressBar(enabled: boolean): { tick: (done: number, total: number) =>
 export async function runSimulate(projectPath: string, options: SimulateCommandOptions, io: Io): Promise<number> {
   if (options.step !== "day" && options.step !== "week") throw new UsageError(`--step is day or week, not ${options.step}`);
   if (options.compare !== undefined && !existsSync(options.compare)) throw new UsageError(`--compare ${options.compare}: no such playbook file`);
+  for (const [option, value] of [["--from", options.from], ["--to", options.to]] as const) if (epochDayOf(value) === undefined) throw new UsageError(`${option} must be a calendar date as YYYY-MM-DD, not ${JSON.stringify(value)}`);
+  if (options.to < options.from) throw new UsageError(`--to (${options.to}) is before --from (${options.from})`);
+  if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) throw new UsageError(`--out ${options.out} is a file: --out names a folder for the report files`);
   const horizon = /^([0-9]+)d$/.exec(options.horizon);
-  if (!horizon || Number(horizon[1]) < 1) throw new UsageError(`--horizon is a number of days such as 90d, not ${options.horizon}`);
+  if (!horizon || Number(horizon[1]) < 1) throw new UsageError(`--horizon is a number of days of at least 1, written like 90d, not ${options.horizon}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     // Refused before any work: a report file must never overwrite what the replay reads.
     if (options.out) assertSeparatePaths([...projectInputs(project), ...(options.compare ? [{ what: "the playbook compared", path: options.compare }] : [])], REPORT_FILES.map((name) => ({ what: `--out's ${name}`, path: join(options.out!, name) })));
+    // The folder is made before the replay: a place that cannot be written stops the command before the work.
+    if (options.out) {
+      try {
+        makeFolders(options.out);
+      } catch (error) {
+        throw new OutputError(`cannot create the folder ${options.out}: ${(error as Error).message}`);
+      }
+    }
     const bar = progressBar(options.progress);
     const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, compare: options.compare, progress: bar.tick });
     bar.end();
     io.out(summary(report).join("\n"));
     if (options.out) {
-      mkdirSync(options.out, { recursive: true });
-      const files = writeReport(options.out, report);
-      io.out(`Wrote ${files.map((f) => relative(process.cwd(), f)).join(", ")}`);
+      writeReport(options.out, report);
+      io.out(`Wrote ${REPORT_FILES.join(", ")} to ${options.out}`);
     }
     return 0;
   });
@@ -133,9 +144,11 @@ function comparisonLines(report: SimulationReport): string[] {
 function backtestLines(backtest: NonNullable<SimulationReport["backtest"]>): string[] {
   const lines: string[] = [];
   lines.push("", `Backtest against ${thousands(backtest.churns)} churns (from ${backtest.churnSource}) within ${backtest.horizonDays} days, outcomes known until ${backtest.knownUntil}:`);
-  lines.push(renderTable(["signal", "alerts", "precision", "recall", "median lead (days)"], backtest.signals.map((s) => [s.signal, s.alertsScored, percent(s.precision), percent(s.recall), s.medianLeadTime === null ? "-" : String(s.medianLeadTime)])));
+  lines.push(renderTable(["signal", "alerts scored", "precision", "recall", "median lead (days)"], backtest.signals.map((s) => [s.signal, s.alertsScored, percent(s.precision), percent(s.recall), s.medianLeadTime === null ? "-" : String(s.medianLeadTime)])));
   lines.push(`Health score ROC AUC for churn within ${backtest.horizonDays} days: ${backtest.auc === null ? "-" : backtest.auc.toFixed(3)} (${thousands(backtest.accountDaysScored)} account-days)`);
-  lines.push(`Green churn: ${thousands(backtest.greenChurn.length)} of ${thousands(backtest.churns)} churned accounts were green within the horizon before they left`);
+  const greenAccounts = new Set(backtest.greenChurn.map((g) => g.account)).size;
+  const accounts = backtest.churnedAccounts === backtest.churns ? "" : ` (of ${thousands(backtest.churnedAccounts)} accounts)`;
+  lines.push(`Green churn: ${thousands(backtest.greenChurn.length)} of ${thousands(backtest.churns)} churns${accounts} came from accounts that were green within the horizon before they left${greenAccounts === backtest.greenChurn.length ? "" : ` (${thousands(greenAccounts)} accounts)`}`);
   return lines;
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 /** An output cannot be written (disk full, read-only, no permission): exit 2, the state unchanged. */
@@ -39,6 +39,24 @@ function describeWriteError(path: string, error: unknown): OutputError {
   return new OutputError(`cannot write ${path}: ${why}`);
 }
 
+/**
+ * Creates a folder and the folders above it that are missing. Node's own
+ * recursive mkdir never returns for some paths (under /proc it loops on
+ * EEXIST and ENOENT); this one creates each level in turn and fails with
+ * the error of the first level that cannot be made.
+ */
+export function makeFolders(path: string): void {
+  const missing: string[] = [];
+  let dir = resolve(path);
+  while (!existsSync(dir)) {
+    missing.push(dir);
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  for (const folder of missing.reverse()) mkdirSync(folder);
+}
+
 let sinkCount = 0;
 
 /**
@@ -55,7 +73,7 @@ export class FileSink {
   constructor(readonly path: string) {
     this.temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${++sinkCount}.partial`);
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeFolders(dirname(path));
       this.fd = openSync(this.temporary, "w");
     } catch (error) {
       throw describeWriteError(path, error);

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { encodeState, type AccountState } from "../engine/state.js";
+import { makeFolders } from "./files.js";
 
 /** What a history row keeps besides the score: enough to explain a change later. */
 export interface HistoryDetail {
@@ -76,7 +77,7 @@ function inspectExisting(path: string): void {
 function createAtomically(path: string): void {
   if (existsSync(path)) return;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
     const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.creating`);
     const db = new Database(temporary);
     try {
@@ -137,7 +138,7 @@ export class StateStore {
   ) {
     inspectExisting(path);
     try {
-      if (!readOnly && path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      if (!readOnly && path !== ":memory:") makeFolders(dirname(path));
       this.db = new Database(path, { readonly: readOnly, fileMustExist: readOnly, timeout: waitMs });
       // Whose file it is is settled before anything is written to it, even a journal mode.
       this.assertOwn();

@@ -39,6 +39,8 @@ export interface Backtest {
   /** the last day the outcomes are known for: signals whose horizon ends later are not scored */
   knownUntil: string;
   churns: number;
+  /** the accounts those churns are of (an account may churn, come back and churn again) */
+  churnedAccounts: number;
   signals: SignalFigures[];
   /** ROC AUC of the health score (lower = riskier) for churn within the horizon, over the account-days scored */
   auc: number | null;
@@ -195,7 +197,17 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
     return { report, observer };
   }
   const horizon = options.horizonDays;
-  const lastOutcome = Math.max(to, ...churns.map((c) => c.day), ...outcomes.map((o) => o.day));
+  // Outcomes are known up to the last day the history records one (for revenue, the first day of its last month):
+  // a signal whose horizon ends later cannot be scored, whatever --to says.
+  const lastMrrMonth = mrr.length > 0 ? Math.max(...mrr.map((r) => r.month)) : undefined;
+  const lastOutcome = history.outcomes ? Math.max(-Infinity, ...outcomes.map((o) => o.day)) : lastMrrMonth === undefined ? -Infinity : Date.UTC(1970 + Math.floor(lastMrrMonth / 12), lastMrrMonth % 12, 1) / 86_400_000;
+  if (!Number.isFinite(lastOutcome)) report.warnings.push(`${history.outcomes ? history.outcomes.file : history.mrr!.file} has no usable rows: there is nothing to backtest against`);
+  else if (to + horizon > lastOutcome) {
+    const last = isoDateOf(lastOutcome - horizon);
+    report.warnings.push(from + horizon > lastOutcome
+      ? `the outcomes end on ${isoDateOf(lastOutcome)}: no day replayed is followed by ${horizon} days of known outcomes, so no signal can be scored; replay earlier days or shorten --horizon`
+      : `the outcomes end on ${isoDateOf(lastOutcome)}: signals after ${last} (less than ${horizon} days before it) are not scored`);
+  }
   const trails = observer.trails;
   const inReplay = churns.filter((c) => trails.has(c.account) && c.day > from && c.day <= to + horizon && trails.get(c.account)!.between(c.day - horizon, c.day).length > 0);
   const signals = [...observer.alerts].map(([signal, list]) => {
@@ -217,6 +229,8 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
       positive.push(churnDays.some((c) => c > day && c <= day + horizon));
     }
   }
+  const lastSnapshot = Math.max(...data.accounts.map((a) => a.days[a.days.length - 1]!));
+  if (to > lastSnapshot) report.warnings.push(`the snapshots end on ${isoDateOf(lastSnapshot)}: the days after it reuse each account's last snapshot`);
   const greenChurn = inReplay.flatMap((c) => {
     const green = trails.get(c.account)!.between(c.day - horizon, c.day).filter((d) => d.status === "green").at(-1);
     return green ? [{ account: c.account, churned: isoDateOf(c.day), lastGreen: isoDateOf(green.day), score: green.score }] : [];
@@ -224,8 +238,9 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
   report.backtest = {
     churnSource: history.outcomes ? "outcomes" : "mrr",
     horizonDays: horizon,
-    knownUntil: isoDateOf(lastOutcome),
+    knownUntil: Number.isFinite(lastOutcome) ? isoDateOf(lastOutcome) : "-",
     churns: inReplay.length,
+    churnedAccounts: new Set(inReplay.map((c) => c.account)).size,
     signals,
     auc: rocAuc(risk.map((score) => -score), positive),
     accountDaysScored: risk.length,

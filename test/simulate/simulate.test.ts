@@ -54,8 +54,20 @@ describe("touchline simulate", () => {
     expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--step", "month")).code).toBe(2);
     expect((await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "3mo")).code).toBe(2);
     const backwards = await cli(project, "simulate", project.dir, "--from", "2026-03-01", "--to", "2026-02-01");
-    expect(backwards.code).toBe(1);
+    expect(backwards.code).toBe(2);
     expect(backwards.stderr).toContain("is before --from");
+    // Each option is named in its own message; mistakes in the command are exit 2, before any work.
+    const badTo = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-02-30");
+    expect([badTo.code, badTo.stderr.trim()]).toEqual([2, 'touchline: --to must be a calendar date as YYYY-MM-DD, not "2026-02-30"']);
+    project.write("afile", "x");
+    const outFile = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--out", project.path("afile"));
+    expect(outFile.code).toBe(2);
+    expect(outFile.stderr).toContain("is a file: --out names a folder");
+    // A broken playbook to compare is named as itself, not as the project's.
+    project.write("broken.play", REPLAY_PLAYBOOK.replace("usage 70% = scale(logins_7d, 0 .. 20)", "usage 70% = scale(logins_7dd, 0 .. 20)"));
+    const broken = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--compare", project.path("broken.play"));
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/the playbook .*broken\.play has errors/);
     const none = new TestProject({ "playbook.play": REPLAY_PLAYBOOK, "accounts.csv": "account_id,arr,seats,admin_email,start,timezone\n" });
     const missing = await cli(none, "simulate", none.dir, "--from", "2026-02-01", "--to", "2026-02-10");
     expect(missing.code).toBe(1);
@@ -97,6 +109,26 @@ describe("touchline simulate", () => {
     const after = await decisionsUntil(historyProject(doubled, future));
     expect(before.length).toBeGreaterThan(100);
     expect(after).toEqual(before);
+  }, 120_000);
+});
+
+describe("touchline simulate past the end of the outcomes", () => {
+  it("scores only signals whose horizon the outcomes cover, and says where the history ends", async () => {
+    const project = historyProject();
+    // The outcomes end on 2026-02-25; replaying to 2026-03-31 must not count later signals as false alarms.
+    const within = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "20d", "--out", project.path("a"));
+    const beyond = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-31", "--horizon", "20d", "--out", project.path("b"));
+    expect(within.code, within.stderr).toBe(0);
+    expect(beyond.code, beyond.stderr).toBe(0);
+    const a = JSON.parse(readFileSync(project.path("a/report.json"), "utf8")) as SimulationReport;
+    const b = JSON.parse(readFileSync(project.path("b/report.json"), "utf8")) as SimulationReport;
+    expect(a.backtest!.knownUntil).toBe("2026-02-25");
+    expect(b.backtest!.knownUntil).toBe("2026-02-25");
+    expect(b.backtest!.signals.map((s) => s.alertsScored)).toEqual(a.backtest!.signals.map((s) => s.alertsScored));
+    expect(beyond.stdout).toContain("warning: the outcomes end on 2026-02-25: signals after 2026-02-05 (less than 20 days before it) are not scored");
+    expect(beyond.stdout).toMatch(/warning: the snapshots end on 2026-03-\d\d: the days after it reuse each account's last snapshot/);
+    const nothing = await cli(project, "simulate", project.dir, "--from", "2026-02-20", "--to", "2026-03-02", "--horizon", "60d");
+    expect(nothing.stdout).toContain("no signal can be scored");
   }, 120_000);
 });
 
