@@ -99,6 +99,7 @@ function taskLoadLines(report: SimulationReport): string[] {
   const busiest = [...report.taskLoad].sort((a, b) => b.tasks - a.tasks || (a.week < b.week ? -1 : 1))[0]!;
   const over = report.taskLoad.filter((t) => t.overCapacity);
   const lines = ["", `CSM tasks: ${thousands(report.taskLoad.reduce((n, t) => n + t.tasks, 0))} planned for ${thousands(owners.size)} owners; busiest week: ${busiest.owner}, ${busiest.tasks} tasks in the week of ${busiest.week}.`];
+  lines.push(`  The first day replayed (${report.from}) enrolls every account already matching a trigger (each trigger counts as first run then): that week carries the backlog.`);
   if (report.taskCapacity === null) lines.push("  (the playbook states no task_capacity: no week is flagged)");
   else if (over.length === 0) lines.push(`  No owner went over the capacity of ${report.taskCapacity} tasks a week.`);
   else {
@@ -115,8 +116,8 @@ function movementLines(report: SimulationReport): string[] {
   const onboarding = report.onboarding;
   if (onboarding) {
     const ttv = onboarding.medianTimeToValue === null ? "-" : `${onboarding.medianTimeToValue} days (90th percentile ${onboarding.p90TimeToValue} days)`;
-    lines.push("", `Onboarding: ${thousands(onboarding.completed)} accounts completed it during the replay; median time to value ${ttv}.`);
-    lines.push(`  milestones reached: ${onboarding.milestones.map((m) => `${m.name} ${thousands(m.reached)}`).join(", ")}`);
+    lines.push("", `Onboarding: ${thousands(onboarding.completed)} accounts completed it during the replay (accounts already complete on their first replayed day are not counted: when they finished is not known); median time to value ${ttv}.`);
+    lines.push(`  milestones first reached during the replay: ${onboarding.milestones.map((m) => `${m.name} ${thousands(m.reached)}`).join(", ")}`);
   }
   return lines;
 }
@@ -201,20 +202,31 @@ export async function runKpi(projectPath: string, options: { format: string }, i
 function kpiCsv(report: PortfolioReport): string {
   const revenue = Object.keys(report.months[0] ?? {}).filter((c) => c !== "nps" && c !== "onboarding");
   const extra = ["nps", "promoters", "passives", "detractors", "nps_answers", "onboarding_tracked", "onboarding_complete", "onboarding_completion_rate"];
-  const cells = (m: Record<string, unknown>) => revenue.map((c) => m[c] ?? null);
-  const rows: unknown[][] = report.months.map((m) => ["all", ...cells(m as unknown as Record<string, unknown>), m.nps?.nps ?? null, m.nps?.promoters ?? null, m.nps?.passives ?? null, m.nps?.detractors ?? null, m.nps?.answers ?? null, m.onboarding?.tracked ?? null, m.onboarding?.complete ?? null, m.onboarding?.rate ?? null]);
+  // Rates and averages to 4 decimals: the CSV is read by people and spreadsheets, not compared bit for bit (the JSON keeps every digit).
+  const round = (v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Math.round(v * 1e4) / 1e4 : v);
+  const cells = (m: Record<string, unknown>) => revenue.map((c) => round(m[c] ?? null));
+  const rows: unknown[][] = report.months.map((m) => ["all", ...cells(m as unknown as Record<string, unknown>), round(m.nps?.nps ?? null), m.nps?.promoters ?? null, m.nps?.passives ?? null, m.nps?.detractors ?? null, m.nps?.answers ?? null, m.onboarding?.tracked ?? null, m.onboarding?.complete ?? null, round(m.onboarding?.rate ?? null)]);
   for (const tier of report.tiers) for (const m of tier.months) rows.push([tier.tier, ...cells(m as unknown as Record<string, unknown>), ...extra.map(() => null)]);
   return csv(["tier", ...revenue, ...extra], rows);
 }
 
+/** The table's column names for the figures the formulas describe. */
+const KPI_LABELS: Record<string, string> = {
+  mrr: "MRR", arr: "ARR", customersStart: "customers at the start", logoChurnRate: "logo churn %", revenueChurnRate: "revenue churn %", grr: "GRR %", nrr: "NRR %",
+  customerRetentionRate: "retention %", upsellRate: "upsell %", crossSellRate: "cross-sell %", arpa: "ARPA", ltv: "LTV", newMrr: "new", reactivationMrr: "reactivation",
+  renewalRate: "renewal %", nps: "NPS", onboardingCompletionRate: "onboarded %", tiers: "by tier",
+};
+
 function kpiTables(report: PortfolioReport): string[] {
   const fixed = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(1));
-  const lines = [renderTable(["month", "customers", "MRR", "new", "expansion", "contraction", "churn", "logo churn %", "revenue churn %", "GRR %", "NRR %", "retention %", "renewal %", "NPS", "onboarded %"], report.months.map((m) => [m.month, m.customersEnd, Math.round(m.mrr), Math.round(m.newMrr), Math.round(m.expansionMrr), Math.round(m.contractionMrr), Math.round(m.churnMrr), fixed(m.logoChurnRate), fixed(m.revenueChurnRate), fixed(m.grr), fixed(m.nrr), fixed(m.customerRetentionRate), fixed(m.renewalRate), fixed(m.nps?.nps), fixed(m.onboarding?.rate)]))];
+  // MRR = the month before's + new + reactivation + expansion - contraction - churn: every movement is shown, so a row adds up.
+  const lines = [renderTable(["month", "customers", "MRR", "new", "reactivation", "expansion", "contraction", "churn", "logo churn %", "revenue churn %", "GRR %", "NRR %", "retention %", "renewal %", "NPS", "onboarded %"], report.months.map((m) => [m.month, m.customersEnd, Math.round(m.mrr), Math.round(m.newMrr), Math.round(m.reactivationMrr), Math.round(m.expansionMrr), Math.round(m.contractionMrr), Math.round(m.churnMrr), fixed(m.logoChurnRate), fixed(m.revenueChurnRate), fixed(m.grr), fixed(m.nrr), fixed(m.customerRetentionRate), fixed(m.renewalRate), fixed(m.nps?.nps), fixed(m.onboarding?.rate)]))];
+  if (report.tiers.length > 0) lines.push("", "By tier: each account counts in the tier it had on the month's last day, so an account that changed tier starts a month in one table and ends it in another.");
   for (const tier of report.tiers) {
     lines.push("", `Tier ${tier.tier}:`);
     lines.push(renderTable(["month", "customers", "MRR", "expansion", "contraction", "churn", "logo churn %", "GRR %", "NRR %"], tier.months.map((m) => [m.month, m.customersEnd, Math.round(m.mrr), Math.round(m.expansionMrr), Math.round(m.contractionMrr), Math.round(m.churnMrr), fixed(m.logoChurnRate), fixed(m.grr), fixed(m.nrr)])));
   }
-  lines.push("", "Formulas:");
-  for (const [name, formula] of Object.entries(report.formulas)) lines.push(`  ${name}: ${formula}`);
+  lines.push("", "Formulas (ARR, ARPA, LTV, upsell and cross-sell are in --format json and csv):");
+  for (const [name, formula] of Object.entries(report.formulas)) lines.push(`  ${KPI_LABELS[name] ?? name}: ${formula}`);
   return lines;
 }

@@ -264,8 +264,11 @@ async function sqliteRelation(engine: DataEngine, spec: FileSpec, what: string, 
 }
 
 /** A small input (overrides) read whole: each record's text values by column name, with its line. */
-export async function readSmallTable(engine: DataEngine, spec: FileSpec, what: string, columns: readonly string[]): Promise<{ line: number; values: Record<string, string | null>; unreadable?: string }[]> {
+export async function readSmallTable(engine: DataEngine, spec: FileSpec, what: string, columns: readonly string[], required: readonly string[] = []): Promise<{ line: number; values: Record<string, string | null>; unreadable?: string }[]> {
   const relation = await openRelation(engine, spec, what, columns);
+  // A column missing from the header is one mistake, said once: not every row rejected for it.
+  const absent = required.filter((name) => !relation.headers.includes(name));
+  if (absent.length > 0) throw new DataError(`${spec.file} has no column ${absent.map((n) => `\`${n}\``).join(", ")} (its columns: ${relation.headers.join(", ") || "none"}); the ${what} file needs ${required.join(", ")}`);
   const sql = new Sql();
   const present = columns.map((name) => relation.headers.indexOf(name));
   const bad = relation.unreadable ? relation.unreadable("r") : "NULL";

@@ -236,18 +236,27 @@ async function loadDistinct(engine: DataEngine, query: { sql: string; params: Sq
 type Reject = (field: string | null, message: string, kind: string) => void;
 
 /** Reads a small table row by row: unreadable rows are rejected here, each other row is given to `each` with its reject. */
-async function eachRow(engine: DataEngine, spec: FileSpec, what: string, columns: string[], rejections: Rejections, each: (values: Record<string, string | null>, reject: Reject) => void): Promise<void> {
-  for (const { line, values, unreadable } of await readSmallTable(engine, spec, what, columns)) {
+async function eachRow(engine: DataEngine, spec: FileSpec, what: string, columns: string[], required: string[], rejections: Rejections, each: (values: Record<string, string | null>, reject: Reject, line: number) => void): Promise<void> {
+  for (const { line, values, unreadable } of await readSmallTable(engine, spec, what, columns, required)) {
     const reject: Reject = (field, message, kind) => rejections.add({ file: spec.file, line, problems: [{ field, message, kind }] });
     if (unreadable) reject(null, unreadable, "unreadable");
-    else each(values, reject);
+    else each(values, reject, line);
   }
 }
 
 /** Reads `mrr` (account_id, month YYYY-MM, mrr, optional product): revenue in effect each month. */
 export async function loadMrr(engine: DataEngine, spec: FileSpec, idField: string, rejections: Rejections): Promise<MrrRow[]> {
   const out: MrrRow[] = [];
-  await eachRow(engine, spec, "mrr", [idField, "month", "mrr", "product"], rejections, (values, reject) => {
+  // One revenue per account and month (and product): a second row for the same would be added to it unseen.
+  const firstLine = new Map<string, number>();
+  await eachRow(engine, spec, "mrr", [idField, "month", "mrr", "product"], [idField, "month", "mrr"], rejections, (values, reject, line) => {
+    const key = `${values[idField]}\u0000${values.month}\u0000${values.product ?? ""}`;
+    const first = firstLine.get(key);
+    if (first !== undefined && values[idField]) {
+      reject("month", `${values[idField]} already has revenue for ${values.month}${values.product ? ` (product ${values.product})` : ""} on line ${first}: one row per account and month${values.product ? " and product" : ""}`, "duplicate");
+      return;
+    }
+    firstLine.set(key, line);
     const month = /^([0-9]{4})-([0-9]{2})$/.exec(values.month ?? "");
     const mrr = Number(values.mrr);
     if (!values[idField]) reject(idField, `has no account id (column ${idField})`, "id");
@@ -261,7 +270,7 @@ export async function loadMrr(engine: DataEngine, spec: FileSpec, idField: strin
 /** Reads `outcomes` (account_id, date, outcome): what happened to accounts, for backtests. */
 export async function loadOutcomes(engine: DataEngine, spec: FileSpec, idField: string, rejections: Rejections): Promise<OutcomeRow[]> {
   const out: OutcomeRow[] = [];
-  await eachRow(engine, spec, "outcomes", [idField, "date", "outcome"], rejections, (values, reject) => {
+  await eachRow(engine, spec, "outcomes", [idField, "date", "outcome"], [idField, "date", "outcome"], rejections, (values, reject) => {
     const day = epochDayOf(values.date ?? "");
     if (!values[idField]) reject(idField, `has no account id (column ${idField})`, "id");
     else if (day === undefined) reject("date", `expected a date as YYYY-MM-DD, got ${JSON.stringify(values.date)}`, "date");

@@ -188,7 +188,7 @@ const PAGE_SCRIPT = `
   var cmp = data.comparison;
   if (cmp) {
     var d = cmp.differences;
-    section("Compared with " + cmp.file, cmp.playbook.name + (cmp.playbook.version !== null ? " v" + cmp.playbook.version : "") + ": " + d.accountsDifferingCount + " accounts differ, status on " + d.statusDaysDiffering.toLocaleString("en") + " and tier on " + d.tierDaysDiffering.toLocaleString("en") + " of " + d.accountDaysCompared.toLocaleString("en") + " account-days.");
+    section("Compared with " + cmp.file, cmp.playbook.name + (cmp.playbook.version !== null ? " v" + cmp.playbook.version : "") + ": " + d.accountsDifferingCount.toLocaleString("en") + " accounts differ, status on " + d.statusDaysDiffering.toLocaleString("en") + " and tier on " + d.tierDaysDiffering.toLocaleString("en") + " of " + d.accountDaysCompared.toLocaleString("en") + " account-days.");
     chart("compare-red", { type: "line", data: { labels: labels, datasets: [
       { label: "red, this playbook", data: data.days.map(function (x) { return x.status.red; }), borderColor: COLORS.red, pointRadius: 0 },
       { label: "red, " + cmp.file, data: cmp.days.map(function (x) { return x.status.red; }), borderColor: COLORS.red, borderDash: [6, 4], pointRadius: 0 },
@@ -199,11 +199,13 @@ const PAGE_SCRIPT = `
       { label: "this playbook", data: d.actions.map(function (a) { return a.baseline; }), backgroundColor: PALETTE[0] },
       { label: cmp.file, data: d.actions.map(function (a) { return a.other; }), backgroundColor: PALETTE[1] }
     ] } });
-    table(["trigger", "action", "this playbook", "other", "added", "removed"], d.actions.map(function (a) { return [a.trigger, a.kind, a.baseline, a.other, a.added, a.removed]; }), [false, false, true, true, true, true]);
+    var mine = data.playbook.name + (data.playbook.version !== null ? " v" + data.playbook.version : "");
+    var theirs = cmp.playbook.name + (cmp.playbook.version !== null ? " v" + cmp.playbook.version : "") + (mine === cmp.playbook.name + (cmp.playbook.version !== null ? " v" + cmp.playbook.version : "") ? " (" + cmp.file + ")" : "");
+    table(["trigger", "action", mine, theirs, "added", "removed"], d.actions.map(function (a) { return [a.trigger, a.kind, a.baseline, a.other, a.added, a.removed]; }), [false, false, true, true, true, true]);
     if (bt && cmp.backtest) {
-      table(["signal", "precision (this / other)", "recall (this / other)"], bt.signals.map(function (s) {
+      table(["signal", "precision (" + mine + " / " + theirs + ")", "recall", "median lead (days)"], bt.signals.map(function (s) {
         var o = cmp.backtest.signals.filter(function (x) { return x.signal === s.signal; })[0];
-        return [s.signal, pct(s.precision) + " / " + (o ? pct(o.precision) : "-"), pct(s.recall) + " / " + (o ? pct(o.recall) : "-")];
+        return [s.signal, pct(s.precision) + " / " + (o ? pct(o.precision) : "-"), pct(s.recall) + " / " + (o ? pct(o.recall) : "-"), (s.medianLeadTime === null ? "-" : s.medianLeadTime) + " / " + (o && o.medianLeadTime !== null ? o.medianLeadTime : "-")];
       }));
     }
   }

@@ -157,6 +157,10 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
   const mrr: MrrRow[] = history.mrr ? await loadMrr(engine, history.mrr, project.idField, rejections) : [];
   const first = rejections.firstRecord();
   if (strict && first) throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
+  // Outcomes of accounts the snapshots never show cannot be replayed: said, not dropped unseen.
+  const known = new Set(data.accounts.map((a) => a.id));
+  const strangers = [...new Set([...outcomes.map((o) => o.account), ...mrr.map((m) => m.account)].filter((id) => !known.has(id)))];
+  if (strangers.length > 0) data.warnings.push(`${strangers.length} accounts in the outcomes or revenue are in no snapshot up to ${isoDateOf(to)} and are left out of the backtest (for example ${strangers.slice(0, 3).join(", ")})`);
   const churns: Churn[] = history.outcomes ? outcomes.filter((o) => o.outcome === "churned").map((o) => ({ account: o.account, day: o.day })) : churnsFromMrr(mrr);
   const churnsByAccount = new Map<string, number[]>();
   for (const churn of churns) churnsByAccount.set(churn.account, [...(churnsByAccount.get(churn.account) ?? []), churn.day]);

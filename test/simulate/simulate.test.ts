@@ -269,7 +269,8 @@ describe("touchline kpi", () => {
     const csvOut = await cli(project, "kpi", project.dir, "--format", "csv");
     expect(csvOut.stdout.split("\n")[0]).toContain("tier,month,customersStart");
     const table = await cli(project, "kpi", project.dir);
-    expect(table.stdout).toContain("Formulas:");
+    expect(table.stdout).toContain("Formulas (ARR, ARPA, LTV");
+    expect(table.stdout).toContain("  logo churn %: accounts that went from MRR > 0 to none");
     expect((await cli(project, "kpi", project.dir, "--format", "xml")).code).toBe(2);
     project.write("mrr.csv", "account_id,month,mrr\nX,2026-01,100\n");
     const oneMonth = await cli(project, "kpi", project.dir);
