@@ -16,7 +16,9 @@ export function isPlaybook(document: TextDocument): boolean {
   if (isProjectFile(uriToPath(document.uri))) return false;
   const notation = notationOf(uriToPath(document.uri));
   if (notation === "play") return true;
-  return notation === "yaml" && /^playbook\s*:/m.test(document.getText());
+  // YAML with a `playbook` key, in block or JSON style, and a new empty YAML file (about to become one).
+  const text = document.getText();
+  return notation === "yaml" && (text.trim() === "" || /^\s*\{?\s*["']?playbook["']?\s*:/m.test(text));
 }
 
 /**

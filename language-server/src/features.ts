@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import {
   CodeActionKind,
   DiagnosticSeverity,
@@ -13,6 +14,7 @@ import {
   type Location,
   type Range,
   type SignatureHelp,
+  type SymbolInformation,
   type TextEdit,
   type WorkspaceEdit,
 } from "vscode-languageserver/node";
@@ -292,4 +294,25 @@ export function inlayHints(checked: CheckedPlaybook, file: string): InlayHint[] 
     }
   }
   return hints;
+}
+
+/** The definitions of one playbook whose names contain `query` (any case), for workspace/symbol. */
+export function workspaceSymbols(checked: CheckedPlaybook, file: string, query: string): SymbolInformation[] {
+  const ranges = new Ranges(checked);
+  const wanted = query.toLowerCase();
+  return checked.symbols.definitions
+    .filter((d) => d.file === file && OUTLINE_KINDS[d.kind] !== undefined && d.name.toLowerCase().includes(wanted))
+    .map((d) => ({ name: d.name, kind: OUTLINE_KINDS[d.kind]!, containerName: `${d.kind} in ${checked.model.playbook ?? file}`, location: definitionLocation(d, ranges) }));
+}
+
+/** A template's `file` value under the cursor: the template file itself, to open. */
+export function templateFileAt(checked: CheckedPlaybook, file: string, offset: number): Location | undefined {
+  for (const [name, template] of Object.entries(checked.model.templates ?? {})) {
+    if (typeof template?.file !== "string") continue;
+    const located = checked.sources.locate(["templates", name, "file"]);
+    if (!located.exact || located.map.source.path !== file || offset < located.entry.span.start || offset > located.entry.span.end) continue;
+    const target = resolve(dirname(file), template.file);
+    return { uri: pathToUri(target), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+  }
+  return undefined;
 }

@@ -1,15 +1,17 @@
-import { fileURLToPath } from "node:url";
+import { statSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   createConnection,
   DiagnosticSeverity,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
+  type SymbolInformation,
   type Connection,
   type InitializeParams,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { formatPlay } from "../../src/language/index.js";
+import { checkText, findPlaybookFiles, formatPlay, readFromDisk, type CheckedPlaybook } from "../../src/language/index.js";
 import { SourceFile } from "../../src/text/source.js";
 import { checkProjectFile, isProjectFile } from "../../src/run/project-check.js";
 import { completions } from "./completion.js";
@@ -28,7 +30,9 @@ import {
   renameEdits,
   signatureHelp,
   symbolAt,
+  templateFileAt,
   toLspDiagnostic,
+  workspaceSymbols,
 } from "./features.js";
 import { previewLenses, type PreviewSettings } from "./preview.js";
 import { LEGEND, semanticTokens } from "./tokens.js";
@@ -77,6 +81,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         referencesProvider: true,
         renameProvider: { prepareProvider: true },
         documentSymbolProvider: true,
+        workspaceSymbolProvider: true,
         documentFormattingProvider: true,
         semanticTokensProvider: { legend: LEGEND, full: true },
         signatureHelpProvider: { triggerCharacters: ["(", ","] },
@@ -148,7 +153,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       withDocument(textDocument.uri, (document) => {
         const checked = analyses.get(document);
         const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
-        return symbol?.definition ? definitionLocation(symbol.definition, new Ranges(checked)) : null;
+        if (symbol?.definition) return definitionLocation(symbol.definition, new Ranges(checked));
+        return templateFileAt(checked, uriToPath(document.uri), document.offsetAt(position)) ?? null;
       }),
     ),
   );
@@ -185,6 +191,33 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         return renameEdits(checked, symbol.kind, symbol.name, newName, new Ranges(checked)) ?? null;
       }),
     ),
+  );
+
+  // Playbooks across the workspace (open ones as edited, the others from disk), re-read when they change.
+  const workspaceChecks = new Map<string, { mtime: number; checked: CheckedPlaybook }>();
+  connection.onWorkspaceSymbol(
+    safely("workspaceSymbol", ({ query }) => {
+      if (!root) return [];
+      const results: SymbolInformation[] = [];
+      for (const file of findPlaybookFiles([root]).files.filter((f) => !isProjectFile(f)).slice(0, 500)) {
+        const open = documents.get(pathToFileURL(file).href);
+        let checked: CheckedPlaybook;
+        if (open) checked = analyses.get(open);
+        else {
+          const mtime = statSync(file).mtimeMs;
+          const cached = workspaceChecks.get(file);
+          if (cached && cached.mtime === mtime) checked = cached.checked;
+          else {
+            const text = readFromDisk(file);
+            if (text === undefined) continue;
+            checked = checkText(file, text);
+            workspaceChecks.set(file, { mtime, checked });
+          }
+        }
+        results.push(...workspaceSymbols(checked, file, query));
+      }
+      return results.slice(0, 1000);
+    }),
   );
 
   connection.onDocumentSymbol(safely("documentSymbol", ({ textDocument }) => withDocument(textDocument.uri, (document) => documentSymbols(analyses.get(document), uriToPath(document.uri)))));

@@ -44,6 +44,24 @@ describe("the language server over stdio", () => {
     expect(await client.open(yamlUri, yamlText)).toEqual([]);
   });
 
+  it("finds definitions across the workspace's playbooks, opens a template's file, and takes JSON-style and empty YAML playbooks", async () => {
+    const symbols = await client.request<{ name: string; location: { uri: string } }[]>("workspace/symbol", { query: "renewal" });
+    const files = new Set(symbols.map((s) => s.location.uri));
+    expect(symbols.map((s) => s.name)).toEqual(expect.arrayContaining(["renewal_risk", "renewal_window"]));
+    // Both notations of the playbook sit in the workspace; each is searched.
+    expect(files).toEqual(new Set([playUri, yamlUri]));
+    const definition = await client.request<Location | null>("textDocument/definition", { textDocument: { uri: playUri }, position: positionOf(playText, "templates/adoption-tips.liquid", 3) });
+    expect(definition?.uri).toBe(LspClient.uri(join(dir, "templates/adoption-tips.liquid")));
+    const jsonPath = join(dir, "json-style.yaml");
+    const jsonText = '{"playbook": "j", "account": {"arr": "money"}, "metrics": {"big": "arr > limit"}}\n';
+    writeFileSync(jsonPath, jsonText);
+    const jsonDiagnostics = await client.open(LspClient.uri(jsonPath), jsonText);
+    expect(jsonDiagnostics.map((d) => d.code)).toEqual(["TL2003"]);
+    const emptyPath = join(dir, "new.yaml");
+    writeFileSync(emptyPath, "");
+    expect((await client.open(LspClient.uri(emptyPath), "")).map((d) => d.code)).toEqual(["TL3003"]);
+  });
+
   it("checks a project's touchline.yaml as a project, not as a playbook", async () => {
     const projectPath = join(dir, "touchline.yaml");
     const valid = "playbook: b2b-saas.play\naccounts: accounts.csv\nhistory:\n  snapshots: snapshots.csv\n";
