@@ -19,6 +19,7 @@ import {
   type WorkspaceEdit,
 } from "vscode-languageserver/node";
 import type { TextDocument } from "vscode-languageserver-textdocument";
+import { RESERVED_NAMES } from "../../src/expression/check.js";
 import { FUNCTIONS } from "../../src/expression/functions.js";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
 import { unquotedSpan } from "../../src/language/check/context.js";
@@ -124,6 +125,23 @@ export function renameEdits(checked: CheckedPlaybook, kind: TouchlineKind, name:
   if (kind === "field") renameInTemplates(checked, name, newName, changes, ranges);
   return { changes };
 }
+
+/** Fields, metrics and segments share one namespace: an expression names any of them alike. */
+const EXPRESSION_KINDS = new Set<string>(["field", "metric", "segment"]);
+
+/** Why a rename cannot be done, if it cannot: a new name that is not a name, is reserved, or is taken. */
+export function renameRefusal(checked: CheckedPlaybook, kind: TouchlineKind, name: string, newName: string): string | undefined {
+  if (newName === name) return undefined;
+  // Templates, offers and event types may also use - and . (they are written in quotes); everything else is a plain name.
+  const resource = kind === "template" || kind === "offer" || kind === "event";
+  if (resource ? !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(newName) : !/^[A-Za-z_][A-Za-z0-9_]*$/.test(newName)) return `\`${newName}\` is not a valid name: use letters, digits and _${resource ? ", - and ." : ", not starting with a digit"}`;
+  if (RESERVED_NAMES.has(newName) || RESERVED_WORDS.has(newName)) return `\`${newName}\` is a reserved word and cannot be a name`;
+  const taken = checked.symbols.definitions.find((d) => d.name === newName && (d.kind === kind || (EXPRESSION_KINDS.has(d.kind) && EXPRESSION_KINDS.has(kind))));
+  if (taken) return `a ${taken.kind} named \`${newName}\` already exists: choose another name`;
+  return undefined;
+}
+
+const RESERVED_WORDS = new Set(["and", "or", "not", "in", "true", "false", "null", "else"]);
 
 /** `{{ account.<field> }}` in template texts and template files follows a renamed field. */
 function renameInTemplates(checked: CheckedPlaybook, name: string, newName: string, changes: Record<string, TextEdit[]>, ranges: Ranges): void {

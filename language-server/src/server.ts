@@ -2,6 +2,8 @@ import { statSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   createConnection,
+  ErrorCodes,
+  ResponseError,
   DiagnosticSeverity,
   ProposedFeatures,
   TextDocuments,
@@ -28,6 +30,7 @@ import {
   Ranges,
   referenceLocations,
   renameEdits,
+  renameRefusal,
   signatureHelp,
   symbolAt,
   templateFileAt,
@@ -57,6 +60,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       try {
         return await handler(...args);
       } catch (error) {
+        // A refusal the user should read (an invalid new name) goes back as the request's error.
+        if (error instanceof ResponseError) throw error;
         connection.console.error(`touchline: ${name} failed: ${(error as Error).stack ?? String(error)}`);
         return fallback;
       }
@@ -188,6 +193,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         const checked = analyses.get(document);
         const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
         if (!symbol) return null;
+        const refusal = renameRefusal(checked, symbol.kind, symbol.name, newName);
+        if (refusal) throw new ResponseError(ErrorCodes.InvalidParams, refusal);
         return renameEdits(checked, symbol.kind, symbol.name, newName, new Ranges(checked)) ?? null;
       }),
     ),

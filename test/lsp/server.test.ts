@@ -158,6 +158,16 @@ describe("the language server over stdio", () => {
     expect(templateEdit.changes![yamlUri]!.map((e: TextEdit) => e.newText)).toEqual(["adoption-help", "adoption-help"]);
   });
 
+  it("renames a component in its override permission too, and refuses invalid or taken names", async () => {
+    const at = positionOf(playText, "sentiment  20%", 2);
+    const edit = await client.request<WorkspaceEdit>("textDocument/rename", { textDocument: { uri: playUri }, position: at, newName: "feeling" });
+    const lines = edit.changes![playUri]!.map((e: TextEdit) => e.range.start.line);
+    expect(lines).toContain(positionOf(playText, "allow tier, health.status, health.sentiment").line);
+    await expect(client.request("textDocument/rename", { textDocument: { uri: playUri }, position: at, newName: "two words" })).rejects.toThrow("is not a valid name");
+    await expect(client.request("textDocument/rename", { textDocument: { uri: playUri }, position: positionOf(playText, "metric utilization", 8), newName: "arr" })).rejects.toThrow("a field named `arr` already exists");
+    await expect(client.request("textDocument/rename", { textDocument: { uri: playUri }, position: at, newName: "support" })).rejects.toThrow("a component named `support` already exists");
+  });
+
   it("outlines, formats, colours and hints", async () => {
     const symbols = await client.request<DocumentSymbol[]>("textDocument/documentSymbol", { textDocument: { uri: playUri } });
     expect(symbols.map((s) => s.name)).toEqual(expect.arrayContaining(["arr", "utilization", "renewal_window", "default", "high_touch", "kickoff", "adoption_nudge", "adoption-tips"]));

@@ -44,7 +44,17 @@ export function checkPolicies(ctx: CheckContext, env: PlaybookEnvironment): void
   ];
   (ctx.model.overrides?.allow ?? []).forEach((target, index) => {
     const path = ["overrides", "allow", index];
-    if (targets.includes(target)) return;
+    if (targets.includes(target)) {
+      // `health.sentiment` names the component: navigation and rename reach it here too.
+      const component = /^health\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(target)?.[1];
+      const { map, entry, exact } = ctx.sources.locate(path);
+      if (component && component !== "status" && component !== "score" && exact) {
+        const written = map.source.text.slice(entry.span.start, entry.span.end);
+        const at = written.lastIndexOf(component);
+        if (at >= 0) ctx.symbols.reference({ kind: "component", name: component, file: map.source.path, span: { start: entry.span.start + at, end: entry.span.start + at + component.length } });
+      }
+      return;
+    }
     const suggestion = closestName(target, targets);
     ctx.report("TL2021", path, `\`${target}\` cannot be overridden${suggestion ? `; did you mean \`${suggestion}\`?` : `; CSMs can override ${targets.map((t) => `\`${t}\``).join(", ")}`}`);
   });
