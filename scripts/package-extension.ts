@@ -15,6 +15,8 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 cpSync(source, stage, { recursive: true });
 cpSync(join(root, "LICENSE"), join(stage, "LICENSE"));
+// YAML editors validate and complete playbook files against the schema the extension carries.
+cpSync(join(root, "schemas/playbook.schema.json"), join(stage, "schemas/playbook.schema.json"));
 
 /** Copies a package and, recursively, what it depends on, as npm laid them out here. */
 function copyWithDependencies(name: string, from: string, copied = new Set<string>()): void {

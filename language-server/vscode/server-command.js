@@ -23,4 +23,13 @@ function serverCommand(folder, configured, platform = process.platform) {
   return { missing: `Touchline is not installed in this workspace${folder ? ` (${folder})` : ""}: run \`${INSTALL_HINT}\` there, or set touchline.serverCommand. The extension never runs a package it did not find in node_modules.` };
 }
 
-module.exports = { serverCommand, INSTALL_HINT };
+/** Whether a YAML text is a playbook: its first setting is `playbook:` (block or JSON style). */
+function looksLikePlaybook(text) {
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*(#.*)?$/.test(line) || /^---/.test(line)) continue;
+    return /^\s*\{?\s*["']?playbook["']?\s*:/.test(line);
+  }
+  return false;
+}
+
+module.exports = { serverCommand, looksLikePlaybook, INSTALL_HINT };

@@ -19,11 +19,29 @@ describe("the VS Code extension", () => {
     }
     const manifest = JSON.parse(readFileSync(`${root}language-server/vscode/package.json`, "utf8"));
     expect(manifest.contributes.languages[0].extensions).toEqual([".play"]);
-    expect(Object.keys(manifest.contributes.configuration.properties)).toEqual(["touchline.serverCommand", "touchline.sampleData", "touchline.sampleAsOf"]);
+    expect(Object.keys(manifest.contributes.configuration.properties)).toEqual(["touchline.serverCommand", "touchline.sampleData", "touchline.sampleAsOf", "touchline.playbookGlobs"]);
     const grammar = JSON.parse(readFileSync(`${root}language-server/vscode/syntaxes/touchline.tmLanguage.json`, "utf8"));
     expect(grammar.scopeName).toBe("source.touchline");
     expect(names).toContain("extension/server-command.js");
     expect(manifest.contributes.configuration.properties["touchline.serverCommand"].default).toEqual([]);
+
+    // What is inside the package itself: unzipped, its manifest and the command it would run.
+    const unpacked = mkdtempSync(join(tmpdir(), "touchline-vsix-"));
+    execFileSync("unzip", ["-q", vsix, "-d", unpacked]);
+    const packaged = JSON.parse(readFileSync(join(unpacked, "extension/package.json"), "utf8"));
+    expect(packaged.activationEvents).toEqual(["onLanguage:touchline", "onLanguage:yaml"]);
+    expect(packaged.contributes.yamlValidation[0].url).toBe("./schemas/playbook.schema.json");
+    expect(JSON.parse(readFileSync(join(unpacked, "extension/schemas/playbook.schema.json"), "utf8")).title).toBe("Touchline playbook");
+    const { serverCommand, looksLikePlaybook } = createRequire(import.meta.url)(join(unpacked, "extension/server-command.js")) as { serverCommand: (folder: string, configured: string[]) => { command?: string; args?: string[]; missing?: string }; looksLikePlaybook: (text: string) => boolean };
+    const workspace = mkdtempSync(join(tmpdir(), "touchline-installed-"));
+    mkdirSync(join(workspace, "node_modules/.bin"), { recursive: true });
+    writeFileSync(join(workspace, "node_modules/.bin/touchline"), "#!/bin/sh\n");
+    expect(serverCommand(workspace, [])).toEqual({ command: join(workspace, "node_modules/.bin/touchline"), args: ["lsp", "--stdio"] });
+    expect(readFileSync(join(unpacked, "extension/extension.js"), "utf8")).toContain("serverCommand(");
+    // The server starts for playbooks, not for any YAML file.
+    expect(looksLikePlaybook(readFileSync(join(root, "playbooks/b2b-saas.yaml"), "utf8"))).toBe(true);
+    expect(looksLikePlaybook('{"playbook": "x"}')).toBe(true);
+    expect(looksLikePlaybook("name: ci\non: push\n")).toBe(false);
   });
 
   it("starts only the workspace's own installation, found at or above the folder, and says how to install when there is none", () => {
