@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { dirname, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   createConnection,
@@ -115,8 +116,54 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const ranges = new Ranges(checked);
     const own = uriToPath(document.uri);
     const diagnostics = checked.diagnostics.filter((d) => d.file === own).map((d) => toLspDiagnostic(d, ranges));
+    // Errors in a base playbook show at this playbook's `extends` line, each linked to its place.
+    const inBases = checked.diagnostics.filter((d) => d.file !== own && d.severity === "error");
+    const extendsAt = checked.sources.locate(["extends"]);
+    if (inBases.length > 0 && extendsAt.exact && extendsAt.map.source.path === own) {
+      const first = inBases[0]!;
+      diagnostics.push({
+        range: ranges.range(own, extendsAt.entry.span),
+        severity: DiagnosticSeverity.Error,
+        code: first.code,
+        source: "touchline",
+        message: `the base playbook has ${inBases.length} error${inBases.length === 1 ? "" : "s"}: ${relative(dirname(own), first.file)}:${first.range.start.line + 1}:${first.range.start.character + 1} ${first.message}`,
+        relatedInformation: inBases.slice(0, 20).map((d) => ({ location: { uri: pathToFileURL(d.file).href, range: d.range }, message: d.message })),
+      });
+    }
     void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
   };
+
+  // Playbooks across the workspace (open ones as edited, the others from disk), re-read when they change.
+  const workspaceChecks = new Map<string, { mtime: number; checked: CheckedPlaybook }>();
+  const workspacePlaybooks = (): { file: string; checked: CheckedPlaybook }[] => {
+    if (!root) return [];
+    const found: { file: string; checked: CheckedPlaybook }[] = [];
+    for (const file of findPlaybookFiles([root]).files.filter((f) => !isProjectFile(f)).slice(0, 500)) {
+      const open = documents.get(pathToFileURL(file).href);
+      if (open) {
+        if (isPlaybook(open)) found.push({ file, checked: analyses.get(open) });
+        continue;
+      }
+      const mtime = statSync(file).mtimeMs;
+      const cached = workspaceChecks.get(file);
+      if (cached && cached.mtime === mtime) found.push({ file, checked: cached.checked });
+      else {
+        const text = readFromDisk(file);
+        if (text === undefined) continue;
+        const checked = checkText(file, text);
+        workspaceChecks.set(file, { mtime, checked });
+        found.push({ file, checked });
+      }
+    }
+    return found;
+  };
+
+  /** The workspace's playbooks that extend `file` (directly or further up): a definition there is theirs too. */
+  const extendersOf = (file: string) => workspacePlaybooks().filter((p) => p.file !== file && p.checked.layers.some((layer) => layer.source.path === file));
+
+  /** Open playbooks that read a file (extend it, directly or further up), other than that file itself. */
+  const dependentsOf = (path: string): TextDocument[] =>
+    documents.all().filter((d) => uriToPath(d.uri) !== path && isPlaybook(d) && analyses.get(d).layers.some((layer) => layer.source.path === path));
   // Edits are debounced: a burst of keystrokes is checked once, at its end, for the latest text.
   const pending = new Map<string, ReturnType<typeof setTimeout>>();
   const publishSoon = (document: TextDocument) => {
@@ -131,7 +178,16 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     );
   };
   documents.onDidOpen(({ document }) => void safely("diagnostics", publish)(document));
-  documents.onDidChangeContent(({ document }) => publishSoon(document));
+  documents.onDidChangeContent(({ document }) => {
+    // An edited base changes every open playbook that extends it: they are checked again too.
+    const path = uriToPath(document.uri);
+    const dependents = dependentsOf(path);
+    publishSoon(document);
+    for (const dependent of dependents) {
+      analyses.forget(dependent.uri);
+      publishSoon(dependent);
+    }
+  });
   documents.onDidClose(({ document }) => {
     clearTimeout(pending.get(document.uri));
     pending.delete(document.uri);
@@ -168,8 +224,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     safely("references", ({ textDocument, position, context }) =>
       withDocument(textDocument.uri, (document) => {
         const checked = analyses.get(document);
-        const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
-        return symbol ? referenceLocations(checked, symbol.kind, symbol.name, new Ranges(checked), context.includeDeclaration) : null;
+        const file = uriToPath(document.uri);
+        const symbol = symbolAt(checked, file, document.offsetAt(position));
+        if (!symbol) return null;
+        const locations = referenceLocations(checked, symbol.kind, symbol.name, new Ranges(checked), context.includeDeclaration);
+        // Playbooks that extend the file where the name is defined use it too.
+        const home = symbol.definition?.file ?? file;
+        for (const extender of extendersOf(home)) {
+          for (const location of referenceLocations(extender.checked, symbol.kind, symbol.name, new Ranges(extender.checked), false)) {
+            if (!locations.some((l) => l.uri === location.uri && l.range.start.line === location.range.start.line && l.range.start.character === location.range.start.character)) locations.push(location);
+          }
+        }
+        return locations;
       }),
     ),
   );
@@ -195,34 +261,23 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         if (!symbol) return null;
         const refusal = renameRefusal(checked, symbol.kind, symbol.name, newName);
         if (refusal) throw new ResponseError(ErrorCodes.InvalidParams, refusal);
-        return renameEdits(checked, symbol.kind, symbol.name, newName, new Ranges(checked)) ?? null;
+        const edit = renameEdits(checked, symbol.kind, symbol.name, newName, new Ranges(checked));
+        if (!edit) return null;
+        // Playbooks that extend the defining file follow the rename too (their own files only: the base's edits are made once).
+        const home = symbol.definition?.file ?? uriToPath(document.uri);
+        for (const extender of extendersOf(home)) {
+          const theirs = renameEdits(extender.checked, symbol.kind, symbol.name, newName, new Ranges(extender.checked));
+          for (const [uri, edits] of Object.entries(theirs?.changes ?? {})) if (!edit.changes![uri]) edit.changes![uri] = edits;
+        }
+        return edit;
       }),
     ),
   );
 
-  // Playbooks across the workspace (open ones as edited, the others from disk), re-read when they change.
-  const workspaceChecks = new Map<string, { mtime: number; checked: CheckedPlaybook }>();
   connection.onWorkspaceSymbol(
     safely("workspaceSymbol", ({ query }) => {
-      if (!root) return [];
       const results: SymbolInformation[] = [];
-      for (const file of findPlaybookFiles([root]).files.filter((f) => !isProjectFile(f)).slice(0, 500)) {
-        const open = documents.get(pathToFileURL(file).href);
-        let checked: CheckedPlaybook;
-        if (open) checked = analyses.get(open);
-        else {
-          const mtime = statSync(file).mtimeMs;
-          const cached = workspaceChecks.get(file);
-          if (cached && cached.mtime === mtime) checked = cached.checked;
-          else {
-            const text = readFromDisk(file);
-            if (text === undefined) continue;
-            checked = checkText(file, text);
-            workspaceChecks.set(file, { mtime, checked });
-          }
-        }
-        results.push(...workspaceSymbols(checked, file, query));
-      }
+      for (const { file, checked } of workspacePlaybooks()) results.push(...workspaceSymbols(checked, file, query));
       return results.slice(0, 1000);
     }),
   );

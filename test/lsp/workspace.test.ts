@@ -1,0 +1,42 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Diagnostic } from "vscode-languageserver-protocol";
+import { LspClient } from "../helpers/lsp-client.js";
+
+describe("a base playbook and one that extends it", () => {
+  it("shows the base's errors at the extends line, and checks the child again when the base is edited", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "touchline-workspace-"));
+    const base = 'playbook "base" {\n  account { arr: money }\n  metric m = arrr * 2\n}\n';
+    const child = 'playbook "child" extends "./base.play" {\n  metric n = m + 1\n}\n';
+    writeFileSync(join(dir, "base.play"), base);
+    writeFileSync(join(dir, "child.play"), child);
+    const client = new LspClient();
+    await client.initialize(dir);
+    const childUri = LspClient.uri(join(dir, "child.play"));
+    const baseUri = LspClient.uri(join(dir, "base.play"));
+    const diagnostics = (await client.open(childUri, child)) as (Diagnostic & { relatedInformation?: { location: { uri: string } }[] })[];
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: "TL2003", range: { start: { line: 0, character: 25 } } });
+    expect(diagnostics[0]!.message).toBe("the base playbook has 1 error: base.play:3:14 unknown name `arrr`; did you mean `arr`?");
+    expect(diagnostics[0]!.relatedInformation![0]!.location.uri).toBe(baseUri);
+    // Fixing the base in the editor (unsaved) clears the child.
+    await client.open(baseUri, base);
+    const childAgain = client.nextPublished(childUri);
+    await client.change(baseUri, [{ range: { start: { line: 2, character: 13 }, end: { line: 2, character: 17 } }, text: "arr" }]);
+    expect(await childAgain).toEqual([]);
+
+    // References and rename of a base's metric reach the playbook that extends it, open or not.
+    writeFileSync(join(dir, "base.play"), base.replace("arrr", "arr"));
+    const grandchild = 'playbook "grandchild" extends "./child.play" {\n  segment big = m > 10\n}\n';
+    writeFileSync(join(dir, "grandchild.play"), grandchild);
+    const at = { line: 2, character: 9 };
+    const references = await client.request<{ uri: string }[]>("textDocument/references", { textDocument: { uri: baseUri }, position: at, context: { includeDeclaration: true } });
+    expect(new Set(references.map((r) => r.uri))).toEqual(new Set([baseUri, childUri, LspClient.uri(join(dir, "grandchild.play"))]));
+    const rename = await client.request<{ changes: Record<string, { newText: string }[]> }>("textDocument/rename", { textDocument: { uri: baseUri }, position: at, newName: "doubled" });
+    expect(Object.keys(rename.changes).sort()).toEqual([baseUri, childUri, LspClient.uri(join(dir, "grandchild.play"))].sort());
+    expect(rename.changes[childUri]!.map((e) => e.newText)).toEqual(["doubled"]);
+    expect(await client.shutdown()).toBe(0);
+  }, 60_000);
+});
