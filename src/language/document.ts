@@ -46,7 +46,7 @@ export function parseDocument(path: string, text: string, notation: Notation = n
   const source = new SourceFile(path, text);
   const sink = new DiagnosticSink(source);
   const map = new SourceMap(source);
-  const parsed = notation === "play" ? parseDsl(text) : { ...parseYaml(text), comments: [] as Comment[] };
+  const parsed = notation === "play" ? parseDsl(text) : parseYaml(text);
   reportProblems(sink, parsed.problems);
   for (const { path: modelPath, entry } of parsed.entries) map.set(modelPath, entry);
   const syntaxOk = sink.items.length === 0;

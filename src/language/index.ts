@@ -85,5 +85,11 @@ export function convertPlaybook(path: string, text: string, to: Notation, readFi
   const errors = document.syntaxOk && document.data ? blockingErrors(path, text, readFile) : document.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0 || !document.data) return { text: undefined, diagnostics: errors.length > 0 ? errors : document.diagnostics };
   const model = canonicalPlaybook(document.data as Parameters<typeof printDsl>[0]);
-  return { text: to === "play" ? printDsl(model) : printYaml(model), diagnostics: [] };
+  // Comments travel with the statements they belong to (an editor modeline for the YAML schema stays behind).
+  const comments = attachComments(document.comments.filter((c) => !/^#\s*yaml-language-server:/.test(c.text)), document.map, statementPaths(model));
+  const asDsl = { ...comments, leading: mapLines(comments.leading, toDslComment), after: mapLines(comments.after, toDslComment), trailing: new Map([...comments.trailing].map(([k, v]) => [k, toDslComment(v)])), tail: comments.tail.map(toDslComment) };
+  return { text: to === "play" ? printDsl(model, asDsl) : printYaml(model, comments), diagnostics: [] };
 }
+
+const toDslComment = (text: string) => (text.startsWith("#") ? `//${text.slice(1)}` : text);
+const mapLines = (map: Map<string, string[]>, fn: (line: string) => string) => new Map([...map].map(([key, lines]) => [key, lines.map(fn)]));

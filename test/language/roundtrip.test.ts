@@ -130,6 +130,31 @@ playbook "messy" {
     expect(modelOf("f.play", expected)).toEqual(modelOf("f.play", text.replace("      and", "    and")));
   });
 
+  it("convert carries // and # comments across, each with its statement", () => {
+    const play = `// Header note
+playbook "c" {
+  account {
+    arr: money  // yearly
+  }
+  // about the metric
+  metric double = arr * 2
+  tiers {
+    big when arr >= 10
+    small otherwise
+    // the default comes last
+  }
+}
+`;
+    const yaml = convertPlaybook("c.play", play, "yaml").text!;
+    expect(yaml).toMatch(/^# Header note\n\n?playbook: c/);
+    expect(yaml).toMatch(/arr: money # yearly/);
+    expect(yaml).toContain("  # about the metric\n  double: arr * 2");
+    expect(yaml).toContain("# the default comes last");
+    const back = convertPlaybook("c.yaml", yaml, "play").text!;
+    for (const comment of ["// Header note", "// yearly", "// about the metric", "// the default comes last"]) expect(back).toContain(comment);
+    expect(back.indexOf("// about the metric")).toBeLessThan(back.indexOf("metric double"));
+  });
+
   it("refuses to format a file with syntax errors and says why", () => {
     const result = formatPlay("broken.play", 'playbook "x" { metric a = }');
     expect(result.text).toBeUndefined();

@@ -31,7 +31,10 @@ export function attachComments(comments: readonly Comment[], map: SourceMap, pat
     const start = Math.min(entry.span.start, entry.keySpan?.start ?? Infinity);
     anchors.push({ key: pathKey(path), start, end: entry.span.end, depth: path.length });
   }
-  const braces = braceDepths(text);
+  // How deep a place is: open braces in a .play file, the line's indentation in YAML.
+  const yaml = /\.ya?ml$/i.test(map.source.path);
+  const braces = yaml ? undefined : braceDepths(text);
+  const levelOf = (offset: number) => (braces ? braces[offset]! : offset - (text.lastIndexOf("\n", offset - 1) + 1));
   const leading = new Map<string, string[]>();
   const trailing = new Map<string, string>();
   const after = new Map<string, string[]>();
@@ -49,10 +52,12 @@ export function attachComments(comments: readonly Comment[], map: SourceMap, pat
       }
     }
     const next = anchors.filter((a) => a.start >= comment.span.end).sort((a, b) => a.start - b.start || a.depth - b.depth)[0];
-    // A `}` before the next statement: the comment ends its block, after the last statement of that same block.
-    const level = braces[comment.span.start]!;
-    const previous = anchors.filter((a) => a.start < comment.span.start && braces[a.start] === level).sort((a, b) => b.start - a.start || a.depth - b.depth)[0];
-    if (previous && text.slice(comment.span.end, next ? next.start : text.length).includes("}")) after.set(previous.key, [...(after.get(previous.key) ?? []), comment.text]);
+    // The block ends before the next statement (a `}`; in YAML, a line indented less): the comment ends its
+    // block, after the last statement of that same block.
+    const level = levelOf(comment.span.start);
+    const previous = anchors.filter((a) => a.start < comment.span.start && levelOf(a.start) === level).sort((a, b) => b.start - a.start || a.depth - b.depth)[0];
+    const blockEnds = yaml ? !next || levelOf(next.start) < level : text.slice(comment.span.end, next ? next.start : text.length).includes("}");
+    if (previous && blockEnds) after.set(previous.key, [...(after.get(previous.key) ?? []), comment.text]);
     else if (!next) tail.push(comment.text);
     else leading.set(next.key, [...(leading.get(next.key) ?? []), comment.text]);
   }

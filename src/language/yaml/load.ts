@@ -6,6 +6,31 @@ export interface YamlParseResult {
   model: unknown;
   entries: { path: ModelPath; entry: SourceEntry }[];
   problems: SyntaxProblem[];
+  /** `# ...` comments, for `convert` to carry across */
+  comments: { text: string; span: { start: number; end: number } }[];
+}
+
+/** The `#` comments of a YAML text: whole lines, and the ends of lines after a space (never inside quotes). */
+function yamlComments(text: string): { text: string; span: { start: number; end: number } }[] {
+  const comments: { text: string; span: { start: number; end: number } }[] = [];
+  let lineStart = 0;
+  for (const line of text.split("\n")) {
+    let quote: string | undefined;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i]!;
+      if (quote) {
+        if (c === quote) quote = undefined;
+      } else if (c === '"' || c === "'") {
+        if (i === 0 || /[\s:\[{,-]/.test(line[i - 1]!)) quote = c;
+      } else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]!))) {
+        const body = line.slice(i).replace(/\r$/, "");
+        comments.push({ text: body, span: { start: lineStart + i, end: lineStart + i + body.length } });
+        break;
+      }
+    }
+    lineStart += line.length + 1;
+  }
+  return comments;
 }
 
 /**
@@ -56,7 +81,7 @@ export function parseYaml(text: string): YamlParseResult {
     problems.push({ code: "TL1004", span: { start: 0, end: 0 }, message: `the YAML cannot be read: ${(error as Error).message}` });
     model = undefined;
   }
-  return { model, entries, problems };
+  return { model, entries, problems, comments: yamlComments(text) };
 }
 
 function yamlMessage(message: string): string {
