@@ -52,6 +52,15 @@ export class Analyses {
     return checked.document.data !== undefined ? checked : (this.lastReadable.get(document.uri) ?? checked);
   }
 
+  /**
+   * The last complete analysis, even of an older version: for requests that
+   * read only what is defined (completion in .play files), so they answer
+   * at once while the check of the newest text waits for typing to pause.
+   */
+  latest(document: TextDocument): CheckedPlaybook {
+    return this.lastReadable.get(document.uri) ?? this.cache.get(document.uri)?.checked ?? this.get(document);
+  }
+
   forget(uri: string): void {
     this.cache.delete(uri);
     this.lastReadable.delete(uri);

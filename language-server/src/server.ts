@@ -198,10 +198,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onCompletion(
     safely("completion", ({ textDocument, position }) =>
       withDocument(textDocument.uri, (document) => {
-        const checked = analyses.forEditing(document);
+        // In a .play file the context comes from the text itself: names come from the last analysis, not a fresh one.
+        const play = document.uri.endsWith(".play");
+        const checked = play ? analyses.latest(document) : analyses.forEditing(document);
         const offset = document.offsetAt(position);
         const text = document.getText();
-        const context = document.uri.endsWith(".play") ? playContext(text, offset) : yamlContext(text, offset, checked);
+        const context = play ? playContext(text, offset) : yamlContext(text, offset, checked);
         return completions(context, checked);
       }),
     ),
