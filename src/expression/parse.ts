@@ -133,6 +133,30 @@ export interface ParsedExpression {
  * in the result points into that file. Never throws.
  */
 export function parseExpression(text: string, baseOffset = 0): ParsedExpression {
+  // The editor checks the same expressions after every keystroke: each text is parsed once, and its tree copied to where it now is.
+  let parsed = parsedTexts.get(text);
+  if (!parsed) {
+    parsed = parseAt(text, 0);
+    if (parsedTexts.size >= 20_000) parsedTexts.clear();
+    parsedTexts.set(text, parsed);
+  }
+  return shifted(parsed, baseOffset) as ParsedExpression;
+}
+
+const parsedTexts = new Map<string, ParsedExpression>();
+
+/** A fresh copy of a parsed tree (callers may annotate it) with every span moved by `by`. */
+function shifted(value: unknown, by: number): unknown {
+  if (Array.isArray(value)) return value.map((item) => shifted(item, by));
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  if (typeof record.start === "number" && typeof record.end === "number" && Object.keys(record).length === 2) return { start: record.start + by, end: record.end + by };
+  const copy: Record<string, unknown> = {};
+  for (const key in record) copy[key] = shifted(record[key], by);
+  return copy;
+}
+
+function parseAt(text: string, baseOffset: number): ParsedExpression {
   sharedParser ??= new ExpressionParser();
   const lexed = expressionLexer.tokenize(text);
   const problems: SyntaxProblem[] = [
