@@ -270,6 +270,9 @@ describe("touchline kpi", () => {
     expect(csvOut.stdout.split("\n")[0]).toContain("tier,month,customersStart");
     const table = await cli(project, "kpi", project.dir);
     expect(table.stdout).toContain("Formulas (ARR, ARPA, LTV");
+    // As a table, rejected rows come with it on stdout (as simulate prints them); as json or csv, on stderr.
+    expect(table.stdout).toMatch(/mrr.csv:9: field `month`/);
+    expect(table.stderr).toBe("");
     expect(table.stdout).toContain("  logo churn %: accounts that went from MRR > 0 to none");
     expect((await cli(project, "kpi", project.dir, "--format", "xml")).code).toBe(2);
     project.write("mrr.csv", "account_id,month,mrr\nX,2026-01,100\n");
