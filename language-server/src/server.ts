@@ -43,6 +43,7 @@ import { LEGEND, semanticTokens } from "./tokens.js";
 
 /** How long after the last keystroke a document is checked. */
 const DEBOUNCE_MS = 40;
+const TYPING_DEBOUNCE_MS = 70;
 
 /**
  * The Touchline language server: every feature answers from the same
@@ -165,16 +166,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const dependentsOf = (path: string): TextDocument[] =>
     documents.all().filter((d) => uriToPath(d.uri) !== path && isPlaybook(d) && analyses.get(d).layers.some((layer) => layer.source.path === path));
   // Edits are debounced: a burst of keystrokes is checked once, at its end, for the latest text.
+  // While someone types fast (edits under 100 ms apart) the wait is a little longer than their pace, so no check
+  // of a text about to change blocks the next keystroke; a lone edit is checked after the short wait.
   const pending = new Map<string, ReturnType<typeof setTimeout>>();
+  const lastEdit = new Map<string, number>();
   const publishSoon = (document: TextDocument) => {
     clearTimeout(pending.get(document.uri));
+    const now = performance.now();
+    const typing = now - (lastEdit.get(document.uri) ?? -Infinity) < 100;
+    lastEdit.set(document.uri, now);
     pending.set(
       document.uri,
       setTimeout(() => {
         pending.delete(document.uri);
         const latest = documents.get(document.uri);
         if (latest) void safely("diagnostics", publish)(latest);
-      }, DEBOUNCE_MS),
+      }, typing ? TYPING_DEBOUNCE_MS : DEBOUNCE_MS),
     );
   };
   documents.onDidOpen(({ document }) => void safely("diagnostics", publish)(document));

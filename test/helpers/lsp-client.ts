@@ -65,6 +65,11 @@ export class LspClient {
     return waiting;
   }
 
+  /** The diagnostics published for one version of a document. */
+  diagnosticsFor(uri: string, version: number): Promise<Diagnostic[]> {
+    return this.nextDiagnostics(uri, version);
+  }
+
   /** The next diagnostics published for a document, whatever its version (a base's edit re-checks its children). */
   nextPublished(uri: string): Promise<Diagnostic[]> {
     return new Promise((resolve) => this.waiters.push({ uri, version: undefined, resolve }));
