@@ -1,4 +1,6 @@
-import { dirname, resolve } from "node:path";
+import { readdirSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { closestName } from "../text/suggest.js";
 import { RESERVED_NAMES } from "../expression/check.js";
 import type { SyntaxProblem } from "../expression/parse.js";
 import type { Playbook } from "../model/playbook.js";
@@ -111,24 +113,28 @@ export function loadPlaybook(document: ParsedDocument, readFile: ReadFile): Load
   const layers = [document];
   const diagnostics = [...document.diagnostics];
   const visited = new Set([resolve(document.source.path)]);
+  const chain = [resolve(document.source.path)];
   let current = document;
   while (typeof current.data?.extends === "string") {
     const target = resolve(dirname(current.source.path), current.data.extends);
     const sink = new DiagnosticSink(current.source);
     const span = current.map.valueSpan(["extends"]);
     if (visited.has(target)) {
-      sink.report("TL2020", span, `\`${current.data.extends}\` leads back to a playbook already in this chain: a playbook cannot extend itself`);
+      const names = [...chain, target].map((path) => basename(path)).join(" → ");
+      sink.report("TL2020", span, `\`${current.data.extends}\` leads back to a playbook already in this chain (${names}): a playbook cannot extend itself`);
       diagnostics.push(...sink.items);
       break;
     }
     // Only playbooks are parsed as playbooks: a code frame never shows another kind of file.
     const text = notationOf(target) ? readFile(target) : { refused: "a base playbook is a .play or .yaml file" };
     if (typeof text !== "string") {
-      sink.report("TL2020", span, `the base playbook \`${current.data.extends}\` cannot be read: ${text?.refused ?? "no such file next to this playbook"}`);
+      const meant = text === undefined ? nearbyPlaybook(target) : undefined;
+      sink.report("TL2020", span, `the base playbook \`${current.data.extends}\` cannot be read: ${text?.refused ?? "no such file next to this playbook"}${meant ? `; did you mean \`./${meant}\`?` : ""}`);
       diagnostics.push(...sink.items);
       break;
     }
     visited.add(target);
+    chain.push(target);
     const base = parseDocument(target, text);
     layers.push(base);
     diagnostics.push(...base.diagnostics);
@@ -145,4 +151,14 @@ export function loadPlaybook(document: ParsedDocument, readFile: ReadFile): Load
     diagnostics.push(...sink.items.filter((d) => d.code === "TL3001"));
   }
   return { document, layers, model, sources: new LayeredSourceMap(layers.map((l) => l.map)), diagnostics };
+}
+
+/** The playbook file in the same folder whose name is closest to a missing one (`b2b_saas.play` -> `b2b-saas.play`). */
+function nearbyPlaybook(missing: string): string | undefined {
+  try {
+    const names = readdirSync(dirname(missing)).filter((name) => notationOf(name) !== undefined);
+    return closestName(basename(missing), names);
+  } catch {
+    return undefined;
+  }
 }

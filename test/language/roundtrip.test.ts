@@ -128,6 +128,9 @@ playbook "messy" {
     expect(formatPlay("f.play", expected).text).toBe(expected);
     expect(formatPlay("f.play", text.replace(/\n/g, "\r\n")).text).toBe(expected.replace(/\n/g, "\r\n"));
     expect(modelOf("f.play", expected)).toEqual(modelOf("f.play", text.replace("      and", "    and")));
+    // Comments inside and at the end of an expression over several lines stay where they are, once.
+    const commented = `playbook "c" {\n  account {\n    arr: money\n  }\n\n  metric half = arr /  // inside\n    2\n  metric big = arr\n    >= 100_000  // at its end\n}\n`;
+    expect(formatPlay("c.play", commented).text).toBe(commented);
   });
 
   it("convert carries // and # comments across, each with its statement", () => {

@@ -50,6 +50,12 @@ export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): Check
   const syntax = all.filter((d) => d.code.startsWith("TL1"));
   const syntaxAt = new Set(syntax.map((d) => `${d.file}|${d.span.start}|${d.span.end}`));
   const unreadable = new Set(syntax.filter((d) => d.severity === "error").map((d) => d.file));
+  // A setting the schema refused was left out of the model: logic warnings about what is missing would be about that.
+  for (const d of all) if (/^TL300[2-5]$/.test(d.code)) unreadable.add(d.file);
+  // A broken line's settings are the syntax error's consequence.
+  const brokenLines = new Set(syntax.filter((d) => d.severity === "error").map((d) => `${d.file}|${d.range.start.line}`));
+  // A base that cannot be read leaves the playbook without its definitions: what follows from that is not said.
+  const baseMissing = all.some((d) => d.code === "TL2020");
   // A text missing its closing quote runs on: what is read from it next is its consequence, not another mistake.
   const unterminated = new Set(syntax.filter((d) => d.code === "TL1003").map((d) => `${d.file}|${d.span.start}`));
   const diagnostics = all.filter((d) => {
@@ -58,6 +64,8 @@ export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): Check
     seen.add(key);
     if (d.code.startsWith("TL3") && syntaxAt.has(`${d.file}|${d.span.start}|${d.span.end}`)) return false;
     if (d.code !== "TL1003" && unterminated.has(`${d.file}|${d.span.start}`)) return false;
+    if (d.code.startsWith("TL3") && brokenLines.has(`${d.file}|${d.range.start.line}`)) return false;
+    if (baseMissing && d.code !== "TL2020" && !d.code.startsWith("TL1")) return false;
     if (d.code.startsWith("TL4") && d.severity !== "error" && unreadable.has(d.file)) return false;
     return true;
   });

@@ -40,11 +40,14 @@ export function attachComments(comments: readonly Comment[], map: SourceMap, pat
   const after = new Map<string, string[]>();
   const tail: string[] = [];
   for (const comment of comments) {
+    // Inside an expression written over several lines: it stays there, written with the expression's own lines.
+    if (!yaml && anchors.some((a) => a.start < comment.span.start && a.end > comment.span.end && text.slice(a.start, a.end).includes("\n"))) continue;
     const lineStart = text.lastIndexOf("\n", comment.span.start - 1) + 1;
     const before = text.slice(lineStart, comment.span.start);
     if (before.trim().length > 0) {
+      // The statement that starts on this line, or one written over several lines that ends on it.
       const owner = anchors
-        .filter((a) => a.start >= lineStart && a.start < comment.span.start)
+        .filter((a) => (a.start >= lineStart && a.start < comment.span.start) || (!yaml && a.start < lineStart && a.end > lineStart && a.end <= comment.span.start))
         .sort((a, b) => b.start - a.start || b.depth - a.depth)[0];
       if (owner && !trailing.has(owner.key)) {
         trailing.set(owner.key, comment.text);
