@@ -545,7 +545,17 @@ class PlaybookParser extends ExpressionGrammar {
             });
             let end = this.span(name).end;
             this.OPTION(() => {
-              const weight = this.CONSUME(t.PercentLiteral);
+              const weight = this.OR3([
+                { ALT: () => this.CONSUME(t.PercentLiteral) },
+                {
+                  // `adoption 40 = ...`: the percent sign forgotten; read as meant, with one error that says so.
+                  ALT: () => {
+                    const number = this.CONSUME(t.NumberLiteral);
+                    this.ACTION(() => this.literalProblems.push({ code: "TL1002", span: this.span(number), message: `a weight is a percentage: write \`${number.image}%\`` }));
+                    return { ...number, image: `${number.image}%` };
+                  },
+                },
+              ]);
               this.ACTION(() => {
                 component.weight = weight.image;
                 this.record([...componentPath, "weight"], this.span(weight));
