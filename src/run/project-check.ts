@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { isKnownTimeZone } from "../engine/clock.js";
 import { isMap, isScalar, parseDocument, type Node } from "yaml";
 import { createDiagnostic } from "../text/diagnostic-sink.js";
 import { compareDiagnostics, type Diagnostic, type DiagnosticCode } from "../text/diagnostic.js";
@@ -82,6 +84,39 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
     }
     return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
   }
+  // Files that are not there, and time zones nobody knows, at their setting with a suggestion.
+  const config = parsed.data;
+  const folder = dirname(path);
+  const fileAt = (keys: (string | number)[], value: unknown) => {
+    if (typeof value !== "string") return;
+    const target = resolve(folder, value);
+    if (existsSync(target)) return;
+    let meant: string | undefined;
+    try {
+      meant = closestName(basename(target), readdirSync(dirname(target)));
+    } catch {
+      meant = undefined;
+    }
+    diagnostics.push(createDiagnostic(source, "TL3004", spanOf(keys), `no such file: ${value}${meant ? `; did you mean ${join(dirname(value), meant)}?` : ""}`));
+  };
+  const source_ = (keys: (string | number)[], value: unknown) => (typeof value === "string" ? fileAt(keys, value) : value && typeof value === "object" ? fileAt([...keys, "file"], (value as { file?: unknown }).file) : undefined);
+  const sources = (keys: (string | number)[], value: unknown) => (Array.isArray(value) ? value.forEach((v, i) => source_([...keys, i], v)) : source_(keys, value));
+  fileAt(["playbook"], config.playbook);
+  source_(["accounts"], config.accounts);
+  if (typeof config.accounts === "object") (config.accounts.join ?? []).forEach((join, i) => fileAt(["accounts", "join", i, "file"], join.file));
+  sources(["events"], config.events);
+  fileAt(["overrides"], config.overrides);
+  if (config.history) {
+    source_(["history", "snapshots"], config.history.snapshots);
+    sources(["history", "events"], config.history.events);
+    fileAt(["history", "mrr"], config.history.mrr);
+    fileAt(["history", "outcomes"], config.history.outcomes);
+  }
+  if (!isKnownTimeZone(config.timezone)) {
+    const meant = closestName(config.timezone, Intl.supportedValuesOf("timeZone"));
+    diagnostics.push(createDiagnostic(source, "TL3004", spanOf(["timezone"]), `unknown time zone ${config.timezone}${meant ? `; did you mean ${meant}?` : " (use an IANA name such as Europe/Berlin or UTC)"}`));
+  }
+  if (diagnostics.length > 0) return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
   // The rest of the project's rules read the file itself: only when it is what is being checked (an editor may hold unsaved text).
   if (!existsSync(path) || readFileSync(path, "utf8") !== text) return { source, diagnostics };
   try {

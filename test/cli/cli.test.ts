@@ -33,6 +33,13 @@ describe("touchline check (as a process)", () => {
     expect(broken.stdout).toContain("touchline.yaml:3:1 error TL3002 unknown setting `histroy` in touchline.yaml; did you mean `history`?");
     expect(broken.stdout).toContain("touchline.yaml:5:11 error TL3003 `timezone` should be text, not 5");
     expect(broken.stdout).toContain("0 playbooks and 1 project file checked: 2 errors, 0 warnings");
+    // Files that are not there and unknown time zones, at their setting, with a suggestion.
+    writeFileSync(join(dir, "accounts.csv"), "account_id\n");
+    writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\naccounts: acounts.csv\ntimezone: Europe/Londn\n");
+    const missing = touchline(["check", join(dir, "touchline.yaml")]);
+    expect(missing.stdout).toContain("touchline.yaml:1:11 error TL3004 no such file: p.play");
+    expect(missing.stdout).toContain("touchline.yaml:2:11 error TL3004 no such file: acounts.csv; did you mean accounts.csv?");
+    expect(missing.stdout).toContain("touchline.yaml:3:11 error TL3004 unknown time zone Europe/Londn; did you mean Europe/London?");
   });
 
   it("exits 1 on errors and shows file:line:col, code, message and a code frame", () => {

@@ -66,6 +66,8 @@ describe("the language server over stdio", () => {
     const projectPath = join(dir, "touchline.yaml");
     const valid = "playbook: b2b-saas.play\naccounts: accounts.csv\nhistory:\n  snapshots: snapshots.csv\n";
     writeFileSync(projectPath, valid);
+    writeFileSync(join(dir, "accounts.csv"), "account_id\n");
+    writeFileSync(join(dir, "snapshots.csv"), "account_id,as_of\n");
     expect(await client.open(LspClient.uri(projectPath), valid)).toEqual([]);
     const diagnostics = await client.change(LspClient.uri(projectPath), [{ range: { start: { line: 3, character: 2 }, end: { line: 3, character: 11 } }, text: "snapshot" }]);
     expect(diagnostics).toHaveLength(1);
