@@ -241,7 +241,12 @@ class Checker {
     const span = ref.segmentSpans[depth]!;
     const suggestion = closestName(name, this.env.namesUnder(prefix));
     const where = prefix.length > 0 ? ` in \`${prefix.join(".")}\`` : "";
-    if (suggestion) {
+    // `plan == pro`: a value of an enum field written as a name; values are written in quotes.
+    const enumField = prefix.length === 0 ? this.env.namesUnder([]).find((n) => this.env.resolve([n])?.type.values?.includes(name)) : undefined;
+    if (enumField) {
+      const quoted = JSON.stringify(name);
+      this.report("TL2003", span, `unknown name \`${name}\`: \`${name}\` is a value of \`${enumField}\`, and values are written in quotes: ${quoted}`, { title: `Write ${quoted}`, span, newText: quoted });
+    } else if (suggestion) {
       this.report("TL2003", span, `unknown name \`${name}\`${where}; did you mean \`${suggestion}\`?`, {
         title: `Change to \`${suggestion}\``,
         span,

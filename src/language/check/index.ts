@@ -65,6 +65,8 @@ export function checkPlaybook(loaded: LoadedPlaybook, readFile: ReadFile): Check
     if (d.code.startsWith("TL3") && syntaxAt.has(`${d.file}|${d.span.start}|${d.span.end}`)) return false;
     if (d.code !== "TL1003" && unterminated.has(`${d.file}|${d.span.start}`)) return false;
     if (d.code.startsWith("TL3") && brokenLines.has(`${d.file}|${d.range.start.line}`)) return false;
+    // A setting reported missing while the text does not parse was most likely written but not read.
+    if (d.code === "TL3001" && syntax.some((s) => s.file === d.file && s.severity === "error")) return false;
     if (baseMissing && d.code !== "TL2020" && !d.code.startsWith("TL1")) return false;
     if (d.code.startsWith("TL4") && d.severity !== "error" && unreadable.has(d.file)) return false;
     return true;
