@@ -88,6 +88,8 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
   const config = parsed.data;
   const folder = dirname(path);
   const fileAt = (keys: (string | number)[], value: unknown) => {
+    // The history is read only by simulate and kpi (and may be written by a script, as RavenStack's is): a warning there.
+    const history = keys[0] === "history";
     if (typeof value !== "string") return;
     const target = resolve(folder, value);
     if (existsSync(target)) return;
@@ -97,7 +99,8 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
     } catch {
       meant = undefined;
     }
-    diagnostics.push(createDiagnostic(source, "TL3004", spanOf(keys), `no such file: ${value}${meant ? `; did you mean ${join(dirname(value), meant)}?` : ""}`));
+    const suffix = history ? " (simulate and kpi need it; run does not)" : "";
+    diagnostics.push(createDiagnostic(source, "TL3004", spanOf(keys), `no such file: ${value}${meant ? `; did you mean ${join(dirname(value), meant)}?` : ""}${suffix}`, history ? { severity: "warning" } : {}));
   };
   const source_ = (keys: (string | number)[], value: unknown) => (typeof value === "string" ? fileAt(keys, value) : value && typeof value === "object" ? fileAt([...keys, "file"], (value as { file?: unknown }).file) : undefined);
   const sources = (keys: (string | number)[], value: unknown) => (Array.isArray(value) ? value.forEach((v, i) => source_([...keys, i], v)) : source_(keys, value));
@@ -116,7 +119,7 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
     const meant = closestName(config.timezone, Intl.supportedValuesOf("timeZone"));
     diagnostics.push(createDiagnostic(source, "TL3004", spanOf(["timezone"]), `unknown time zone ${config.timezone}${meant ? `; did you mean ${meant}?` : " (use an IANA name such as Europe/Berlin or UTC)"}`));
   }
-  if (diagnostics.length > 0) return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
+  if (diagnostics.some((d) => d.severity === "error")) return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
   // The rest of the project's rules read the file itself: only when it is what is being checked (an editor may hold unsaved text).
   if (!existsSync(path) || readFileSync(path, "utf8") !== text) return { source, diagnostics };
   try {
@@ -125,5 +128,5 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
     if (!(error instanceof ProjectError)) throw error;
     diagnostics.push(createDiagnostic(source, "TL3004", whole, error.message.replace(`${path}: `, "")));
   }
-  return { source, diagnostics };
+  return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
 }
