@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BENCH_DAY, benchProject } from "./data.js";
+import { alternateRounds, measure } from "./process.js";
 import { summarize } from "./stats.js";
 
 /**
@@ -27,19 +27,6 @@ const sizes: { accounts: number; events: number }[] = quick
 if (huge) sizes.push({ accounts: 100_000, events: 100_000_000 });
 const dataRoot = process.env.TOUCHLINE_BENCH_DATA ?? join(tmpdir(), "touchline-bench-data");
 
-interface Measure {
-  seconds: number;
-  peakMb: number;
-  output: string;
-}
-
-function measure(command: string[]): Measure {
-  const result = spawnSync("/usr/bin/time", ["-f", "%M %e", ...command], { encoding: "utf8", maxBuffer: 1 << 28 });
-  const last = result.stderr.trim().split("\n").pop() ?? "";
-  const [kb, seconds] = last.split(" ").map(Number);
-  if (result.status !== 0) throw new Error(`${command.join(" ")} failed:\n${result.stderr}`);
-  return { seconds: seconds!, peakMb: kb! / 1024, output: result.stdout };
-}
 
 /** Counts by tier and status from Touchline's summary table, to compare with the baseline's. */
 function touchlineCounts(summary: string): Map<string, number> {
@@ -74,18 +61,7 @@ for (const size of sizes) {
     return m;
   };
   const duckdb = () => measure(["node", join(root, "dist/bench/duckdb-baseline.js"), dir, size.events > 0 ? "events" : "accounts"]);
-  const ours: Measure[] = [];
-  const theirs: Measure[] = [];
-  for (let round = 0; round < rounds; round++) {
-    // Alternate who goes first, so drift on a shared machine affects both alike.
-    if (round % 2 === 0) {
-      ours.push(touchline());
-      theirs.push(duckdb());
-    } else {
-      theirs.push(duckdb());
-      ours.push(touchline());
-    }
-  }
+  const { ours, theirs } = alternateRounds(rounds, touchline, duckdb);
   // Same answers before speed means anything: counts by tier and status must agree.
   const baselineCounts = new Map((JSON.parse(theirs[0]!.output.trim()) as { counts: { tier: string; status: string; n: number }[] }).counts.map((c) => [`${c.tier}/${c.status}`, c.n]));
   const ourCounts = touchlineCounts(ours[0]!.output);

@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { historyBenchProject, REPLAY_FROM, REPLAY_TO } from "./data.js";
+import { alternateRounds, measure } from "./process.js";
 import { summarize } from "./stats.js";
 
 /**
@@ -23,19 +23,6 @@ const accounts = quick ? 1_000 : 10_000;
 const events = quick ? 1_000_000 : 20_000_000;
 const dataRoot = process.env.TOUCHLINE_BENCH_DATA ?? join(tmpdir(), "touchline-bench-data");
 
-interface Measure {
-  seconds: number;
-  peakMb: number;
-  output: string;
-}
-
-function measure(command: string[]): Measure {
-  const result = spawnSync("/usr/bin/time", ["-f", "%M %e", ...command], { encoding: "utf8", maxBuffer: 1 << 28 });
-  const last = result.stderr.trim().split("\n").pop() ?? "";
-  const [kb, seconds] = last.split(" ").map(Number);
-  if (result.status !== 0) throw new Error(`${command.join(" ")} failed:\n${result.stderr}`);
-  return { seconds: seconds!, peakMb: kb! / 1024, output: result.stdout };
-}
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 const dir = join(dataRoot, `history-${accounts}-${events}`);
@@ -45,18 +32,7 @@ console.log("done");
 const out = mkdtempSync(join(tmpdir(), "touchline-replay-bench-"));
 const simulate = () => measure(["node", join(root, "bin/touchline.js"), "simulate", dir, "--from", REPLAY_FROM, "--to", REPLAY_TO, "--out", out]);
 const read = () => measure(["node", join(root, "dist/bench/read-baseline.js"), dir]);
-const ours: Measure[] = [];
-const theirs: Measure[] = [];
-for (let round = 0; round < rounds; round++) {
-  // Alternate who goes first, so drift on a shared machine affects both alike.
-  if (round % 2 === 0) {
-    ours.push(simulate());
-    theirs.push(read());
-  } else {
-    theirs.push(read());
-    ours.push(simulate());
-  }
-}
+const { ours, theirs } = alternateRounds(rounds, simulate, read);
 rmSync(out, { recursive: true, force: true });
 const accountDays = Number((/([\d,]+) account-days/.exec(ours[0]!.output)?.[1] ?? "0").replace(/,/g, ""));
 const read0 = JSON.parse(theirs[0]!.output.trim()) as { events: number };

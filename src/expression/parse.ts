@@ -77,25 +77,22 @@ export function depthProblems(tokens: readonly IToken[], baseOffset: number, bou
 }
 
 /** `7dd`, `30days`: durations written wrong, read whole by the lexer so they can be named. */
-export function malformedDurationProblems(tokens: { tokenType: TokenType; startOffset: number; image: string }[], baseOffset: number): SyntaxProblem[] {
+export function malformedDurationProblems(tokens: readonly LexedToken[], baseOffset: number): SyntaxProblem[] {
+  return tokenProblems(tokens, MalformedDuration, baseOffset, "TL1007", (image) => `\`${image}\` is not a valid duration: write a whole number followed by d, w, mo or y, as in 14d`);
+}
+
+type LexedToken = { tokenType: TokenType; startOffset: number; image: string };
+
+/** A problem for each token of one type the lexer reads whole so that it can be named (an open quote, `7dd`). */
+function tokenProblems(tokens: readonly LexedToken[], type: TokenType, baseOffset: number, code: DiagnosticCode, message: (image: string) => string): SyntaxProblem[] {
   return tokens
-    .filter((token) => token.tokenType === MalformedDuration)
-    .map((token) => ({
-      code: "TL1007" as const,
-      span: { start: baseOffset + token.startOffset, end: baseOffset + token.startOffset + token.image.length },
-      message: `\`${token.image}\` is not a valid duration: write a whole number followed by d, w, mo or y, as in 14d`,
-    }));
+    .filter((token) => token.tokenType === type)
+    .map((token) => ({ code, span: { start: baseOffset + token.startOffset, end: baseOffset + token.startOffset + token.image.length }, message: message(token.image) }));
 }
 
 /** Splits out unterminated strings, which the lexer matches as a token of their own. */
-export function unterminatedStringProblems(tokens: { tokenType: TokenType; startOffset: number; image: string }[], baseOffset: number): SyntaxProblem[] {
-  return tokens
-    .filter((token) => token.tokenType === UnterminatedString)
-    .map((token) => ({
-      code: "TL1003" as const,
-      span: { start: baseOffset + token.startOffset, end: baseOffset + token.startOffset + token.image.length },
-      message: `this text is missing its closing quote ${token.image[0]}`,
-    }));
+export function unterminatedStringProblems(tokens: readonly LexedToken[], baseOffset: number): SyntaxProblem[] {
+  return tokenProblems(tokens, UnterminatedString, baseOffset, "TL1003", (image) => `this text is missing its closing quote ${image[0]}`);
 }
 
 const expressionTokens = tokenVocabulary([]);

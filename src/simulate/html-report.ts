@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { isoDateOf } from "../expression/literals.js";
+import { epochDayOf, isoDateOf } from "../expression/literals.js";
 import { weekOf } from "./observer.js";
 import type { SimulationReport } from "./simulate.js";
 
@@ -38,7 +38,7 @@ export function htmlReport(report: SimulationReport): string {
 function pageData(report: SimulationReport) {
   const weeks = new Map<string, Record<string, number>>();
   for (const action of report.actions) {
-    const week = isoDateOf(weekOf(Date.parse(action.date) / 86_400_000));
+    const week = isoDateOf(weekOf(epochDayOf(action.date)!));
     const counts = weeks.get(week) ?? {};
     counts[action.kind] = (counts[action.kind] ?? 0) + 1;
     weeks.set(week, counts);

@@ -51,6 +51,17 @@ export const FORMULAS: Record<string, string> = {
   reactivationMrr: "MRR of accounts paying again after a month or more without",
 };
 
+/** The epoch day a month (months since 1970-01) starts on. */
+export function firstDayOfMonth(month: number): number {
+  return Date.UTC(1970 + Math.floor(month / 12), month % 12, 1) / 86_400_000;
+}
+
+/** The month (months since 1970-01) an epoch day is in. */
+export function monthOfDay(day: number): number {
+  const date = new Date(day * 86_400_000);
+  return (date.getUTCFullYear() - 1970) * 12 + date.getUTCMonth();
+}
+
 export function monthText(month: number): string {
   return `${1970 + Math.floor(month / 12)}-${String((month % 12) + 1).padStart(2, "0")}`;
 }

@@ -3,7 +3,7 @@ import { Rejections, type RejectGroup } from "../data/rejects.js";
 import type { Project } from "../run/project.js";
 import { preparePlaybook, RunStopped } from "../run/run.js";
 import { HISTORY_ENGINE_LIMITS, loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
-import { FORMULAS, monthlyFigures, monthText, netPromoterScore, renewalRate, type MonthFigures, type NpsFigures } from "./kpi.js";
+import { firstDayOfMonth, FORMULAS, monthlyFigures, monthOfDay, monthText, netPromoterScore, renewalRate, type MonthFigures, type NpsFigures } from "./kpi.js";
 import { replay } from "./replay.js";
 
 export interface PortfolioMonth extends MonthFigures {
@@ -25,12 +25,6 @@ export interface PortfolioReport {
   rejectGroups: RejectGroup[];
 }
 
-const FIRST_DAY_OF = (month: number) => Date.UTC(1970 + Math.floor(month / 12), month % 12, 1) / 86_400_000;
-
-function monthOf(day: number): number {
-  const date = new Date(day * 86_400_000);
-  return (date.getUTCFullYear() - 1970) * 12 + date.getUTCMonth();
-}
 
 /** What the replay saw of each account on the last day of each month it was replayed in. */
 interface MonthEnds {
@@ -51,19 +45,19 @@ async function replayMonthEnds(engine: DataEngine, project: Project, from: numbe
   const hasNps = plan.fields.some((f) => f.name === "nps");
   const data = await loadHistory(engine, plan, checked.environment.eventTypes, { snapshots: history.snapshots!, events: history.events, timezone: project.timezone }, from, to, rejections, false, hasNps ? ["nps"] : []);
   const churns = new Map<string, number[]>();
-  for (const o of outcomes ?? []) if (o.outcome === "churned") churns.set(o.account, [...(churns.get(o.account) ?? []), o.day]);
+  for (const o of outcomes ?? []) if (o.outcome === "churned") (churns.get(o.account) ?? churns.set(o.account, []).get(o.account)!).push(o.day);
   const ends: MonthEnds = { tiers: new Map(), nps: new Map(), onboarding: new Map() };
   replay(plan, data, { from, to, step: 1, churns }, (account, decision, _state, fields) => {
-    const month = monthOf(decision.day);
+    const month = monthOfDay(decision.day);
     if (decision.tier?.value) {
       let months = ends.tiers.get(account.id);
       if (!months) ends.tiers.set(account.id, (months = new Map()));
       months.set(month, decision.tier.value);
     }
     // Only the month's last day counts for NPS and onboarding: the portfolio as it stood at month end.
-    if (monthOf(decision.day + 1) === month) return;
+    if (monthOfDay(decision.day + 1) === month) return;
     const answer = hasNps ? fields.nps : null;
-    if (typeof answer === "number") ends.nps.set(month, [...(ends.nps.get(month) ?? []), answer]);
+    if (typeof answer === "number") (ends.nps.get(month) ?? ends.nps.set(month, []).get(month)!).push(answer);
     const onboarding = decision.onboarding;
     if (onboarding && !onboarding.milestones.every((m) => m.status === "outside_window")) {
       const counts = ends.onboarding.get(month) ?? { tracked: 0, complete: 0 };
@@ -101,10 +95,10 @@ export async function portfolioKpis(project: Project): Promise<PortfolioReport> 
     const last = Math.max(...rows.map((r) => r.month));
     if (last === first) throw new RunStopped(`${history.mrr.file} covers one month only (${monthText(first)}): a month's movements compare it with the month before, so at least two months are needed`);
     // The first month has no month before it in the file: its movements would all read as new.
-    const ends = history.snapshots ? await replayMonthEnds(engine, project, FIRST_DAY_OF(first), FIRST_DAY_OF(last + 1) - 1, outcomes, rejections) : undefined;
+    const ends = history.snapshots ? await replayMonthEnds(engine, project, firstDayOfMonth(first), firstDayOfMonth(last + 1) - 1, outcomes, rejections) : undefined;
     const months = monthlyFigures(rows, first + 1, last).map((figures, i): PortfolioMonth => {
       const month = first + 1 + i;
-      const inMonth = (outcome: string) => (outcomes ? outcomes.filter((o) => o.outcome === outcome && monthOf(o.day) === month).length : null);
+      const inMonth = (outcome: string) => (outcomes ? outcomes.filter((o) => o.outcome === outcome && monthOfDay(o.day) === month).length : null);
       const due = inMonth("renewal_due");
       const renewed = inMonth("renewed");
       const answers = ends?.nps.get(month);

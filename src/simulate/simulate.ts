@@ -5,6 +5,7 @@ import { isoDateOf } from "../expression/literals.js";
 import type { Project } from "../run/project.js";
 import { parseAsOf, preparePlaybook, RunStopped } from "../run/run.js";
 import { captureFigures, rateByDecile, rocAuc, type CaptureFigures, type Churn, type DecileRow } from "./backtest.js";
+import { firstDayOfMonth } from "./kpi.js";
 import { compareReplays, type ReplayDifferences } from "./compare.js";
 import { HISTORY_ENGINE_LIMITS, loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
 import { ReplayObserver, type DayCounts, type OnboardingFigures, type SimulatedAction, type TaskLoad, type TierMove } from "./observer.js";
@@ -100,12 +101,12 @@ function churnsFromMrr(rows: readonly MrrRow[]): Churn[] {
     for (const month of paid) {
       if ((months.get(month + 1) ?? 0) > 0) continue;
       const next = month + 1;
-      churns.push({ account, day: Date.UTC(1970 + Math.floor(next / 12), next % 12, 1) / 86_400_000 });
+      churns.push({ account, day: firstDayOfMonth(next) });
     }
   }
   // A month after the last one in the file is not known to be without revenue.
   const lastMonth = Math.max(...rows.map((r) => r.month));
-  const lastKnown = Date.UTC(1970 + Math.floor(lastMonth / 12), lastMonth % 12, 1) / 86_400_000;
+  const lastKnown = firstDayOfMonth(lastMonth);
   return churns.filter((c) => c.day <= lastKnown);
 }
 
@@ -163,7 +164,7 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
   if (strangers.length > 0) data.warnings.push(`${strangers.length} accounts in the outcomes or revenue are in no snapshot up to ${isoDateOf(to)} and are left out of the backtest (for example ${strangers.slice(0, 3).join(", ")})`);
   const churns: Churn[] = history.outcomes ? outcomes.filter((o) => o.outcome === "churned").map((o) => ({ account: o.account, day: o.day })) : churnsFromMrr(mrr);
   const churnsByAccount = new Map<string, number[]>();
-  for (const churn of churns) churnsByAccount.set(churn.account, [...(churnsByAccount.get(churn.account) ?? []), churn.day]);
+  for (const churn of churns) (churnsByAccount.get(churn.account) ?? churnsByAccount.set(churn.account, []).get(churn.account)!).push(churn.day);
 
   const observer = new ReplayObserver(plan);
   let done = 0;
@@ -204,7 +205,7 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
   // Outcomes are known up to the last day the history records one (for revenue, the first day of its last month):
   // a signal whose horizon ends later cannot be scored, whatever --to says.
   const lastMrrMonth = mrr.length > 0 ? Math.max(...mrr.map((r) => r.month)) : undefined;
-  const lastOutcome = history.outcomes ? Math.max(-Infinity, ...outcomes.map((o) => o.day)) : lastMrrMonth === undefined ? -Infinity : Date.UTC(1970 + Math.floor(lastMrrMonth / 12), lastMrrMonth % 12, 1) / 86_400_000;
+  const lastOutcome = history.outcomes ? Math.max(-Infinity, ...outcomes.map((o) => o.day)) : lastMrrMonth === undefined ? -Infinity : firstDayOfMonth(lastMrrMonth);
   if (!Number.isFinite(lastOutcome)) report.warnings.push(`${history.outcomes ? history.outcomes.file : history.mrr!.file} has no usable rows: there is nothing to backtest against`);
   else if (to + horizon > lastOutcome) {
     const last = isoDateOf(lastOutcome - horizon);

@@ -111,19 +111,8 @@ playbook "messy" {
       and arr < 1000
 }
 `;
-    const expected = `playbook "f" {
-  account {
-    arr: money
-    window: duration = 30d
-    since: date = 2026-01-31
-    name: string = "30d"
-    // the last field
-  }
-
-  metric big = arr > 100
-    and arr < 1000
-}
-`;
+    // The canonical layout: a blank line between sections, continuation lines one level in.
+    const expected = text.replace("  }\n  metric", "  }\n\n  metric").replace("      and", "    and");
     expect(formatPlay("f.play", text).text).toBe(expected);
     expect(formatPlay("f.play", expected).text).toBe(expected);
     expect(formatPlay("f.play", text.replace(/\n/g, "\r\n")).text).toBe(expected.replace(/\n/g, "\r\n"));
