@@ -8,7 +8,7 @@ export const BLOCK_KEYWORDS: Record<string, string[]> = {
   health: ["cap", "status", "missing", "trend"],
   tiers: [],
   onboarding: [],
-  template: ["subject", "body", "file"],
+  template: ["subject", "body", "file", "text", "category", "transactional"],
   offer: ["product", "discount", "expires"],
   trigger: ["for", "when", "fire", "cooldown", "limit", "holdout", "enroll", "goal", "email", "task", "offer", "webhook", "step"],
   step: ["email", "task", "offer", "webhook"],

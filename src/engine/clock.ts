@@ -13,6 +13,8 @@ export type DayClock = Pick<EvalScope, "asOfDay" | "asOfMs" | "windowStart" | "l
 export interface SendTime {
   /** ISO 8601 with the zone's offset */
   iso: string;
+  /** the same instant, in ms since the epoch */
+  ms: number;
   /** what moved it later than the start of the next day, if anything */
   held: string | undefined;
 }
@@ -115,15 +117,30 @@ function clockText(minutes: number): string {
 /**
  * The first moment from the start of the day after `asOfDay`, in `zone`,
  * that is outside the quiet hours and (when asked) on a weekday: when an
- * action decided that day goes out. Walks forward a step at a time, so a
- * Friday-night decision under quiet hours lands on Monday morning.
+ * action decided that day goes out.
  */
 export function firstSendTime(zone: string, asOfDay: number, policy: DeliveryPolicy): SendTime {
   const date = new Date((asOfDay + 1) * MS_PER_DAY);
-  let at = DateTime.fromObject({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() }, { zone });
+  const start = DateTime.fromObject({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() }, { zone });
+  return nextAllowedTime(zone, start.toMillis(), policy);
+}
+
+/**
+ * The first moment at or after `fromMs` that is outside the quiet hours, on a
+ * weekday when business days are asked for, and not on one of `holidays`
+ * (local dates), in `zone`. Walks forward a step at a time, so a
+ * Friday-night decision under quiet hours lands on Monday morning.
+ */
+export function nextAllowedTime(zone: string, fromMs: number, policy: DeliveryPolicy, holidays: ReadonlySet<string> = NO_HOLIDAYS): SendTime {
+  let at = DateTime.fromMillis(fromMs, { zone: zone === "UTC" || isKnownTimeZone(zone) ? zone : "UTC" });
   const reasons = new Set<string>();
   const { quietFrom: from, quietTo: to } = policy;
-  for (let step = 0; step < 20; step++) {
+  for (let step = 0; step < 60; step++) {
+    if (holidays.size > 0 && holidays.has(at.toISODate()!)) {
+      at = at.plus({ days: 1 }).startOf("day");
+      reasons.add("a holiday");
+      continue;
+    }
     if (policy.businessDaysOnly && at.weekday >= 6) {
       at = at.plus({ days: 8 - at.weekday }).startOf("day");
       reasons.add("business days only");
@@ -141,8 +158,10 @@ export function firstSendTime(zone: string, asOfDay: number, policy: DeliveryPol
     }
     break;
   }
-  return { iso: at.toISO({ suppressMilliseconds: true })!, held: reasons.size > 0 ? [...reasons].join(", ") : undefined };
+  return { iso: at.toISO({ suppressMilliseconds: true })!, ms: at.toMillis(), held: reasons.size > 0 ? [...reasons].join(", ") : undefined };
 }
+
+const NO_HOLIDAYS: ReadonlySet<string> = new Set();
 
 /**
  * A zone's UTC offset (ms) at `fromMs`, and each change after it until

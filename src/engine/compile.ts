@@ -11,7 +11,7 @@ import { normalisedWeights, percentValue } from "../language/check/health.js";
 import { renewalFieldOf } from "../language/check/triggers.js";
 import { pathKey, type ModelPath } from "../language/source-map.js";
 import type { Value } from "../expression/value.js";
-import type { Action } from "../model/playbook.js";
+import type { Action, Playbook } from "../model/playbook.js";
 import { DEFAULT_HEALTH_MODEL, fieldSpec } from "../model/resolve.js";
 import { AggregateCatalog } from "./aggregates.js";
 import type { AccountScope, ActionPlan, CompiledPlaybook, EvaluationStep, Fn, HealthModelPlan, MilestonePlan, TriggerPlan } from "./compiled.js";
@@ -207,7 +207,7 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
       priority: spec.priority ?? 0,
       steps: stepsSpec.map((step, s) => ({
         waitDays: days(step.wait) ?? 0,
-        actions: step.actions.map((action, a) => actionPlan(action, spec.steps ? [...path, "steps", s, "actions", a] : [...path, "actions", a], spec.priority ?? 0, compile)),
+        actions: step.actions.map((action, a) => actionPlan(action, spec.steps ? [...path, "steps", s, "actions", a] : [...path, "actions", a], spec.priority ?? 0, compile, model.templates)),
       })),
     };
   });
@@ -281,9 +281,12 @@ function healthPublisher(model: string, own: readonly string[], all: readonly st
   return new Function("h", "scores", "score", "status", "trend", `"use strict"; ${stores.join(" ")}`) as HealthModelPlan["publish"];
 }
 
-function actionPlan(action: Action, path: ModelPath, triggerPriority: number, compile: (path: ModelPath) => Fn | undefined): ActionPlan {
+function actionPlan(action: Action, path: ModelPath, triggerPriority: number, compile: (path: ModelPath) => Fn | undefined, templates: Playbook["templates"]): ActionPlan {
   const priority = action.priority ?? triggerPriority;
-  if ("email" in action) return { kind: "email", target: action.email, recipient: compile([...path, "to"]), priority, details: {} };
+  if ("email" in action) {
+    const transactional = templates?.[action.email]?.transactional === true;
+    return { kind: "email", target: action.email, recipient: compile([...path, "to"]), priority, details: {}, ...(transactional ? { transactional } : {}) };
+  }
   if ("task" in action) return { kind: "task", target: action.task, recipient: compile([...path, "owner"]), priority, details: action.due ? { due: action.due } : {} };
   if ("offer" in action) {
     return { kind: "offer", target: action.offer, recipient: undefined, priority, details: { ...(action.discount ? { discount: action.discount } : {}), ...(action.expires ? { expires: action.expires } : {}) } };

@@ -74,6 +74,8 @@ export interface ActionPlan {
   recipient: Fn | undefined;
   priority: number;
   details: Record<string, string>;
+  /** an email whose template is transactional: it passes frequency caps and quiet hours (never suppression) */
+  transactional?: boolean;
 }
 
 export interface TriggerPlan {

@@ -15,6 +15,8 @@ export interface ActionDecision {
   status: ActionStatus;
   reason: string;
   details?: Record<string, string>;
+  /** a transactional email: not capped, not held by quiet hours; suppression still holds it */
+  transactional?: boolean;
   /**
    * When a planned action that reaches the customer would go out: the first
    * moment the playbook's quiet hours and business days allow from the start

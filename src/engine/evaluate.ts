@@ -129,7 +129,7 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     if ((state.sent as unknown) === NONE) state.sent = [];
     state.sent.push([day, action.kind]);
     // What reaches the customer waits for the quiet hours and business days of the account's zone.
-    if (action.kind !== "task" && input.clock.sendTime) {
+    if (action.kind !== "task" && !action.transactional && input.clock.sendTime) {
       const time = input.clock.sendTime(plan.delivery);
       action.sendAt = time.iso;
       if (time.held) action.reason = `${action.reason}; goes out ${time.iso} (${time.held})`;
@@ -545,6 +545,7 @@ function actionDecision(trigger: TriggerPlan, step: number, action: TriggerPlan[
     status,
     reason,
     ...(Object.keys(action.details).length > 0 ? { details: action.details } : {}),
+    ...(action.transactional ? { transactional: true } : {}),
   };
 }
 
@@ -558,12 +559,12 @@ function applyFrequencyCaps(plan: CompiledPlaybook, actions: ActionDecision[], s
     for (const [d, kind] of state.sent) if (d > day - cap.perDays && matches(kind)) used++;
     let allowed = cap.max - used;
     let planned = 0;
-    for (const action of actions) if (action.status === "planned" && matches(action.kind)) planned++;
+    for (const action of actions) if (action.status === "planned" && !action.transactional && matches(action.kind)) planned++;
     // Within the cap: nothing to choose between.
     if (planned <= allowed) continue;
     const candidates = actions
       .map((action, index) => ({ action, index }))
-      .filter(({ action }) => action.status === "planned" && matches(action.kind))
+      .filter(({ action }) => action.status === "planned" && !action.transactional && matches(action.kind))
       .sort((a, b) => b.action.priority - a.action.priority || (a.action.trigger < b.action.trigger ? -1 : a.action.trigger > b.action.trigger ? 1 : a.index - b.index));
     for (const { action } of candidates) {
       if (allowed > 0) {

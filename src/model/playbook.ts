@@ -184,8 +184,11 @@ export const Trigger = z
 export const Template = z
   .object({
     subject: z.string().describe("The email's subject; may use {{ account.<field> }} and {{ metrics.<name> }}"),
-    body: z.string().optional().describe("Liquid template text"),
+    body: z.string().optional().describe("Liquid template text: HTML when it has tags (a text part is derived from it), otherwise plain text"),
     file: z.string().optional().describe("A Liquid template file, relative to the playbook"),
+    text: z.string().optional().describe("The plain-text part (Liquid); by default derived from the body"),
+    category: ResourceName.optional().describe("What an unsubscribe link of this email stops: e.g. product-tips (default: tech-touch)"),
+    transactional: z.boolean().optional().describe("A message the customer needs (a receipt, a security notice): passes frequency caps and quiet hours, never suppression, and needs no unsubscribe link"),
     description: Description.optional(),
   })
   .strict();

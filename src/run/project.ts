@@ -78,6 +78,19 @@ const History = z
   })
   .strict();
 
+const Delivery = z
+  .object({
+    settings: z.string().min(1).optional().describe("A YAML file with the SMTP server, the sender, and the unsubscribe and webhook secrets; keep it out of version control. Environment variables (TOUCHLINE_SMTP_URL, ...) take precedence"),
+    from: z.string().min(1).optional().describe("The sender of emails, e.g. \"Acme Customer Success <cs@acme.example>\" (or TOUCHLINE_MAIL_FROM)"),
+    unsubscribe_url: z.string().url().optional().describe("Where unsubscribe links point; the signed token is added as ?token= (or TOUCHLINE_UNSUBSCRIBE_URL)"),
+    holidays: z.array(z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, "a date as YYYY-MM-DD")).optional().describe("Days on which nothing but transactional messages goes out, in each account's time zone; what was due waits for the next allowed day"),
+    rate: z.number().positive().optional().describe("At most this many deliveries per second, across every channel"),
+    tasks: z.string().min(1).optional().describe("Where CSM tasks go: a JSON Lines file (default .touchline/tasks.jsonl), or an https:// URL to POST each task to"),
+    max_attempts: z.number().int().min(1).max(50).optional().describe("Attempts for a delivery that fails for a passing reason before it is given up as dead (default 5)"),
+    timeout: z.number().int().min(100).optional().describe("Milliseconds a webhook or the SMTP server has to answer (default 10000)"),
+  })
+  .strict();
+
 const MaxRejects = z.union([z.number().int().min(0), z.string().regex(/^[0-9]+(\.[0-9]+)?%$/, "a count or a percentage such as 5%")]);
 
 /** The small config file at a project's root that names its playbook, data and settings. */
@@ -93,6 +106,7 @@ export const ProjectConfig = z
     state: z.string().min(1).default(".touchline/state.db").describe("What is remembered between runs (SQLite)"),
     max_rejects: MaxRejects.optional().describe("Fail the run when more input rows than this are rejected (a count or a percentage of the accounts)"),
     history: History.optional().describe("The past, for touchline simulate and touchline kpi"),
+    delivery: Delivery.optional().describe("How touchline run --send delivers: SMTP settings file, sender, holidays, rate, task sink"),
   })
   .strict();
 
@@ -115,6 +129,20 @@ export interface Project {
   state: string;
   maxRejects: { count: number } | { percent: number } | undefined;
   history: ProjectHistory | undefined;
+  delivery: ProjectDelivery;
+}
+
+/** How `run --send` delivers; secrets are not here but in the settings file or the environment. */
+export interface ProjectDelivery {
+  settingsFile: string | undefined;
+  from: string | undefined;
+  unsubscribeUrl: string | undefined;
+  holidays: string[];
+  rate: number | undefined;
+  /** a JSON Lines file (absolute) or a URL */
+  tasks: string;
+  maxAttempts: number;
+  timeoutMs: number;
 }
 
 /** A project's past: snapshots of its accounts, its events, its revenue by month, its outcomes. */
@@ -208,6 +236,16 @@ export function loadProject(path: string): Project {
     timezone: config.timezone,
     state: resolve(root, config.state),
     maxRejects,
+    delivery: {
+      settingsFile: config.delivery?.settings ? resolve(root, config.delivery.settings) : undefined,
+      from: config.delivery?.from,
+      unsubscribeUrl: config.delivery?.unsubscribe_url,
+      holidays: config.delivery?.holidays ?? [],
+      rate: config.delivery?.rate,
+      tasks: config.delivery?.tasks && /^https?:\/\//.test(config.delivery.tasks) ? config.delivery.tasks : resolve(root, config.delivery?.tasks ?? join(dirname(config.state), "tasks.jsonl")),
+      maxAttempts: config.delivery?.max_attempts ?? 5,
+      timeoutMs: config.delivery?.timeout ?? 10_000,
+    },
     history: history
       ? {
           snapshots: snapshots

@@ -62,6 +62,7 @@ export const DIAGNOSTIC_CODES = {
   TL2021: { severity: "error", title: "invalid override target" },
   TL2022: { severity: "error", title: "invalid default value" },
   TL2023: { severity: "error", title: "event aggregate cannot be computed by the data engine" },
+  TL2024: { severity: "error", title: "template syntax error" },
   TL3001: { severity: "error", title: "missing required setting" },
   TL3002: { severity: "error", title: "unknown setting" },
   TL3003: { severity: "error", title: "wrong kind of value" },
@@ -78,6 +79,7 @@ export const DIAGNOSTIC_CODES = {
   TL4009: { severity: "error", title: "trigger has no actions" },
   TL4010: { severity: "warning", title: "health component with zero weight" },
   TL4011: { severity: "error", title: "entry limit that cannot limit" },
+  TL4012: { severity: "warning", title: "email without an unsubscribe link" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -1,10 +1,14 @@
 import { dirname, resolve } from "node:path";
 import { SourceFile, type Span } from "../../text/source.js";
 import { closestName } from "../../text/suggest.js";
+import { isHtml, parseLiquid } from "../liquid.js";
 import type { CheckContext } from "./context.js";
 
 /** `account.<field>` and `metrics.<name>` inside `{{ ... }}` and `{% ... %}`: what a template reads from an account. */
 const PLACEHOLDER = /\{[{%]([\s\S]*?)[}%]\}/g;
+/** What a template is rendered with (see src/actions/render.ts). */
+export const TEMPLATE_ROOTS = ["account", "metrics", "health", "tier", "offer", "unsubscribe_url", "playbook", "trigger", "today"] as const;
+const UNSUBSCRIBE_LINK = /\{\{-?\s*unsubscribe_url\b/;
 const MEMBER = /\b(account|metrics)\.([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
@@ -17,25 +21,47 @@ export function checkTemplatePlaceholders(ctx: CheckContext): void {
   const fields = Object.keys(ctx.model.account ?? {});
   const metrics = Object.keys(ctx.model.metrics ?? {});
   for (const [name, template] of Object.entries(ctx.model.templates ?? {})) {
-    for (const key of ["subject", "body"] as const) {
+    for (const key of ["subject", "body", "text"] as const) {
       const text = template?.[key];
       if (typeof text !== "string") continue;
       const { map, entry, exact } = ctx.sources.locate(["templates", name, key]);
       const written = map.source.text.slice(entry.span.start, entry.span.end);
       // Where the file holds the text character for character (a quoted .play text, a plain YAML value), point at the name itself.
       const start = !exact ? undefined : entry.textOffset ?? (written === JSON.stringify(text) || written === `'${text}'` ? entry.span.start + 1 : written === text ? entry.span.start : undefined);
-      for (const problem of unknownMembers(text, fields, metrics)) {
+      const problems = unknownMembers(text, fields, metrics);
+      for (const problem of problems) {
         const span: Span = start !== undefined ? { start: start + problem.offset + (problem.root ? problem.root.length + 1 : 0), end: start + problem.offset + problem.written.length } : entry.span;
         ctx.reportAt("TL2003", map.source, span, problem.message);
       }
+      // An unclosed placeholder is already said, and Liquid would only say it again less clearly.
+      const parsed = problems.some((p) => p.written === "{{") ? { templates: [] } : parseLiquid(text, key === "body" && isHtml(text));
+      if ("problem" in parsed) {
+        const at = start !== undefined ? { start: start + parsed.problem.offset, end: start + parsed.problem.offset + 2 } : entry.span;
+        ctx.reportAt("TL2024", map.source, at, `this template cannot be read: ${parsed.problem.message}`);
+      }
     }
+    let linked = [template?.subject, template?.body, template?.text].some((text) => typeof text === "string" && UNSUBSCRIBE_LINK.test(text));
     if (typeof template?.file === "string") {
       const base = ctx.sources.locate(["templates", name, "file"]).map.source.path;
       const path = resolve(dirname(base), template.file);
       const text = ctx.readFile(path);
+      // A file that cannot be read is reported where it is named; whether it links to unsubscribing is not known.
       if (typeof text !== "string") continue;
       const source = new SourceFile(path, text);
-      for (const problem of unknownMembers(text, fields, metrics)) ctx.reportAt("TL2003", source, { start: problem.offset + (problem.root ? problem.root.length + 1 : 0), end: problem.offset + problem.written.length }, problem.message);
+      const problems = unknownMembers(text, fields, metrics);
+      for (const problem of problems) ctx.reportAt("TL2003", source, { start: problem.offset + (problem.root ? problem.root.length + 1 : 0), end: problem.offset + problem.written.length }, problem.message);
+      const parsed = problems.some((p) => p.written === "{{") ? { templates: [] } : parseLiquid(text, isHtml(text));
+      if ("problem" in parsed) ctx.reportAt("TL2024", source, { start: parsed.problem.offset, end: Math.min(text.length, parsed.problem.offset + 2) }, `this template cannot be read: ${parsed.problem.message}`);
+      linked ||= UNSUBSCRIBE_LINK.test(text);
+    }
+    if (!linked && template && template.transactional !== true && typeof template.subject === "string") {
+      const { map, entry } = ctx.sources.locate(["templates", name]);
+      ctx.reportAt(
+        "TL4012",
+        map.source,
+        entry.keySpan ?? entry.span,
+        `the email \`${name}\` has no unsubscribe link: place {{ unsubscribe_url }} in it (a footer with the link is added when it is sent), or mark it transactional if the customer needs it whatever they chose`,
+      );
     }
   }
 }
@@ -48,18 +74,26 @@ function unknownMembers(text: string, fields: readonly string[], metrics: readon
     const next = text.indexOf("{{", open.index! + 2);
     if (close < 0 || (next >= 0 && next < close)) problems.push({ offset: open.index!, written: "{{", root: "", message: "this placeholder is not closed: end it with }}" });
   }
+  // Names a template defines for itself: {% assign x = ... %}, {% capture x %}, {% for x in ... %}.
+  const local = new Set<string>(["forloop", "tablerowloop"]);
+  for (const defined of text.matchAll(/\{%-?\s*(?:assign|capture|for|tablerow)\s+([A-Za-z_][A-Za-z0-9_]*)/g)) local.add(defined[1]!);
   // The name a value placeholder starts with: a field written without `account.`, or a misspelt `account`/`metrics`.
   for (const output of text.matchAll(/\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)(\.[A-Za-z_][A-Za-z0-9_]*)?/g)) {
     const head = output[1]!;
     const start = output.index! + output[0].indexOf(head);
-    if (head === "account" || head === "metrics") continue;
-    if (output[2] && closestName(head, ["account", "metrics"])) {
-      const meant = closestName(head, ["account", "metrics"])!;
-      problems.push({ offset: start, written: head, root: "", message: `\`${head}\` is not something a template can read; did you mean \`${meant}\`?` });
-    } else if (!output[2] && fields.includes(head)) {
+    if ((TEMPLATE_ROOTS as readonly string[]).includes(head) || local.has(head)) continue;
+    if (!output[2] && fields.includes(head)) {
       problems.push({ offset: start, written: head, root: "", message: `\`${head}\` is a field of the account: write \`account.${head}\`` });
     } else if (!output[2] && metrics.includes(head)) {
       problems.push({ offset: start, written: head, root: "", message: `\`${head}\` is a metric: write \`metrics.${head}\`` });
+    } else {
+      const meant = closestName(head, TEMPLATE_ROOTS);
+      problems.push({
+        offset: start,
+        written: head,
+        root: "",
+        message: `\`${head}\` is not something a template can read, so it would be left blank${meant ? `; did you mean \`${meant}\`?` : `: templates read ${TEMPLATE_ROOTS.map((r) => `\`${r}\``).join(", ")}`}`,
+      });
     }
   }
   for (const placeholder of text.matchAll(PLACEHOLDER)) {

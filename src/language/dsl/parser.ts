@@ -752,7 +752,7 @@ class PlaybookParser extends ExpressionGrammar {
     this.CONSUME(t.RBrace);
   });
 
-  // template "adoption-tips" { subject "..." body "..." | file "..." }
+  // template "adoption-tips" { subject "..." body "..." | file "..."  text "..."  category "..."  transactional }
   private readonly templateBlock = this.RULE("templateBlock", () => {
     const head = this.CONSUME(K.template);
     const name = this.CONSUME(t.StringLiteral);
@@ -764,12 +764,30 @@ class PlaybookParser extends ExpressionGrammar {
     });
     this.CONSUME(t.LBrace);
     this.MANY(() => {
-      const key = this.OR([{ ALT: () => this.CONSUME(K.subject) }, { ALT: () => this.CONSUME(K.body) }, { ALT: () => this.CONSUME(K.file) }]);
-      const value = this.CONSUME2(t.StringLiteral);
-      this.ACTION(() => {
-        setOwn(template, key.image, this.stringValue(value));
-        this.record([...path, key.image], this.span(value));
-      });
+      this.OR2([
+        {
+          ALT: () => {
+            const key = this.OR([
+              { ALT: () => this.CONSUME(K.subject) },
+              { ALT: () => this.CONSUME(K.body) },
+              { ALT: () => this.CONSUME(K.file) },
+              { ALT: () => this.CONSUME(K.text) },
+              { ALT: () => this.CONSUME(K.category) },
+            ]);
+            const value = this.CONSUME2(t.StringLiteral);
+            this.ACTION(() => {
+              setOwn(template, key.image, this.stringValue(value));
+              this.record([...path, key.image], this.span(value));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const flag = this.CONSUME(K.transactional);
+            this.ACTION(() => this.put(template, path, "transactional", true, this.span(flag)));
+          },
+        },
+      ]);
     });
     this.CONSUME(t.RBrace);
   });

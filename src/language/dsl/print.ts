@@ -287,6 +287,9 @@ function writeDsl(playbook: Playbook, comments: AttachedComments | undefined): D
     w.line(["templates", template, "subject"], `subject ${quote(spec.subject)}`);
     if (spec.body !== undefined) w.line(["templates", template, "body"], `body ${quote(spec.body)}`);
     if (spec.file !== undefined) w.line(["templates", template, "file"], `file ${quote(spec.file)}`);
+    if (spec.text !== undefined) w.line(["templates", template, "text"], `text ${quote(spec.text)}`);
+    if (spec.category !== undefined) w.line(["templates", template, "category"], `category ${quote(spec.category)}`);
+    if (spec.transactional) w.line(["templates", template, "transactional"], "transactional");
     w.close();
   }
   for (const [offer, spec] of Object.entries(playbook.offers ?? {})) {

@@ -9,7 +9,7 @@ import { Identifier, tokenVocabulary } from "../../expression/tokens.js";
 const SOFT_KEYWORDS = [
   "playbook", "extends", "version", "description", "seed", "account", "events", "metric", "segment",
   "health", "when", "priority", "missing", "skip", "zero", "cap", "status", "trend", "tiers", "hysteresis",
-  "otherwise", "onboarding", "from", "due_soon", "due", "within", "after", "done", "template", "subject", "body", "file",
+  "otherwise", "onboarding", "from", "due_soon", "due", "within", "after", "done", "template", "subject", "body", "file", "text", "category", "transactional",
   "offer", "product", "discount", "expires", "trigger", "for", "fire", "on_enter_catch_up", "on_enter", "while_true", "cooldown",
   "limit", "once_per_renewal", "once", "per", "holdout", "enroll", "existing", "new", "goal", "email", "to",
   "task", "owner", "webhook", "step", "wait", "policies", "quiet_hours", "business_days_only", "task_capacity", "suppress",
