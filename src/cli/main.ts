@@ -4,6 +4,8 @@ import { runExplain } from "./explain-command.js";
 import { runConvert, runFormat } from "./format-command.js";
 import { runLanguageServer } from "./lsp-command.js";
 import { runRun } from "./run-command.js";
+import { runOutboxDeliver, runOutboxList, runServeUnsubscribe, runSuppress, runUnsubscribe } from "./outbox-command.js";
+import { runPreview } from "./preview-command.js";
 import { runKpi, runSimulate } from "./simulate-command.js";
 import { EXIT, processIo, UsageError, type Io } from "./output.js";
 
@@ -40,20 +42,89 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .action((file: string, opts: { to: string; out?: string }) => setExit(runConvert(file, opts, io)));
   cli
     .command("run")
-    .description("Evaluate a project's playbook for every account on one day (a dry run: nothing is sent)")
+    .description("Evaluate a project's playbook for every account on one day; a dry run unless --send")
     .argument("<project>", "a project folder with a touchline.yaml")
     .requiredOption("--as-of <date>", "the day to evaluate, YYYY-MM-DD")
-    .option("--dry-run", "evaluate and report only (the default until sending is available)")
+    .option("--dry-run", "evaluate and report only, send nothing (the default)")
+    .option("--send", "record the decided actions in the outbox ledger and deliver them (email, tasks, offers, webhooks)", false)
+    .option("--now <datetime>", "with --send: the delivery clock, ISO 8601 (default: the real time)")
     .option("--out <file>", "write decisions to a .jsonl or .csv file (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
     .option("--strict", "stop at the first bad input row", false)
     .option("--state <file>", "the SQLite state file (default: the project's, .touchline/state.db)")
     .option("--no-state", "remember nothing between runs")
     .option("--rejects <file>", "where to write rejected rows (default: next to the state file)")
     .option("--wait <seconds>", "how long to wait for another run that holds the state file (default 30)")
-    .action(async (project: string, opts: { asOf: string; out: string[]; strict: boolean; state?: string | boolean; rejects?: string; wait?: string }) => {
+    .action(async (project: string, opts: { asOf: string; out: string[]; strict: boolean; state?: string | boolean; rejects?: string; wait?: string; send: boolean; dryRun?: boolean; now?: string }) => {
       const noState = opts.state === false;
-      setExit(await runRun(project, { asOf: opts.asOf, out: opts.out, strict: opts.strict, state: typeof opts.state === "string" ? opts.state : undefined, noState, rejects: opts.rejects, wait: opts.wait, progress: process.stderr.isTTY === true }, io));
+      if (opts.send && opts.dryRun) throw new UsageError("--send and --dry-run cannot be used together");
+      if (opts.now !== undefined && !opts.send) throw new UsageError("--now is the delivery clock: it goes with --send");
+      setExit(await runRun(project, { asOf: opts.asOf, out: opts.out, strict: opts.strict, state: typeof opts.state === "string" ? opts.state : undefined, noState, rejects: opts.rejects, wait: opts.wait, progress: process.stderr.isTTY === true, send: opts.send, now: opts.now }, io));
     });
+  const outbox = cli
+    .command("outbox")
+    .description("List the outbox ledger: every action recorded by run --send, its state and why")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .option("--state <states>", `only these states, comma-separated: ${["planned", "waiting", "sending", "sent", "failed", "dead", "suppressed", "capped"].join(", ")}`)
+    .option("--account <id>", "only this account")
+    .option("--trigger <name>", "only this trigger")
+    .option("--since <date>", "only actions decided on or after this day, YYYY-MM-DD")
+    .option("--limit <n>", "at most this many rows")
+    .option("--format <table|json>", "how to print them", "table")
+    .option("--state-file <file>", "the SQLite state file (default: the project's)")
+    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; limit?: string; format: string; stateFile?: string }) => setExit(await runOutboxList(project, opts, io)));
+  outbox
+    .command("deliver")
+    .description("Deliver what is due now: actions that waited for quiet hours, business days or holidays, and failed ones whose next attempt has come")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .option("--now <datetime>", "the delivery clock, ISO 8601 (default: the real time)")
+    .option("--state-file <file>", "the SQLite state file (default: the project's)")
+    .action(async (project: string, opts: { now?: string; stateFile?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: false, progress: process.stderr.isTTY === true }, io)));
+  outbox
+    .command("retry")
+    .description("Try failed and given-up actions again now (all, or those matching the filters)")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .option("--state <states>", "failed, dead or both (default both)")
+    .option("--account <id>", "only this account")
+    .option("--trigger <name>", "only this trigger")
+    .option("--since <date>", "only actions decided on or after this day")
+    .option("--now <datetime>", "the delivery clock, ISO 8601 (default: the real time)")
+    .option("--state-file <file>", "the SQLite state file (default: the project's)")
+    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; now?: string; stateFile?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: true, progress: process.stderr.isTTY === true }, io)));
+  cli
+    .command("suppress")
+    .description("Manage the suppression list: addresses or accounts no automated action reaches")
+    .argument("<action>", "add, remove or list")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .argument("[target]", "an email address, or an account id with --account")
+    .option("--account", "the target is an account id", false)
+    .option("--category <name>", "only this category of email (default: everything)")
+    .option("--reason <text>", "why, kept with the entry")
+    .option("--state-file <file>", "the SQLite state file (default: the project's)")
+    .action(async (action: string, project: string, target: string | undefined, opts: { account: boolean; category?: string; reason?: string; stateFile?: string }) => setExit(await runSuppress(project, action, target, opts, io)));
+  cli
+    .command("unsubscribe")
+    .description("Apply the token of an unsubscribe link: its address stops getting that category of email")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .argument("<token>", "the token= value of the link")
+    .option("--state-file <file>", "the SQLite state file (default: the project's)")
+    .action(async (project: string, token: string, opts: { stateFile?: string }) => setExit(await runUnsubscribe(project, token, opts, io)));
+  cli
+    .command("serve-unsubscribe")
+    .description("A small HTTP endpoint for unsubscribe links: GET asks to confirm, POST (and RFC 8058 one-click) applies the token")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .option("--port <port>", "the port to listen on", "8025")
+    .option("--host <host>", "the address to listen on", "127.0.0.1")
+    .option("--state-file <file>", "the SQLite state file (default: the project's)")
+    .action(async (project: string, opts: { port: string; host: string; stateFile?: string }) => setExit(await runServeUnsubscribe(project, opts, io)));
+  cli
+    .command("preview")
+    .description("Render one email template for one account as it would go out (nothing is sent or recorded)")
+    .argument("<project>", "a project folder with a touchline.yaml")
+    .argument("<account>", "the account id")
+    .argument("<template>", "the template's name")
+    .requiredOption("--as-of <date>", "the day the account is evaluated, YYYY-MM-DD")
+    .option("--format <text|html|eml>", "the text part, the HTML part, or the whole message", "text")
+    .action(async (project: string, account: string, template: string, opts: { asOf: string; format: string }) => setExit(await runPreview(project, account, template, opts, io)));
   cli
     .command("simulate")
     .description("Replay the playbook over the project's history day by day and backtest it against churn (a dry run: nothing is sent)")

@@ -9,6 +9,9 @@ import { PlaybookInvalid, runProject, RunStopped, type RunResult } from "../run/
 import { renderDiagnostic } from "../text/code-frame.js";
 import { EXIT, paintFor, UsageError, type Io } from "./output.js";
 import { renderTable, thousands } from "./table.js";
+import { runAndSend } from "../actions/send.js";
+import { SettingsError } from "../actions/settings.js";
+import { renderDelivery } from "./outbox-command.js";
 
 export interface RunCommandOptions {
   asOf: string;
@@ -20,6 +23,10 @@ export interface RunCommandOptions {
   /** seconds to wait for another run holding the state file */
   wait?: string | undefined;
   progress: boolean;
+  /** deliver what the playbook decides */
+  send?: boolean;
+  /** the delivery clock, ISO 8601 (default: now) */
+  now?: string | undefined;
 }
 
 /** Turns project, data and playbook problems into messages and exit codes; shared by run and explain. */
@@ -27,7 +34,7 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
   try {
     return await work();
   } catch (error) {
-    if (error instanceof PathConflict || error instanceof OutputError || error instanceof StateWriteError) {
+    if (error instanceof PathConflict || error instanceof OutputError || error instanceof StateWriteError || error instanceof SettingsError) {
       io.err(`touchline: ${error.message}`);
       return EXIT.usage;
     }
@@ -78,7 +85,7 @@ export async function runRun(projectPath: string, options: RunCommandOptions, io
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     const progress = progressReporter(io, options.progress);
-    const result = await runProject(project, {
+    const runOptions = {
       asOf: options.asOf,
       strict: options.strict,
       out: options.out,
@@ -87,20 +94,46 @@ export async function runRun(projectPath: string, options: RunCommandOptions, io
       ...(options.rejects ? { rejectsPath: options.rejects } : {}),
       ...(wait !== undefined ? { waitMs: wait * 1000 } : {}),
       progress: progress.tick,
-    });
+    };
+    if (!options.send) {
+      const result = await runProject(project, runOptions);
+      progress.end();
+      io.out(renderRunSummary(result));
+      return EXIT.ok;
+    }
+    if (options.noState) throw new UsageError("--send needs the state file (it keeps the outbox ledger): drop --no-state");
+    const now = clockOption(options.now);
+    const sent = await runAndSend(project, runOptions, { now, progress: deliveryProgress(io, options.progress) });
     progress.end();
-    io.out(renderRunSummary(result));
-    return EXIT.ok;
+    io.out(renderRunSummary(sent.run, `Sending: ${thousands(sent.recorded)} new actions recorded in the outbox.`));
+    io.out("");
+    io.out(renderDelivery(sent.delivery));
+    return sent.delivery.failed + sent.delivery.dead + sent.delivery.deferred > 0 ? EXIT.problems : EXIT.ok;
   });
 }
 
 const STATUSES = ["green", "yellow", "red", "no score"];
 
-export function renderRunSummary(result: RunResult): string {
+/** `--now`: the delivery clock, for a replay of a delivery or a test; the real clock when absent. */
+export function clockOption(text: string | undefined): () => number {
+  if (text === undefined) return Date.now;
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms)) throw new UsageError(`--now takes a date and time such as 2026-03-02T09:00:00Z, not ${JSON.stringify(text)}`);
+  return () => ms;
+}
+
+/** Progress of a long delivery pass on standard error. */
+export function deliveryProgress(io: Io, enabled: boolean): (done: number, total: number) => void {
+  return (done, total) => {
+    if (enabled && total >= 200) process.stderr.write(`\r  delivered ${thousands(done)} of ${thousands(total)}   ${done === total ? "\n" : ""}`);
+  };
+}
+
+export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was sent."): string {
   const { plan, summary } = result;
   const lines: string[] = [];
   lines.push(`Playbook ${plan.name}${plan.version !== undefined ? ` v${plan.version}` : ""} (${plan.hash}) as of ${isoDateOf(result.day)}: ${thousands(summary.accounts)} accounts evaluated${result.rejected > 0 ? `, ${thousands(result.rejected)} rows rejected` : ""}.`);
-  lines.push("Dry run: nothing was sent.");
+  lines.push(mode);
   for (const warning of result.warnings) lines.push(`warning: ${warning}`);
   if (result.rejected > 0) {
     lines.push("");

@@ -1,4 +1,5 @@
 import { existsSync, unlinkSync } from "node:fs";
+import type Database from "better-sqlite3";
 import { dirname, join } from "node:path";
 import { DataEngine, DataError } from "../data/duckdb.js";
 import { ProjectData, type AccountRow, type DataSummary } from "../data/reader.js";
@@ -53,6 +54,12 @@ export interface RunOptions {
   progress?: (done: number) => void;
   /** only this account: evaluate it with explanations, and write nothing */
   explainAccount?: string;
+  /**
+   * Records each account's decided actions in the state file, inside the
+   * run's transaction (the outbox ledger): given the open state database,
+   * returns what is called with each decision.
+   */
+  recordActions?: (context: { database: Database.Database; plan: CompiledPlaybook; checked: CheckedPlaybook }) => (decision: AccountDecision, row: AccountRow) => void;
 }
 
 export interface RunResult {
@@ -77,6 +84,8 @@ export interface RunResult {
     zone: string;
     /** the latest day the state holds, when it is later than the day explained */
     stateDay: number | undefined;
+    /** every field of the account as read */
+    fields: AccountRow["fields"];
   };
 }
 
@@ -172,6 +181,8 @@ export async function runProject(project: Project, options: RunOptions): Promise
       throw new RunStopped(unusable, { count: rejections.records, groups: rejections.groups(), path, accounts: data.summary.accounts });
     }
 
+    if (options.recordActions && (!store || explaining)) throw new RunStopped("recording actions needs the state file: it keeps the outbox ledger");
+    const recordActions = store && options.recordActions ? options.recordActions({ database: store.database, plan, checked }) : undefined;
     const summary = new RunSummary();
     let explained: RunResult["explained"];
     const activations = store?.activations(plan.triggers.map((t) => t.name), day, !explaining);
@@ -191,11 +202,12 @@ export async function runProject(project: Project, options: RunOptions): Promise
           explain: explaining,
         });
         if (explaining) {
-          explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [], inputs: historyDetail(plan, decision, row).inputs, zone: row.zone, stateDay: store?.latestDay() };
+          explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [], inputs: historyDetail(plan, decision, row).inputs, zone: row.zone, stateDay: store?.latestDay(), fields: row.fields };
           continue;
         }
         store?.put(row.id, state, decision.tier?.value ?? null, previous, decision.actions.length > 0, () => historyDetail(plan, decision, row));
         summary.add(decision);
+        recordActions?.(decision, row);
         for (const writer of writers) writer.write(decision);
       }
       options.progress?.(summary.accounts);

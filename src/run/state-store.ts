@@ -153,6 +153,11 @@ export class StateStore {
     }
   }
 
+  /** The open database: the outbox ledger lives in the same file and writes in the run's transaction. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   /** Opens (or creates) the state file for a run that will write it. `waitMs`: how long to wait for another run holding it. */
   static forWriting(path: string, waitMs = 30_000): StateStore {
     if (path !== ":memory:") createAtomically(path);

@@ -1,0 +1,76 @@
+import nodemailer, { type Transporter } from "nodemailer";
+import { messageIdOf } from "../keys.js";
+import type { EmailPayload } from "../plan.js";
+import type { DeliverySettings } from "../settings.js";
+import type { Channel, Outcome } from "./outcome.js";
+
+/**
+ * Email over SMTP with nodemailer, one message at a time over one pooled
+ * connection: a message is recorded as sent only after the server accepted
+ * it, and at most one message is ever in flight. Each message carries the
+ * RFC 8058 one-click unsubscribe headers and a Message-ID derived from the
+ * action's idempotency key.
+ */
+export class EmailChannel implements Channel<EmailPayload> {
+  private readonly transport: Transporter;
+
+  constructor(
+    private readonly settings: DeliverySettings,
+    timeoutMs: number,
+  ) {
+    const smtp = settings.smtp!;
+    this.transport = nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? "" } } : {}),
+      pool: true,
+      maxConnections: 1,
+      maxMessages: Infinity,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+      // Loopback servers (a local relay, tests) rarely offer TLS; anything else is asked for it.
+      ignoreTLS: smtp.host === "127.0.0.1" || smtp.host === "localhost" || smtp.host === "::1",
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+  }
+
+  async deliver(payload: EmailPayload, key: string): Promise<Outcome> {
+    const messageId = messageIdOf(key, this.settings.from!);
+    try {
+      await this.transport.sendMail({
+        from: this.settings.from!,
+        to: payload.to,
+        subject: payload.subject,
+        text: payload.text,
+        html: payload.html,
+        messageId,
+        headers: {
+          "List-Unsubscribe": `<${payload.unsubscribe}>`,
+          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+          "X-Touchline-Key": key.replace(/[^\x20-\x7e]/g, "?"),
+        },
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      });
+      return { ok: true, messageId };
+    } catch (error) {
+      return classify(error as Error & { responseCode?: number; code?: string; response?: string });
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+function classify(error: Error & { responseCode?: number; code?: string; response?: string }): Outcome {
+  const code = error.responseCode;
+  const said = (error.response ?? error.message).split("\n")[0]!.slice(0, 300);
+  if (code !== undefined && code >= 500) return { ok: false, error: `the SMTP server refused it (${said})`, transient: false };
+  if (code !== undefined && code >= 400) return { ok: false, error: `the SMTP server deferred it (${said})`, transient: true };
+  if (error.code === "EAUTH") return { ok: false, error: `the SMTP server refused the login (${said}): check the SMTP user and password`, transient: true, unreachable: true };
+  return { ok: false, error: `the SMTP server could not be reached or dropped the connection (${error.code ?? "error"}: ${said})`, transient: true, unreachable: true };
+}

@@ -1,0 +1,228 @@
+import type Database from "better-sqlite3";
+
+/** Where an action is in its life; every state but sent is explained by `reason` or `last_error`. */
+export type OutboxState = "planned" | "waiting" | "sending" | "sent" | "failed" | "dead" | "suppressed" | "capped";
+export const OUTBOX_STATES: readonly OutboxState[] = ["planned", "waiting", "sending", "sent", "failed", "dead", "suppressed", "capped"];
+export type ActionKind = "email" | "task" | "offer" | "webhook";
+
+/** One action in the outbox ledger. Times are milliseconds since the epoch. */
+export interface OutboxRow {
+  key: string;
+  playbook: string;
+  trigger: string;
+  step: number;
+  account_id: string;
+  /** the day it was decided, YYYY-MM-DD */
+  day: string;
+  kind: ActionKind;
+  target: string;
+  recipient: string | null;
+  priority: number;
+  transactional: number;
+  category: string | null;
+  zone: string;
+  /** what delivery needs, rendered when the action was decided (JSON) */
+  payload: string;
+  state: OutboxState;
+  reason: string | null;
+  send_at: number;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  claimed_by: string | null;
+  claimed_at: number | null;
+  sent_at: number | null;
+  message_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type NewOutboxRow = Pick<OutboxRow, "key" | "playbook" | "trigger" | "step" | "account_id" | "day" | "kind" | "target" | "recipient" | "priority" | "transactional" | "category" | "zone" | "payload" | "state" | "reason" | "send_at" | "last_error">;
+
+export interface SuppressionRow {
+  /** address or account */
+  kind: "address" | "account";
+  value: string;
+  /** a category of email, or * for everything */
+  category: string;
+  reason: string;
+  source: string;
+  created_at: number;
+}
+
+export interface OutboxFilter {
+  states?: readonly OutboxState[];
+  account?: string;
+  trigger?: string;
+  playbook?: string;
+  /** decided on or after this day (YYYY-MM-DD) */
+  since?: string;
+  limit?: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS outbox (
+    key TEXT PRIMARY KEY,
+    playbook TEXT NOT NULL, trigger TEXT NOT NULL, step INTEGER NOT NULL, account_id TEXT NOT NULL, day TEXT NOT NULL,
+    kind TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, priority INTEGER NOT NULL, transactional INTEGER NOT NULL,
+    category TEXT, zone TEXT NOT NULL, payload TEXT NOT NULL,
+    state TEXT NOT NULL, reason TEXT, send_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,
+    last_error TEXT, claimed_by TEXT, claimed_at INTEGER, sent_at INTEGER, message_id TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, send_at);
+  CREATE INDEX IF NOT EXISTS outbox_by_account ON outbox (account_id, kind, sent_at);
+  CREATE TABLE IF NOT EXISTS suppression (
+    kind TEXT NOT NULL, value TEXT NOT NULL, category TEXT NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, value, category)
+  ) WITHOUT ROWID;
+`;
+
+/**
+ * The outbox ledger, in the project's SQLite state file: one row per action
+ * decided, keyed by its idempotency key, written in the run's own
+ * transaction (so an action is in the ledger exactly when the state that
+ * decided it is), then moved through its states by delivery. A row is
+ * claimed (`sending`) by one process with a conditional update before
+ * anything goes out: of two processes, SQLite lets one win.
+ */
+export class OutboxLedger {
+  private readonly insertRow: Database.Statement;
+  private readonly claimRow: Database.Statement;
+  private readonly sentRow: Database.Statement;
+  private readonly countSent: Database.Statement;
+  private readonly countSentAny: Database.Statement;
+
+  constructor(readonly db: Database.Database) {
+    db.exec(SCHEMA);
+    this.insertRow = db.prepare(`
+      INSERT INTO outbox (key, playbook, trigger, step, account_id, day, kind, target, recipient, priority, transactional, category, zone, payload, state, reason, send_at, last_error, created_at, updated_at)
+      VALUES (@key, @playbook, @trigger, @step, @account_id, @day, @kind, @target, @recipient, @priority, @transactional, @category, @zone, @payload, @state, @reason, @send_at, @last_error, @now, @now)
+      ON CONFLICT (key) DO NOTHING`);
+    this.claimRow = db.prepare(`
+      UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?, updated_at = ?
+      WHERE key = ? AND state = ? AND attempts = ?`);
+    this.sentRow = db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, reason = ?, next_attempt_at = NULL, updated_at = ? WHERE key = ? AND state = 'sending'");
+    this.countSent = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE account_id = ? AND kind = ? AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) > ?");
+    this.countSentAny = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE account_id = ? AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) > ?");
+  }
+
+  /** Records a decided action; false when its key is already there (decided before: nothing new). */
+  record(row: NewOutboxRow, now: number): boolean {
+    return this.insertRow.run({ ...row, now }).changes === 1;
+  }
+
+  /** What a delivery pass looks at: planned and waiting actions, and failed ones whose next attempt is due; highest priority first. */
+  due(now: number): OutboxRow[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM outbox WHERE state IN ('planned', 'waiting') OR (state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?)
+         ORDER BY priority DESC, send_at, key`,
+      )
+      .all(now) as OutboxRow[];
+  }
+
+  /** Takes a row for sending; false when another process took it (or it changed) first. */
+  claim(row: OutboxRow, owner: string, now: number): boolean {
+    return this.claimRow.run(owner, now, now, row.key, row.state, row.attempts).changes === 1;
+  }
+
+  markSent(key: string, now: number, messageId: string | null, note: string | null = null): void {
+    this.sentRow.run(now, messageId, note, now, key);
+  }
+
+  /** A failed attempt: retried at `nextAttemptAt`, or never by itself when null (a permanent failure, or dead). */
+  markFailed(key: string, now: number, error: string, nextAttemptAt: number | null, dead: boolean): void {
+    this.db
+      .prepare("UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE key = ? AND state = 'sending'")
+      .run(dead ? "dead" : "failed", error, nextAttemptAt, now, key);
+  }
+
+  /** Holds a row back (waiting, capped, suppressed) with the reason, unless another process has taken it meanwhile. */
+  hold(row: OutboxRow, state: "waiting" | "capped" | "suppressed", reason: string, now: number, sendAt = row.send_at): boolean {
+    return this.db.prepare("UPDATE outbox SET state = ?, reason = ?, send_at = ?, updated_at = ? WHERE key = ? AND state = ? AND attempts = ?").run(state, reason, sendAt, now, row.key, row.state, row.attempts).changes === 1;
+  }
+
+  /** Rows of a channel sent to an account since `sinceMs`: what a frequency cap counts, across every playbook. */
+  sentSince(account: string, channel: ActionKind | "any", sinceMs: number): number {
+    const row = (channel === "any" ? this.countSentAny.get(account, sinceMs) : this.countSent.get(account, channel, sinceMs)) as { n: number };
+    return row.n;
+  }
+
+  /**
+   * Rows left `sending` by a process that is gone (killed in the middle of a
+   * send): they go back to planned, to be sent again. The receiver may have
+   * accepted that one message before the process died, so it may arrive
+   * twice, with the same Message-ID: at least once for that single message.
+   */
+  recoverAbandoned(isAlive: (owner: string) => boolean, now: number, leaseMs: number): number {
+    const rows = this.db.prepare("SELECT key, claimed_by, claimed_at FROM outbox WHERE state = 'sending'").all() as { key: string; claimed_by: string | null; claimed_at: number | null }[];
+    let recovered = 0;
+    const reset = this.db.prepare("UPDATE outbox SET state = 'planned', reason = 'the process sending it stopped; sent again', claimed_by = NULL, updated_at = ? WHERE key = ? AND state = 'sending' AND claimed_by IS ?");
+    for (const row of rows) {
+      const abandoned = row.claimed_by === null || !isAlive(row.claimed_by) || (row.claimed_at ?? 0) < now - leaseMs;
+      if (abandoned) recovered += reset.run(now, row.key, row.claimed_by).changes;
+    }
+    return recovered;
+  }
+
+  list(filter: OutboxFilter = {}): OutboxRow[] {
+    const { where, params } = whereOf(filter);
+    const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : "";
+    return this.db.prepare(`SELECT * FROM outbox ${where} ORDER BY day, playbook, trigger, account_id, key${limit}`).all(...params) as OutboxRow[];
+  }
+
+  counts(): Record<string, number> {
+    const rows = this.db.prepare("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state").all() as { state: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  /** Failed and dead actions (matching the filter) go back to planned, attempts reset; returns how many. */
+  retry(filter: OutboxFilter, now: number): number {
+    const states = (filter.states ?? ["failed", "dead"]).filter((s) => s === "failed" || s === "dead");
+    const { where, params } = whereOf({ ...filter, states });
+    return this.db.prepare(`UPDATE outbox SET state = 'planned', attempts = 0, next_attempt_at = NULL, reason = 'retried by hand', updated_at = ? ${where}`).run(now, ...params).changes;
+  }
+
+  suppress(entry: Omit<SuppressionRow, "created_at">, now: number): boolean {
+    return this.db.prepare("INSERT INTO suppression (kind, value, category, reason, source, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING").run(entry.kind, normalise(entry.kind, entry.value), entry.category, entry.reason, entry.source, now).changes === 1;
+  }
+
+  unsuppress(kind: SuppressionRow["kind"], value: string, category: string | undefined): number {
+    if (category === undefined) return this.db.prepare("DELETE FROM suppression WHERE kind = ? AND value = ?").run(kind, normalise(kind, value)).changes;
+    return this.db.prepare("DELETE FROM suppression WHERE kind = ? AND value = ? AND category = ?").run(kind, normalise(kind, value), category).changes;
+  }
+
+  suppressions(): SuppressionRow[] {
+    return this.db.prepare("SELECT * FROM suppression ORDER BY kind, value, category").all() as SuppressionRow[];
+  }
+
+  /** Why an action to this account (and address, for a category of email) is suppressed, if it is. */
+  suppressedBecause(account: string, address: string | null, category: string | null): string | undefined {
+    const rows = this.db
+      .prepare("SELECT kind, value, category, reason FROM suppression WHERE ((kind = 'account' AND value = ?) OR (kind = 'address' AND value = ?)) AND (category = '*' OR category = ?)")
+      .all(account, address === null ? null : normalise("address", address), category ?? "*") as SuppressionRow[];
+    const row = rows[0];
+    if (!row) return undefined;
+    const whom = row.kind === "account" ? `the account ${row.value}` : row.value;
+    return `${whom} is on the suppression list${row.category === "*" ? "" : ` for ${row.category}`} (${row.reason})`;
+  }
+}
+
+function normalise(kind: SuppressionRow["kind"], value: string): string {
+  return kind === "address" ? value.trim().toLowerCase() : value;
+}
+
+function whereOf(filter: OutboxFilter): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.states && filter.states.length > 0) {
+    clauses.push(`state IN (${filter.states.map(() => "?").join(", ")})`);
+    params.push(...filter.states);
+  }
+  if (filter.account !== undefined) clauses.push("account_id = ?"), params.push(filter.account);
+  if (filter.trigger !== undefined) clauses.push("trigger = ?"), params.push(filter.trigger);
+  if (filter.playbook !== undefined) clauses.push("playbook = ?"), params.push(filter.playbook);
+  if (filter.since !== undefined) clauses.push("day >= ?"), params.push(filter.since);
+  return { where: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", params };
+}

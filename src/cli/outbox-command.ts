@@ -1,0 +1,215 @@
+import { createServer } from "node:http";
+import type { DeliveryReport } from "../actions/deliver.js";
+import { OUTBOX_STATES, type OutboxFilter, type OutboxRow, type OutboxState } from "../actions/ledger.js";
+import { deliverProject, withLedger } from "../actions/send.js";
+import { loadDeliverySettings } from "../actions/settings.js";
+import { verifyUnsubscribeToken } from "../actions/unsubscribe.js";
+import { loadProject } from "../run/project.js";
+import { clockOption, deliveryProgress, withProject } from "./run-command.js";
+import { EXIT, UsageError, type Io } from "./output.js";
+import { renderTable, thousands } from "./table.js";
+
+/** What a delivery pass did, for the terminal. */
+export function renderDelivery(report: DeliveryReport): string {
+  const lines: string[] = [];
+  const sent = report.delivered;
+  const total = sent.email + sent.task + sent.offer + sent.webhook;
+  lines.push(`Delivered: ${thousands(sent.email)} emails sent, ${thousands(sent.task)} tasks written, ${thousands(sent.offer)} offers recorded, ${thousands(sent.webhook)} webhooks called${total === 0 ? " (nothing was due)" : ""}.`);
+  if (report.recovered > 0) lines.push(`Recovered: ${thousands(report.recovered)} actions a stopped process was sending were sent again (at least once for those; the receiver sees the same Message-ID).`);
+  if (report.waiting > 0) lines.push(`Waiting: ${thousands(report.waiting)} (quiet hours, business days, holidays); the first may go out at ${new Date(report.nextAt!).toISOString()}: run \`touchline outbox deliver\` then.`);
+  if (report.suppressed > 0) lines.push(`Suppressed: ${thousands(report.suppressed)} (suppression list or unsubscribed).`);
+  if (report.capped > 0) lines.push(`Capped: ${thousands(report.capped)} (frequency caps across the project).`);
+  if (report.failed + report.dead + report.deferred > 0) {
+    lines.push(`Not delivered: ${thousands(report.failed)} failed, ${thousands(report.dead)} given up, ${thousands(report.deferred)} left for the next pass because their channel could not be reached. Nothing is lost: \`touchline outbox --state failed\` lists them; the next \`run --send\` or \`outbox deliver\` tries again.`);
+    for (const problem of report.problems.slice(0, 5)) lines.push(`  ${problem}`);
+  }
+  return lines.join("\n");
+}
+
+export interface OutboxListOptions {
+  state?: string;
+  account?: string;
+  trigger?: string;
+  since?: string;
+  format: string;
+  stateFile?: string;
+  limit?: string;
+}
+
+function filterOf(options: OutboxListOptions): OutboxFilter {
+  const states = options.state?.split(",").map((s) => s.trim()) ?? [];
+  for (const state of states) if (!OUTBOX_STATES.includes(state as OutboxState)) throw new UsageError(`--state takes ${OUTBOX_STATES.join(", ")} (comma-separated), not ${state}`);
+  if (options.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.since)) throw new UsageError(`--since takes a date as YYYY-MM-DD, not ${options.since}`);
+  const limit = options.limit === undefined ? undefined : Number(options.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError(`--limit takes a whole number, not ${options.limit}`);
+  return {
+    ...(states.length > 0 ? { states: states as OutboxState[] } : {}),
+    ...(options.account !== undefined ? { account: options.account } : {}),
+    ...(options.trigger !== undefined ? { trigger: options.trigger } : {}),
+    ...(options.since !== undefined ? { since: options.since } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+  };
+}
+
+/** A ledger row as `outbox --format json` shows it: no rendered message bodies, times as ISO 8601. */
+function publicRow(row: OutboxRow): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    key: row.key,
+    playbook: row.playbook,
+    trigger: row.trigger,
+    step: row.step,
+    account: row.account_id,
+    day: row.day,
+    kind: row.kind,
+    target: row.target,
+    to: row.recipient,
+    priority: row.priority,
+    transactional: row.transactional === 1,
+    category: row.category,
+    state: row.state,
+    reason: row.reason,
+    send_at: iso(row.send_at),
+    attempts: row.attempts,
+    next_attempt_at: iso(row.next_attempt_at),
+    last_error: row.last_error,
+    sent_at: iso(row.sent_at),
+    message_id: row.message_id,
+  };
+}
+
+export async function runOutboxList(projectPath: string, options: OutboxListOptions, io: Io): Promise<number> {
+  if (options.format !== "table" && options.format !== "json") throw new UsageError(`--format must be table or json, not ${options.format}`);
+  const filter = filterOf(options);
+  return withProject(projectPath, io, async () => {
+    const project = loadProject(projectPath);
+    const rows = withLedger(options.stateFile ?? project.state, (ledger) => ledger.list(filter));
+    if (options.format === "json") {
+      io.out(JSON.stringify(rows.map(publicRow), null, 2));
+      return EXIT.ok;
+    }
+    if (rows.length === 0) {
+      io.out("The outbox has no actions that match.");
+      return EXIT.ok;
+    }
+    io.out(renderTable(["day", "playbook", "trigger", "account", "action", "to", "state", "why"], rows.map((r) => [r.day, r.playbook, r.trigger, r.account_id, `${r.kind} ${r.target}`, r.recipient ?? "", r.state, r.last_error ?? r.reason ?? ""])));
+    const counts = new Map<string, number>();
+    for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
+    io.out(`${thousands(rows.length)} actions: ${[...counts].map(([s, n]) => `${thousands(n)} ${s}`).join(", ")}.`);
+    return EXIT.ok;
+  });
+}
+
+export async function runOutboxDeliver(projectPath: string, options: OutboxListOptions & { now?: string; retry: boolean; progress: boolean }, io: Io): Promise<number> {
+  const filter = options.retry ? filterOf(options) : {};
+  const now = clockOption(options.now);
+  return withProject(projectPath, io, async () => {
+    const project = loadProject(projectPath);
+    const statePath = options.stateFile ?? project.state;
+    if (options.retry) {
+      const count = withLedger(statePath, (ledger) => ledger.retry(filter, now()));
+      io.out(`Retrying ${thousands(count)} failed or given-up actions.`);
+    }
+    const report = await deliverProject(project, statePath, { now, progress: deliveryProgress(io, options.progress) });
+    io.out(renderDelivery(report));
+    return report.failed + report.dead + report.deferred > 0 ? EXIT.problems : EXIT.ok;
+  });
+}
+
+export async function runSuppress(projectPath: string, action: string, target: string | undefined, options: { account: boolean; category?: string; reason?: string; stateFile?: string; now?: string }, io: Io): Promise<number> {
+  if (!["add", "remove", "list"].includes(action)) throw new UsageError(`suppress takes add, remove or list, not ${action}`);
+  if (action !== "list" && !target) throw new UsageError(`suppress ${action} needs an email address (or an account id with --account)`);
+  if (action !== "list" && !options.account && !/^[^\s@]+@[^\s@]+$/.test(target!)) throw new UsageError(`${target} is not an email address; to suppress an account, add --account`);
+  const now = clockOption(options.now);
+  return withProject(projectPath, io, async () => {
+    const project = loadProject(projectPath);
+    return withLedger(options.stateFile ?? project.state, (ledger) => {
+      const kind = options.account ? "account" : "address";
+      if (action === "add") {
+        const added = ledger.suppress({ kind, value: target!, category: options.category ?? "*", reason: options.reason ?? "added by hand", source: "touchline suppress" }, now());
+        io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${target}${options.category ? ` for ${options.category}` : ""}.` : `${target} was already suppressed.`);
+      } else if (action === "remove") {
+        const removed = ledger.unsuppress(kind, target!, options.category);
+        io.out(removed > 0 ? `Removed ${target} from the suppression list.` : `${target} was not on the suppression list.`);
+      } else {
+        const rows = ledger.suppressions();
+        if (rows.length === 0) io.out("The suppression list is empty.");
+        else io.out(renderTable(["kind", "value", "category", "reason", "source", "since"], rows.map((r) => [r.kind, r.value, r.category === "*" ? "everything" : r.category, r.reason, r.source, new Date(r.created_at).toISOString().slice(0, 10)])));
+      }
+      return EXIT.ok;
+    });
+  });
+}
+
+/** Applies an unsubscribe token: its address stops getting its category of email. Returns what to say. */
+function applyToken(projectPath: string, statePath: string | undefined, token: string, now: number): { ok: boolean; message: string } {
+  const project = loadProject(projectPath);
+  const settings = loadDeliverySettings(project);
+  if (!settings.unsubscribeSecret) return { ok: false, message: "no unsubscribe secret is set (TOUCHLINE_UNSUBSCRIBE_SECRET), so no token can be checked" };
+  const claim = verifyUnsubscribeToken(token, settings.unsubscribeSecret);
+  if ("refused" in claim) return { ok: false, message: `refused: ${claim.refused}` };
+  withLedger(statePath ?? project.state, (ledger) => ledger.suppress({ kind: "address", value: claim.address, category: claim.category, reason: `unsubscribed from ${claim.category} (account ${claim.account})`, source: "unsubscribe link" }, now));
+  return { ok: true, message: `${claim.address} is unsubscribed from ${claim.category} emails.` };
+}
+
+export async function runUnsubscribe(projectPath: string, token: string, options: { stateFile?: string; now?: string }, io: Io): Promise<number> {
+  const now = clockOption(options.now);
+  return withProject(projectPath, io, async () => {
+    const result = applyToken(projectPath, options.stateFile, token, now());
+    (result.ok ? io.out : io.err)(result.ok ? result.message : `touchline: ${result.message}`);
+    return result.ok ? EXIT.ok : EXIT.problems;
+  });
+}
+
+/**
+ * A tiny HTTP endpoint for unsubscribe links: GET shows a confirmation
+ * button (mail scanners follow links, so a GET changes nothing), POST
+ * applies the token (the RFC 8058 one-click POST does too).
+ */
+export async function runServeUnsubscribe(projectPath: string, options: { port: string; host: string; stateFile?: string }, io: Io): Promise<number> {
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number, not ${options.port}`);
+  return withProject(projectPath, io, async () => {
+    loadProject(projectPath);
+    const server = createServer((request, response) => {
+      const url = new URL(request.url ?? "/", "http://localhost");
+      const token = url.searchParams.get("token") ?? "";
+      const page = (status: number, body: string) => {
+        response.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+        response.end(`<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><body style="font-family:sans-serif;max-width:32em;margin:3em auto">${body}</body>`);
+      };
+      if (request.method === "GET") {
+        page(200, `<p>Stop getting these emails?</p><form method="post"><input type="hidden" name="token" value="${escapeAttribute(token)}"><button>Unsubscribe</button></form>`);
+        return;
+      }
+      if (request.method !== "POST") {
+        page(405, "<p>Method not allowed.</p>");
+        return;
+      }
+      let body = "";
+      request.on("data", (chunk: Buffer) => {
+        body += chunk.toString("utf8");
+        if (body.length > 16_384) request.destroy();
+      });
+      request.on("end", () => {
+        const posted = new URLSearchParams(body).get("token") ?? token;
+        const result = applyToken(projectPath, options.stateFile, posted, Date.now());
+        page(result.ok ? 200 : 400, `<p>${escapeAttribute(result.ok ? "You are unsubscribed." : "This link is not valid.")}</p>`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(port, options.host, resolve));
+    const address = server.address();
+    io.out(`Unsubscribe endpoint listening on http://${options.host}:${typeof address === "object" && address ? address.port : port}/ (Ctrl-C to stop)`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    server.close();
+    return EXIT.ok;
+  });
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+

@@ -1,0 +1,48 @@
+import { DEFAULT_CATEGORY, templateContext } from "../actions/plan.js";
+import { RenderError, TemplateRenderer } from "../actions/render.js";
+import { loadDeliverySettings } from "../actions/settings.js";
+import { signUnsubscribeToken, unsubscribeLink } from "../actions/unsubscribe.js";
+import { confinedReader } from "../language/confine.js";
+import { closestName } from "../text/suggest.js";
+import { loadProject } from "../run/project.js";
+import { runProject } from "../run/run.js";
+import { EXIT, UsageError, type Io } from "./output.js";
+import { withProject } from "./run-command.js";
+
+/** `touchline preview`: one template rendered for one account on one day, exactly as run --send would render it. */
+export async function runPreview(projectPath: string, account: string, template: string, options: { asOf: string; format: string }, io: Io): Promise<number> {
+  if (!["text", "html", "eml"].includes(options.format)) throw new UsageError(`--format must be text, html or eml, not ${options.format}`);
+  return withProject(projectPath, io, async () => {
+    const project = loadProject(projectPath);
+    const result = await runProject(project, { asOf: options.asOf, explainAccount: account, useState: true });
+    const spec = result.checked.model.templates?.[template];
+    if (!spec) {
+      const names = Object.keys(result.checked.model.templates ?? {});
+      const meant = closestName(template, names);
+      io.err(`touchline: the playbook has no template "${template}"${meant ? `; did you mean "${meant}"?` : names.length > 0 ? ` (it has ${names.map((n) => `"${n}"`).join(", ")})` : ""}`);
+      return EXIT.problems;
+    }
+    if (!result.explained) {
+      io.err(`touchline: no account ${account} among the valid accounts of ${project.accounts.file}`);
+      return EXIT.problems;
+    }
+    const { decision, fields } = result.explained;
+    const settings = loadDeliverySettings(project);
+    const category = spec.category ?? DEFAULT_CATEGORY;
+    const address = typeof fields.admin_email === "string" ? fields.admin_email : "recipient@example.com";
+    const link = settings.unsubscribeSecret && settings.unsubscribeUrl ? unsubscribeLink(settings.unsubscribeUrl, signUnsubscribeToken({ account, address, category }, settings.unsubscribeSecret)) : "https://unsubscribe.example/preview";
+    const renderer = new TemplateRenderer(result.checked, confinedReader(project.allowedFolders));
+    const trigger = decision.actions.find((a) => a.kind === "email" && a.target === template)?.trigger ?? "";
+    try {
+      const message = renderer.render(template, { ...templateContext(result.plan, result.checked, decision, fields), trigger, unsubscribe_url: link });
+      if (options.format === "html") io.out(message.html);
+      else if (options.format === "text") io.out(`Subject: ${message.subject}\n\n${message.text}`);
+      else io.out(`Subject: ${message.subject}\nList-Unsubscribe: <${link}>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\nContent-Type: multipart/alternative\n\n--- text ---\n${message.text}\n--- html ---\n${message.html}`);
+      return EXIT.ok;
+    } catch (error) {
+      if (!(error instanceof RenderError)) throw error;
+      io.err(`touchline: ${error.message}`);
+      return EXIT.problems;
+    }
+  });
+}
