@@ -54,6 +54,9 @@ export class ActionPlanner {
   private readonly renderer: TemplateRenderer;
   /** how many actions this run recorded that were not in the ledger before */
   recorded = 0;
+  /** new actions that could not be prepared (a recipient that is not an address, a template that fails), and why */
+  unprepared = 0;
+  readonly problems = new Set<string>();
 
   constructor(
     private readonly ledger: OutboxLedger,
@@ -104,7 +107,12 @@ export class ActionPlanner {
           base.last_error = error.message;
         }
       }
-      if (this.ledger.record(base, this.now())) this.recorded++;
+      if (!this.ledger.record(base, this.now())) continue;
+      this.recorded++;
+      if (base.state === "failed") {
+        this.unprepared++;
+        if (this.problems.size < 5) this.problems.add(`${decision.account}: ${base.last_error}`);
+      }
     }
   }
 

@@ -20,6 +20,8 @@ export interface SendResult {
   run: RunResult;
   /** actions this run put into the ledger that were not there before */
   recorded: number;
+  /** of those, how many could not be prepared (recorded as failed), with a few examples */
+  unprepared: { count: number; examples: string[] };
   delivery: DeliveryReport;
 }
 
@@ -60,7 +62,7 @@ export async function runAndSend(project: Project, runOptions: RunOptions, optio
     },
   });
   const delivery = await deliverOutbox(project, runOptions.statePath ?? project.state, settings, new Map([[plan.name, rulesOf(plan)]]), { ...options, now });
-  return { run, recorded: planner?.recorded ?? 0, delivery };
+  return { run, recorded: planner?.recorded ?? 0, unprepared: { count: planner?.unprepared ?? 0, examples: [...(planner?.problems ?? [])] }, delivery };
 }
 
 /** A delivery pass on its own (`touchline outbox deliver`, `outbox retry`): what is due now goes out. */

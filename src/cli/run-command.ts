@@ -106,9 +106,13 @@ export async function runRun(projectPath: string, options: RunCommandOptions, io
     const sent = await runAndSend(project, runOptions, { now, progress: deliveryProgress(io, options.progress) });
     progress.end();
     io.out(renderRunSummary(sent.run, `Sending: ${thousands(sent.recorded)} new actions recorded in the outbox.`));
+    if (sent.unprepared.count > 0) {
+      io.out(`${thousands(sent.unprepared.count)} actions could not be prepared and are recorded as failed (touchline outbox --state failed lists them):`);
+      for (const example of sent.unprepared.examples) io.out(`  ${example}`);
+    }
     io.out("");
     io.out(renderDelivery(sent.delivery));
-    return sent.delivery.failed + sent.delivery.dead + sent.delivery.deferred > 0 ? EXIT.problems : EXIT.ok;
+    return sent.unprepared.count + sent.delivery.failed + sent.delivery.dead + sent.delivery.deferred > 0 ? EXIT.problems : EXIT.ok;
   });
 }
 

@@ -51,13 +51,15 @@ export class ProjectData {
     /** whether table `aggs` holds the event aggregates (there is an events input) */
     private readonly aggregated: boolean,
     readonly summary: DataSummary,
+    /** every field of the contract, not only those the playbook's expressions read (templates read any) */
+    private readonly allFields: boolean,
   ) {}
 
   /**
    * Reads and validates every input. `account` limits the work to one
    * account (explain). Rejected records go to `rejections` as they are found.
    */
-  static async open(engine: DataEngine, spec: DataSpec, plan: CompiledPlaybook, declared: EventDeclarations, options: { day: number; rejections: Rejections; strict: boolean; account?: string | undefined }): Promise<ProjectData> {
+  static async open(engine: DataEngine, spec: DataSpec, plan: CompiledPlaybook, declared: EventDeclarations, options: { day: number; rejections: Rejections; strict: boolean; account?: string | undefined; allFields?: boolean }): Promise<ProjectData> {
     {
       // Explaining one account reads only its rows (and events): answers come in well under a second.
       const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, { strict: options.strict, only: options.account, zoneField: plan.timezoneField });
@@ -84,7 +86,7 @@ export class ProjectData {
         events,
         rejectedEvents,
         warnings,
-      });
+      }, options.allFields === true);
     }
   }
 
@@ -92,7 +94,7 @@ export class ProjectData {
   async *batches(account?: string): AsyncGenerator<AccountRow[]> {
     const plan = this.plan;
     const sql = new Sql();
-    const fields = plan.fieldsRead.map((name) => plan.fields.find((f) => f.name === name)!);
+    const fields = this.allFields ? plan.fields : plan.fieldsRead.map((name) => plan.fields.find((f) => f.name === name)!);
     const values = fieldValuesSql(this.accounts, plan, sql, fields);
     const hasAggs = plan.aggregates.length > 0 && this.aggregated;
     const aggregates = plan.aggregates.flatMap((spec, i) => {

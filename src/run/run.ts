@@ -164,6 +164,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
       rejections,
       strict: options.strict === true,
       account: options.explainAccount,
+      allFields: explaining || options.recordActions !== undefined,
     });
     const first = rejections.firstRecord();
     if (options.strict && first) {

@@ -61,6 +61,20 @@ export class TestProject {
     return { child, done };
   }
 
+  /** Runs a CLI command in this process, in the project folder (as `cli` would, without a Node start-up). */
+  async main(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    const io: Io = { out: (t) => (stdout += t.endsWith("\n") ? t : `${t}\n`), err: (t) => (stderr += t.endsWith("\n") ? t : `${t}\n`), color: false };
+    const cwd = process.cwd();
+    process.chdir(this.dir);
+    try {
+      return { code: await main(args, io), stdout, stderr };
+    } finally {
+      process.chdir(cwd);
+    }
+  }
+
   path(file: string): string {
     return join(this.dir, file);
   }
