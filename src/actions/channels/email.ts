@@ -27,6 +27,8 @@ export class EmailChannel implements Channel<EmailPayload> {
       pool: true,
       maxConnections: 1,
       maxMessages: Infinity,
+      // Retries are the ledger's to decide and count; the pool must not resend on its own.
+      maxRequeues: 0,
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
       socketTimeout: timeoutMs,
