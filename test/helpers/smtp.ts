@@ -11,6 +11,8 @@ export interface ReceivedMail {
 export interface TestSmtpOptions {
   /** decides, per message (1-based count of DATA commands), what the server answers: accept, a 4xx or 5xx code, or drop the connection */
   answer?: (count: number, to: string) => "accept" | 421 | 451 | 550 | 554;
+  /** offer AUTH and refuse every login */
+  refuseLogin?: boolean;
 }
 
 /**
@@ -27,7 +29,9 @@ export class TestSmtpServer {
   constructor(private readonly options: TestSmtpOptions = {}) {
     this.server = new SMTPServer({
       authOptional: true,
-      disabledCommands: ["STARTTLS", "AUTH"],
+      disabledCommands: options.refuseLogin ? ["STARTTLS"] : ["STARTTLS", "AUTH"],
+      allowInsecureAuth: true,
+      onAuth: (_auth, _session, callback) => callback(new Error("invalid credentials")),
       logger: false,
       onData: (stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null) => void) => {
         const chunks: Buffer[] = [];

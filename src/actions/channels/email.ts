@@ -71,8 +71,9 @@ export class EmailChannel implements Channel<EmailPayload> {
 function classify(error: Error & { responseCode?: number; code?: string; response?: string }): Outcome {
   const code = error.responseCode;
   const said = (error.response ?? error.message).split("\n")[0]!.slice(0, 300);
+  // A refused login is not this message's fault: the rest wait too, and the message is tried again later.
+  if (error.code === "EAUTH") return { ok: false, error: `the SMTP server refused the login (${said}): check the SMTP user and password`, transient: true, unreachable: true };
   if (code !== undefined && code >= 500) return { ok: false, error: `the SMTP server refused it (${said})`, transient: false };
   if (code !== undefined && code >= 400) return { ok: false, error: `the SMTP server deferred it (${said})`, transient: true };
-  if (error.code === "EAUTH") return { ok: false, error: `the SMTP server refused the login (${said}): check the SMTP user and password`, transient: true, unreachable: true };
   return { ok: false, error: `the SMTP server could not be reached or dropped the connection (${error.code ?? "error"}: ${said})`, transient: true, unreachable: true };
 }

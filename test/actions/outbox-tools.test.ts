@@ -1,0 +1,133 @@
+import Database from "better-sqlite3";
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { deliverDue } from "../../src/actions/deliver.js";
+import { OutboxLedger, type NewOutboxRow } from "../../src/actions/ledger.js";
+import type { DeliverySettings } from "../../src/actions/settings.js";
+import { TestSmtpServer } from "../helpers/smtp.js";
+import { sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
+import { signUnsubscribeToken } from "../../src/actions/unsubscribe.js";
+
+const servers: TestSmtpServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.stop();
+});
+
+async function smtpServer(options: ConstructorParameters<typeof TestSmtpServer>[0] = {}): Promise<TestSmtpServer> {
+  const server = new TestSmtpServer(options);
+  servers.push(server);
+  await server.start();
+  return server;
+}
+
+describe("frequency caps across the playbooks of a project", () => {
+  it("lets the highest-priority actions through up to the cap, whichever playbook decided them, and records the rest as capped", async () => {
+    const smtp = await smtpServer();
+    const ledger = new OutboxLedger(new Database(":memory:"));
+    const now = Date.parse("2026-03-03T10:00:00Z");
+    const row = (playbook: string, trigger: string, priority: number): NewOutboxRow => ({
+      key: `${playbook}/${trigger}/0/email:t/A1/2026-03-02`,
+      playbook,
+      trigger,
+      step: 0,
+      account_id: "A1",
+      day: "2026-03-02",
+      kind: "email",
+      target: "t",
+      recipient: "ada@customer.example",
+      priority,
+      transactional: 0,
+      category: "tech-touch",
+      zone: "UTC",
+      payload: JSON.stringify({ to: "ada@customer.example", subject: `${playbook} ${trigger}`, html: "<p>x</p>", text: "x", unsubscribe: "https://vendor.example/u?token=x" }),
+      state: "planned",
+      reason: null,
+      send_at: now - 3_600_000,
+      last_error: null,
+    });
+    ledger.record(row("onboarding", "welcome", 10), now);
+    ledger.record(row("b2b-saas", "renewal", 80), now);
+    ledger.record(row("b2b-saas", "nudge", 5), now);
+    const settings: DeliverySettings = { smtp: { host: "127.0.0.1", port: smtp.port, secure: false, user: undefined, password: undefined }, from: "cs@vendor.example", unsubscribeSecret: UNSUBSCRIBE_SECRET, unsubscribeUrl: "https://vendor.example/u", webhookSecret: undefined, secrets: [] };
+    const open = { quietFrom: undefined, quietTo: undefined, businessDaysOnly: false };
+    const report = await deliverDue(ledger, settings, {
+      now: () => now,
+      rules: new Map([
+        ["b2b-saas", { delivery: open, caps: [{ channel: "email", max: 2, perDays: 7 }] }],
+        ["onboarding", { delivery: open, caps: [] }],
+      ]),
+      holidays: [],
+      rate: undefined,
+      maxAttempts: 5,
+      timeoutMs: 2000,
+      tasks: "/dev/null",
+    });
+    expect(report.delivered.email).toBe(2);
+    expect(smtp.received.map((m) => m.parsed.subject)).toEqual(["b2b-saas renewal", "onboarding welcome"]);
+    const capped = ledger.list({ states: ["capped"] });
+    expect(capped.map((r) => r.trigger)).toEqual(["nudge"]);
+    expect(capped[0]!.reason).toContain("at most 2 email per 7 days to one account, across every playbook");
+  });
+});
+
+describe("outbox tools", () => {
+  it("serve-unsubscribe: GET only asks, POST applies a valid token (one-click), a tampered one is refused", { timeout: 60_000 }, async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }]);
+    const server = project.start("serve-unsubscribe", project.dir, "--port", "0");
+    let output = "";
+    server.child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    while (!/listening on (http:\/\/[^/]+)\//.test(output)) await new Promise((resolve) => setTimeout(resolve, 20));
+    const base = /listening on (http:\/\/[^/]+)\//.exec(output)![1]!;
+    const token = signUnsubscribeToken({ account: "A1", address: "ada@customer.example", category: "onboarding" }, UNSUBSCRIBE_SECRET);
+    try {
+      const page = await fetch(`${base}/?token=${token}`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("<button>Unsubscribe</button>");
+      expect(project.cli("suppress", "list", project.dir).stdout).toContain("empty");
+      const tampered = await fetch(`${base}/?token=${token.slice(0, -2)}xx`, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      expect(tampered.status).toBe(400);
+      const oneClick = await fetch(`${base}/?token=${token}`, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      expect(oneClick.status).toBe(200);
+      const listed = project.cli("suppress", "list", project.dir).stdout;
+      expect(listed).toContain("ada@customer.example");
+      expect(listed).toContain("onboarding");
+      expect(listed).toContain("unsubscribe link");
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.done;
+    }
+  });
+
+  it("preview renders one template for one account as it would go out, and names a template that does not exist", async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada & Co", email: "ada@customer.example" }]);
+    const text = await project.main("preview", project.dir, "A1", "welcome", "--as-of", "2026-03-02");
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain("Subject: Welcome, Ada & Co");
+    expect(text.stdout).toContain("Hi Ada & Co,");
+    const html = await project.main("preview", project.dir, "A1", "welcome", "--as-of", "2026-03-02", "--format", "html");
+    expect(html.stdout).toContain("<p>Hi Ada &amp; Co,</p>");
+    const missing = await project.main("preview", project.dir, "A1", "welcom", "--as-of", "2026-03-02");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('did you mean "welcome"?');
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it("never shows or stores the SMTP password or the signing secrets", { timeout: 30_000 }, async () => {
+    const smtp = await smtpServer({ refuseLogin: true });
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }]);
+    const password = "pa55-Very-Secret-word";
+    project.write("delivery.yaml", project.read("delivery.yaml").replace(`smtp://127.0.0.1:${smtp.port}`, `smtp://cs:${password}@127.0.0.1:${smtp.port}`));
+    const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
+    // The test server refuses the login, so delivery fails: the failure is reported without the password.
+    expect(sent.code).toBe(1);
+    const listed = await project.main("outbox", project.dir, "--format", "json");
+    const state = readFileSync(project.path(".touchline/state.db")).toString("latin1");
+    for (const text of [sent.stdout, sent.stderr, listed.stdout, state]) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(UNSUBSCRIBE_SECRET);
+    }
+    expect(listed.stdout).toContain("the SMTP server refused the login");
+  });
+});
