@@ -97,6 +97,18 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
   const minGap = options.rate ? 1000 / options.rate : 0;
   let lastDelivery = 0;
   let done = 0;
+  // A delivery recorded as sent together with the next claim (one commit per message); written before anything else is.
+  let sent: { key: string; now: number; messageId: string | null; note: string | null } | undefined;
+  const flush = () => {
+    if (sent) ledger.markSent(sent.key, sent.now, sent.messageId, sent.note);
+    sent = undefined;
+  };
+  const claim = (row: OutboxRow): boolean => {
+    if (!sent) return ledger.claim(row, OWNER, now());
+    const claimed = ledger.markSentAndClaim(sent, row, OWNER, now());
+    sent = undefined;
+    return claimed;
+  };
   try {
     for (const row of rows) {
       done++;
@@ -110,14 +122,18 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       if (reachesCustomer || row.kind === "offer") {
         const suppressed = ledger.suppressedBecause(row.account_id, address, row.kind === "email" ? row.category : null);
         if (suppressed) {
+          flush();
           if (ledger.hold(row, "suppressed", suppressed, now())) report.suppressed++;
           continue;
         }
       }
       if (reachesCustomer && !row.transactional) {
         const policy = options.rules.get(row.playbook)?.delivery ?? OPEN;
-        const allowed = nextAllowedTime(row.zone, Math.max(now(), row.send_at), policy, holidays);
+        const from = Math.max(now(), row.send_at);
+        const open = holidays.size === 0 && !policy.businessDaysOnly && (policy.quietFrom === undefined || policy.quietFrom === policy.quietTo);
+        const allowed = open ? { ms: from, iso: new Date(from).toISOString(), held: undefined } : nextAllowedTime(row.zone, from, policy, holidays);
         if (allowed.ms > now()) {
+          flush();
           if (row.state !== "waiting" || row.send_at !== allowed.ms) ledger.hold(row, "waiting", `waits until ${allowed.iso}${allowed.held ? ` (${allowed.held})` : ""}`, now(), allowed.ms);
           report.waiting++;
           report.nextAt = Math.min(report.nextAt ?? Infinity, allowed.ms);
@@ -127,11 +143,12 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       if (!row.transactional) {
         const cap = allCaps.find((c) => (c.channel === "any" || c.channel === row.kind) && ledger.sentSince(row.account_id, c.channel, now() - c.perDays * 86_400_000) >= c.max);
         if (cap) {
+          flush();
           if (ledger.hold(row, "capped", `frequency cap: at most ${cap.max} ${cap.channel === "any" ? "actions" : cap.channel} per ${cap.perDays} days to one account, across every playbook; higher-priority actions went first`, now())) report.capped++;
           continue;
         }
       }
-      if (!ledger.claim(row, OWNER, now())) continue;
+      if (!claim(row)) continue;
       const attempts = row.attempts + 1;
       if (minGap > 0) {
         const wait = lastDelivery + minGap - Date.now();
@@ -145,7 +162,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
         if (outcome.ok || !outcome.transient) break;
       }
       if (outcome.ok) {
-        ledger.markSent(row.key, now(), outcome.messageId ?? null, outcome.note ?? null);
+        sent = { key: row.key, now: now(), messageId: outcome.messageId ?? null, note: outcome.note ?? null };
         report.delivered[row.kind]++;
         continue;
       }
@@ -164,6 +181,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       if (outcome.unreachable) unreachable.add(row.kind);
     }
   } finally {
+    flush();
     email?.close();
     tasks.close();
   }

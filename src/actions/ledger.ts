@@ -65,11 +65,12 @@ const SCHEMA = `
     key TEXT PRIMARY KEY,
     playbook TEXT NOT NULL, trigger TEXT NOT NULL, step INTEGER NOT NULL, account_id TEXT NOT NULL, day TEXT NOT NULL,
     kind TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, priority INTEGER NOT NULL, transactional INTEGER NOT NULL,
-    category TEXT, zone TEXT NOT NULL, payload TEXT NOT NULL,
+    category TEXT, zone TEXT NOT NULL,
     state TEXT NOT NULL, reason TEXT, send_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER,
     last_error TEXT, claimed_by TEXT, claimed_at INTEGER, sent_at INTEGER, message_id TEXT,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS outbox_payload (key TEXT PRIMARY KEY, payload TEXT NOT NULL);
   CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, send_at);
   CREATE INDEX IF NOT EXISTS outbox_by_account ON outbox (account_id, kind, sent_at);
   CREATE TABLE IF NOT EXISTS suppression (
@@ -88,36 +89,51 @@ const SCHEMA = `
  */
 export class OutboxLedger {
   private readonly insertRow: Database.Statement;
+  private readonly insertPayload: Database.Statement;
   private readonly claimRow: Database.Statement;
   private readonly sentRow: Database.Statement;
   private readonly countSent: Database.Statement;
   private readonly countSentAny: Database.Statement;
+  private readonly failRow: Database.Statement;
+  private readonly holdRow: Database.Statement;
+  private readonly findSuppression: Database.Statement;
 
   constructor(readonly db: Database.Database) {
     db.exec(SCHEMA);
     this.insertRow = db.prepare(`
-      INSERT INTO outbox (key, playbook, trigger, step, account_id, day, kind, target, recipient, priority, transactional, category, zone, payload, state, reason, send_at, last_error, created_at, updated_at)
-      VALUES (@key, @playbook, @trigger, @step, @account_id, @day, @kind, @target, @recipient, @priority, @transactional, @category, @zone, @payload, @state, @reason, @send_at, @last_error, @now, @now)
+      INSERT INTO outbox (key, playbook, trigger, step, account_id, day, kind, target, recipient, priority, transactional, category, zone, state, reason, send_at, last_error, created_at, updated_at)
+      VALUES (@key, @playbook, @trigger, @step, @account_id, @day, @kind, @target, @recipient, @priority, @transactional, @category, @zone, @state, @reason, @send_at, @last_error, @now, @now)
       ON CONFLICT (key) DO NOTHING`);
+    this.insertPayload = db.prepare("INSERT INTO outbox_payload (key, payload) VALUES (?, ?)");
     this.claimRow = db.prepare(`
       UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?, updated_at = ?
       WHERE key = ? AND state = ? AND attempts = ?`);
     this.sentRow = db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, reason = ?, next_attempt_at = NULL, updated_at = ? WHERE key = ? AND state = 'sending'");
     this.countSent = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE account_id = ? AND kind = ? AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) > ?");
+    this.failRow = db.prepare("UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE key = ? AND state = 'sending'");
+    this.holdRow = db.prepare("UPDATE outbox SET state = ?, reason = ?, send_at = ?, updated_at = ? WHERE key = ? AND state = ? AND attempts = ?");
+    this.findSuppression = db.prepare(
+      "SELECT kind, value, category, reason FROM suppression WHERE ((kind = 'account' AND value = ?) OR (kind = 'address' AND value = ?)) AND category IN ('*', ?) LIMIT 1",
+    );
     this.countSentAny = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE account_id = ? AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) > ?");
   }
 
   /** Records a decided action; false when its key is already there (decided before: nothing new). */
   record(row: NewOutboxRow, now: number): boolean {
-    return this.insertRow.run({ ...row, now }).changes === 1;
+    const { payload, ...fields } = row;
+    if (this.insertRow.run({ ...fields, now }).changes !== 1) return false;
+    // The rendered message lives apart: a row's state changes then rewrite a few bytes, not the whole email.
+    this.insertPayload.run(row.key, payload);
+    return true;
   }
 
   /** What a delivery pass looks at: planned and waiting actions, and failed ones whose next attempt is due; highest priority first. */
   due(now: number): OutboxRow[] {
     return this.db
       .prepare(
-        `SELECT * FROM outbox WHERE state IN ('planned', 'waiting') OR (state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?)
-         ORDER BY priority DESC, send_at, key`,
+        `SELECT o.*, p.payload FROM outbox o JOIN outbox_payload p USING (key)
+         WHERE o.state IN ('planned', 'waiting') OR (o.state = 'failed' AND o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= ?)
+         ORDER BY o.priority DESC, o.send_at, o.key`,
       )
       .all(now) as OutboxRow[];
   }
@@ -131,16 +147,26 @@ export class OutboxLedger {
     this.sentRow.run(now, messageId, note, now, key);
   }
 
+  /**
+   * Records one delivery as sent and claims the next row in the same
+   * transaction: one commit per message instead of two. The next row is
+   * claimed only once the previous one is recorded, so at most one message
+   * is ever in flight.
+   */
+  readonly markSentAndClaim = (sent: { key: string; now: number; messageId: string | null; note: string | null }, next: OutboxRow, owner: string, now: number): boolean =>
+    this.db.transaction(() => {
+      this.sentRow.run(sent.now, sent.messageId, sent.note, sent.now, sent.key);
+      return this.claimRow.run(owner, now, now, next.key, next.state, next.attempts).changes === 1;
+    })();
+
   /** A failed attempt: retried at `nextAttemptAt`, or never by itself when null (a permanent failure, or dead). */
   markFailed(key: string, now: number, error: string, nextAttemptAt: number | null, dead: boolean): void {
-    this.db
-      .prepare("UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE key = ? AND state = 'sending'")
-      .run(dead ? "dead" : "failed", error, nextAttemptAt, now, key);
+    this.failRow.run(dead ? "dead" : "failed", error, nextAttemptAt, now, key);
   }
 
   /** Holds a row back (waiting, capped, suppressed) with the reason, unless another process has taken it meanwhile. */
   hold(row: OutboxRow, state: "waiting" | "capped" | "suppressed", reason: string, now: number, sendAt = row.send_at): boolean {
-    return this.db.prepare("UPDATE outbox SET state = ?, reason = ?, send_at = ?, updated_at = ? WHERE key = ? AND state = ? AND attempts = ?").run(state, reason, sendAt, now, row.key, row.state, row.attempts).changes === 1;
+    return this.holdRow.run(state, reason, sendAt, now, row.key, row.state, row.attempts).changes === 1;
   }
 
   /** Rows of a channel sent to an account since `sinceMs`: what a frequency cap counts, across every playbook. */
@@ -169,7 +195,7 @@ export class OutboxLedger {
   list(filter: OutboxFilter = {}): OutboxRow[] {
     const { where, params } = whereOf(filter);
     const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : "";
-    return this.db.prepare(`SELECT * FROM outbox ${where} ORDER BY day, playbook, trigger, account_id, key${limit}`).all(...params) as OutboxRow[];
+    return this.db.prepare(`SELECT *, '' AS payload FROM outbox ${where} ORDER BY day, playbook, trigger, account_id, key${limit}`).all(...params) as OutboxRow[];
   }
 
   counts(): Record<string, number> {
@@ -199,10 +225,7 @@ export class OutboxLedger {
 
   /** Why an action to this account (and address, for a category of email) is suppressed, if it is. */
   suppressedBecause(account: string, address: string | null, category: string | null): string | undefined {
-    const rows = this.db
-      .prepare("SELECT kind, value, category, reason FROM suppression WHERE ((kind = 'account' AND value = ?) OR (kind = 'address' AND value = ?)) AND (category = '*' OR category = ?)")
-      .all(account, address === null ? null : normalise("address", address), category ?? "*") as SuppressionRow[];
-    const row = rows[0];
+    const row = this.findSuppression.get(account, address === null ? null : normalise("address", address), category ?? "*") as SuppressionRow | undefined;
     if (!row) return undefined;
     const whom = row.kind === "account" ? `the account ${row.value}` : row.value;
     return `${whom} is on the suppression list${row.category === "*" ? "" : ` for ${row.category}`} (${row.reason})`;
