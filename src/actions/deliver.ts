@@ -5,6 +5,7 @@ import { EmailChannel } from "./channels/email.js";
 import { postSigned } from "./channels/http.js";
 import type { Outcome } from "./channels/outcome.js";
 import { TaskChannel } from "./channels/tasks.js";
+import { DeliveryJournal, foldAbandonedJournals } from "./journal.js";
 import type { ActionKind, OutboxLedger, OutboxRow } from "./ledger.js";
 import type { EmailPayload, OfferPayload, TaskPayload, WebhookPayload } from "./plan.js";
 import { redact, type DeliverySettings } from "./settings.js";
@@ -27,12 +28,15 @@ export interface DeliveryOptions {
   maxAttempts: number;
   timeoutMs: number;
   tasks: string;
+  /** where each sending process journals the acknowledgements it has not yet folded into the ledger */
+  journalFolder: string;
   progress?: (done: number, total: number) => void;
 }
 
 /** What a delivery pass did. */
 export interface DeliveryReport {
   delivered: Record<ActionKind, number>;
+  /** actions in the ledger waiting for their time (quiet hours, business days, holidays) after this pass */
   waiting: number;
   /** the earliest time a waiting action may go out */
   nextAt: number | undefined;
@@ -52,6 +56,10 @@ export interface DeliveryReport {
 const PASS_PAUSES_MS = [200, 1000];
 /** How long a claimed row may stay `sending` before another host may take it over. */
 const LEASE_MS = 15 * 60_000;
+/** Rows claimed in one commit; the acknowledgements of their messages are folded into the ledger with the next claim. */
+const BATCH = 64;
+/** Rows read from the ledger at a time: memory stays flat however long the outbox is. */
+const PAGE = 512;
 
 /** The wait before the next attempt after `attempts` failed ones: 5 minutes, doubling, at most 6 hours. */
 export function backoffMs(attempts: number): number {
@@ -87,8 +95,15 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const report: DeliveryReport = { delivered: { email: 0, task: 0, offer: 0, webhook: 0 }, waiting: 0, nextAt: undefined, capped: 0, suppressed: 0, failed: 0, dead: 0, deferred: 0, recovered: 0, problems: [] };
   const problems = new Set<string>();
+  // What a stopped process had sent is recorded before what it left unfinished is planned again.
+  foldAbandonedJournals(options.journalFolder, ledger, ownerAlive, OWNER, LEASE_MS, now());
   report.recovered = ledger.recoverAbandoned(ownerAlive, now(), LEASE_MS);
-  const rows = ledger.due(now());
+  const total = ledger.dueCount(now());
+  /** rows looked at in this pass that are still due (chosen for the next claim, or a claim lost to a change): never looked at twice */
+  const seen = new Set<string>();
+  let page: OutboxRow[] = [];
+  /** rows chosen for the claim being put together, by account: the caps count them before they are claimed */
+  const chosen = new Map<string, ActionKind[]>();
   const holidays = new Set(options.holidays);
   const allCaps = [...options.rules.values()].flatMap((r) => r.caps);
   const unreachable = new Set<ActionKind>();
@@ -97,23 +112,28 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
   const minGap = options.rate ? 1000 / options.rate : 0;
   let lastDelivery = 0;
   let done = 0;
-  // A delivery recorded as sent together with the next claim (one commit per message); written before anything else is.
-  let sent: { key: string; now: number; messageId: string | null; note: string | null } | undefined;
-  const flush = () => {
-    if (sent) ledger.markSent(sent.key, sent.now, sent.messageId, sent.note);
-    sent = undefined;
-  };
-  const claim = (row: OutboxRow): boolean => {
-    if (!sent) return ledger.claim(row, OWNER, now());
-    const claimed = ledger.markSentAndClaim(sent, row, OWNER, now());
-    sent = undefined;
-    return claimed;
-  };
-  try {
-    for (const row of rows) {
+  const journal = new DeliveryJournal(options.journalFolder, OWNER);
+  let index = 0;
+  /**
+   * The next row that may go out now, after the suppression list, the
+   * calendar and the caps; what they hold back is recorded on the way.
+   * Runs while the previous message is in flight, so these checks cost
+   * no time on the wire; only the commit is between two messages.
+   */
+  const advance = (): OutboxRow | undefined => {
+    for (;;) {
+      if (index >= page.length) {
+        page = ledger.due(now(), PAGE, seen);
+        index = 0;
+        if (page.length === 0) return undefined;
+      }
+      const row = page[index++]!;
+      // Until it is claimed or held it is still due: a page read meanwhile must not return it again.
+      seen.add(row.key);
       done++;
-      if (done % 100 === 0) options.progress?.(done, rows.length);
+      if (done % 100 === 0) options.progress?.(Math.min(done, total), total);
       if (unreachable.has(row.kind)) {
+        seen.add(row.key);
         report.deferred++;
         continue;
       }
@@ -122,8 +142,8 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       if (reachesCustomer || row.kind === "offer") {
         const suppressed = ledger.suppressedBecause(row.account_id, address, row.kind === "email" ? row.category : null);
         if (suppressed) {
-          flush();
           if (ledger.hold(row, "suppressed", suppressed, now())) report.suppressed++;
+          seen.delete(row.key);
           continue;
         }
       }
@@ -133,67 +153,109 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
         const open = holidays.size === 0 && !policy.businessDaysOnly && (policy.quietFrom === undefined || policy.quietFrom === policy.quietTo);
         const allowed = open ? { ms: from, iso: new Date(from).toISOString(), held: undefined } : nextAllowedTime(row.zone, from, policy, holidays);
         if (allowed.ms > now()) {
-          flush();
           if (row.state !== "waiting" || row.send_at !== allowed.ms) ledger.hold(row, "waiting", `waits until ${allowed.iso}${allowed.held ? ` (${allowed.held})` : ""}`, now(), allowed.ms);
-          report.waiting++;
-          report.nextAt = Math.min(report.nextAt ?? Infinity, allowed.ms);
+          seen.delete(row.key);
           continue;
         }
       }
       if (!row.transactional) {
-        const cap = allCaps.find((c) => (c.channel === "any" || c.channel === row.kind) && ledger.sentSince(row.account_id, c.channel, now() - c.perDays * 86_400_000) >= c.max);
+        // Sent and claimed rows count, and so do those already chosen for the claim being put together.
+        const alsoChosen = chosen.get(row.account_id) ?? NONE;
+        const cap = allCaps.find(
+          (c) => (c.channel === "any" || c.channel === row.kind) && ledger.sentSince(row.account_id, c.channel, now() - c.perDays * 86_400_000) + alsoChosen.filter((kind) => c.channel === "any" || c.channel === kind).length >= c.max,
+        );
         if (cap) {
-          flush();
+          seen.delete(row.key);
           if (ledger.hold(row, "capped", `frequency cap: at most ${cap.max} ${cap.channel === "any" ? "actions" : cap.channel} per ${cap.perDays} days to one account, across every playbook; higher-priority actions went first`, now())) report.capped++;
           continue;
         }
       }
-      if (!claim(row)) continue;
-      const attempts = row.attempts + 1;
-      if (minGap > 0) {
-        const wait = lastDelivery + minGap - Date.now();
-        if (wait > 0) await sleep(wait);
-        lastDelivery = Date.now();
-      }
-      let outcome: Outcome = { ok: false, error: "not tried", transient: true };
-      for (let tries = 0; tries <= PASS_PAUSES_MS.length; tries++) {
-        if (tries > 0) await sleep(PASS_PAUSES_MS[tries - 1]!);
-        outcome = await deliverOne(row, settings, options, () => (email ??= new EmailChannel(settings, options.timeoutMs)), tasks);
-        if (outcome.ok || !outcome.transient) break;
-      }
-      if (outcome.ok) {
-        sent = { key: row.key, now: now(), messageId: outcome.messageId ?? null, note: outcome.note ?? null };
-        report.delivered[row.kind]++;
-        continue;
-      }
-      const error = redact(outcome.error, settings);
-      problems.add(error);
-      if (outcome.transient && attempts < options.maxAttempts) {
-        ledger.markFailed(row.key, now(), error, now() + backoffMs(attempts), false);
-        report.failed++;
-      } else if (outcome.transient) {
-        ledger.markFailed(row.key, now(), `${error} (gave up after ${attempts} attempts)`, null, true);
-        report.dead++;
+      chosen.set(row.account_id, [...(chosen.get(row.account_id) ?? NONE), row.kind]);
+      return row;
+    }
+  };
+  const transmit = async (row: OutboxRow, payload: unknown): Promise<Outcome> => {
+    let outcome: Outcome = { ok: false, error: "not tried", transient: true };
+    for (let tries = 0; tries <= PASS_PAUSES_MS.length; tries++) {
+      if (tries > 0) await sleep(PASS_PAUSES_MS[tries - 1]!);
+      outcome = await deliverOne(row, payload, settings, options, () => (email ??= new EmailChannel(settings, options.timeoutMs)), tasks);
+      if (outcome.ok || !outcome.transient) break;
+    }
+    return outcome;
+  };
+  /** claimed rows, with their messages, in the order they go out */
+  const queue: { row: OutboxRow; payload: unknown }[] = [];
+  /**
+   * Claims the next batch of rows that may go out, in the commit that also
+   * folds the journal's acknowledgements of the batch before: one commit per
+   * batch, not two per message.
+   */
+  const refill = () => {
+    const batch: OutboxRow[] = [];
+    for (let row = advance(); row; row = batch.length < BATCH ? advance() : undefined) batch.push(row);
+    if (batch.length === 0) return;
+    const claimed = journal.fold(ledger, () => ledger.claimMany(batch, OWNER, now()));
+    chosen.clear();
+    // Claimed rows leave the due set; one whose claim was lost stays in it, and is not looked at again.
+    for (const key of claimed) seen.delete(key);
+    const payloads = ledger.payloads([...claimed]);
+    for (const row of batch) if (claimed.has(row.key)) queue.push({ row, payload: JSON.parse(payloads.get(row.key) ?? "null") as unknown });
+  };
+  try {
+    refill();
+    while (queue.length > 0) {
+      const { row, payload } = queue.shift()!;
+      if (unreachable.has(row.kind)) {
+        // Its channel went down while it waited its turn: given back untried.
+        ledger.release(row, OWNER, now());
+        seen.add(row.key);
+        report.deferred++;
       } else {
-        ledger.markFailed(row.key, now(), error, null, false);
-        report.failed++;
+        const attempts = row.attempts + 1;
+        if (minGap > 0) {
+          const wait = lastDelivery + minGap - Date.now();
+          if (wait > 0) await sleep(wait);
+          lastDelivery = Date.now();
+        }
+        const outcome = await transmit(row, payload);
+        if (outcome.ok) {
+          journal.append({ key: row.key, at: now(), messageId: outcome.messageId ?? null, note: outcome.note ?? null });
+          report.delivered[row.kind]++;
+        } else {
+          const error = redact(outcome.error, settings);
+          problems.add(error);
+          if (outcome.transient && attempts < options.maxAttempts) {
+            ledger.markFailed(row.key, now(), error, now() + backoffMs(attempts), false);
+            report.failed++;
+          } else if (outcome.transient) {
+            ledger.markFailed(row.key, now(), `${error} (gave up after ${attempts} attempts)`, null, true);
+            report.dead++;
+          } else {
+            ledger.markFailed(row.key, now(), error, null, false);
+            report.failed++;
+          }
+          if (outcome.unreachable) unreachable.add(row.kind);
+        }
       }
-      if (outcome.unreachable) unreachable.add(row.kind);
+      if (queue.length === 0) refill();
     }
   } finally {
-    flush();
+    journal.close(ledger);
     email?.close();
     tasks.close();
   }
-  options.progress?.(rows.length, rows.length);
+  options.progress?.(total, total);
+  const waiting = ledger.waiting();
+  report.waiting = waiting.count;
+  report.nextAt = waiting.nextAt;
   report.problems = [...problems];
   return report;
 }
 
+const NONE: readonly ActionKind[] = [];
 const OPEN: DeliveryPolicy = { quietFrom: undefined, quietTo: undefined, businessDaysOnly: false };
 
-async function deliverOne(row: OutboxRow, settings: DeliverySettings, options: DeliveryOptions, email: () => EmailChannel, tasks: TaskChannel): Promise<Outcome> {
-  const payload = JSON.parse(row.payload) as unknown;
+async function deliverOne(row: OutboxRow, payload: unknown, settings: DeliverySettings, options: DeliveryOptions, email: () => EmailChannel, tasks: TaskChannel): Promise<Outcome> {
   switch (row.kind) {
     case "email":
       return email().deliver(payload as EmailPayload, row.key);

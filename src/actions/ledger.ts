@@ -21,7 +21,7 @@ export interface OutboxRow {
   transactional: number;
   category: string | null;
   zone: string;
-  /** what delivery needs, rendered when the action was decided (JSON) */
+  /** what delivery needs, rendered when the action was decided (JSON); kept in its own table, read when the row is claimed */
   payload: string;
   state: OutboxState;
   reason: string | null;
@@ -71,8 +71,9 @@ const SCHEMA = `
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS outbox_payload (key TEXT PRIMARY KEY, payload TEXT NOT NULL);
-  CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, send_at);
-  CREATE INDEX IF NOT EXISTS outbox_by_account ON outbox (account_id, kind, sent_at);
+  -- What is due, in the order it goes out; a row leaves it when it is claimed or held, and the index caps read does not change when a row is sent.
+  CREATE INDEX IF NOT EXISTS outbox_due ON outbox (priority DESC, send_at, key) WHERE state IN ('planned', 'waiting', 'failed');
+  CREATE INDEX IF NOT EXISTS outbox_by_account ON outbox (account_id, kind);
   CREATE TABLE IF NOT EXISTS suppression (
     kind TEXT NOT NULL, value TEXT NOT NULL, category TEXT NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
     PRIMARY KEY (kind, value, category)
@@ -90,6 +91,11 @@ const SCHEMA = `
 export class OutboxLedger {
   private readonly insertRow: Database.Statement;
   private readonly insertPayload: Database.Statement;
+  private readonly selectPayloads: Database.Statement;
+  private readonly selectDue: Database.Statement;
+  private readonly countDue: Database.Statement;
+  private readonly claimRows: Database.Statement;
+  private readonly sentRows: Database.Statement;
   private readonly claimRow: Database.Statement;
   private readonly sentRow: Database.Statement;
   private readonly countSent: Database.Statement;
@@ -105,6 +111,20 @@ export class OutboxLedger {
       VALUES (@key, @playbook, @trigger, @step, @account_id, @day, @kind, @target, @recipient, @priority, @transactional, @category, @zone, @state, @reason, @send_at, @last_error, @now, @now)
       ON CONFLICT (key) DO NOTHING`);
     this.insertPayload = db.prepare("INSERT INTO outbox_payload (key, payload) VALUES (?, ?)");
+    const due = `state IN ('planned', 'waiting', 'failed')
+      AND (state = 'planned' OR (state = 'waiting' AND send_at <= @now) OR (state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now))`;
+    this.selectDue = db.prepare(`SELECT *, '' AS payload FROM outbox WHERE ${due} ORDER BY priority DESC, send_at, key LIMIT @limit`);
+    this.countDue = db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE ${due}`);
+    this.selectPayloads = db.prepare("SELECT key, payload FROM outbox_payload WHERE key IN (SELECT value FROM json_each(?))");
+    this.claimRows = db.prepare(`
+      UPDATE outbox SET state = 'sending', attempts = outbox.attempts + 1, claimed_by = ?, claimed_at = ?, updated_at = ?
+      FROM (SELECT value ->> 0 AS k, value ->> 1 AS s, value ->> 2 AS a FROM json_each(?)) AS c
+      WHERE outbox.key = c.k AND outbox.state = c.s AND outbox.attempts = c.a
+      RETURNING outbox.key AS key`);
+    this.sentRows = db.prepare(`
+      UPDATE outbox SET state = 'sent', sent_at = c.at, message_id = c.id, reason = c.note, last_error = NULL, next_attempt_at = NULL, updated_at = c.at
+      FROM (SELECT value ->> 0 AS k, value ->> 1 AS at, value ->> 2 AS id, value ->> 3 AS note FROM json_each(?)) AS c
+      WHERE outbox.key = c.k AND outbox.state = 'sending'`);
     this.claimRow = db.prepare(`
       UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?, updated_at = ?
       WHERE key = ? AND state = ? AND attempts = ?`);
@@ -127,15 +147,43 @@ export class OutboxLedger {
     return true;
   }
 
-  /** What a delivery pass looks at: planned and waiting actions, and failed ones whose next attempt is due; highest priority first. */
-  due(now: number): OutboxRow[] {
-    return this.db
-      .prepare(
-        `SELECT o.*, p.payload FROM outbox o JOIN outbox_payload p USING (key)
-         WHERE o.state IN ('planned', 'waiting') OR (o.state = 'failed' AND o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= ?)
-         ORDER BY o.priority DESC, o.send_at, o.key`,
-      )
-      .all(now) as OutboxRow[];
+  /** The rendered messages of some rows, by key. */
+  payloads(keys: readonly string[]): Map<string, string> {
+    const rows = this.selectPayloads.all(JSON.stringify(keys)) as { key: string; payload: string }[];
+    return new Map(rows.map((r) => [r.key, r.payload]));
+  }
+
+  /** Claims several rows in one statement; returns the keys this process got (each only if unchanged since it was read). */
+  claimMany(rows: readonly OutboxRow[], owner: string, now: number): Set<string> {
+    const claimed = this.claimRows.all(owner, now, now, JSON.stringify(rows.map((r) => [r.key, r.state, r.attempts]))) as { key: string }[];
+    return new Set(claimed.map((r) => r.key));
+  }
+
+  /** Records several deliveries as sent in one statement. */
+  markSentMany(acks: readonly { key: string; at: number; messageId: string | null; note: string | null }[]): void {
+    if (acks.length > 0) this.sentRows.run(JSON.stringify(acks.map((a) => [a.key, a.at, a.messageId, a.note])));
+  }
+
+  /**
+   * What a delivery pass looks at, a page at a time, highest priority first:
+   * planned actions, waiting ones whose time has come, failed ones whose next
+   * attempt is due. A row held back leaves this set, and so does a claimed
+   * one, so each page is what is left.
+   */
+  due(now: number, limit: number, skip: ReadonlySet<string>): OutboxRow[] {
+    const rows = this.selectDue.all({ now, limit: limit + skip.size }) as OutboxRow[];
+    return skip.size === 0 ? rows : rows.filter((row) => !skip.has(row.key)).slice(0, limit);
+  }
+
+  /** Actions waiting for their time (quiet hours, business days, holidays): how many, and the earliest time one may go out. */
+  waiting(): { count: number; nextAt: number | undefined } {
+    const row = this.db.prepare("SELECT COUNT(*) AS n, MIN(send_at) AS next FROM outbox WHERE state = 'waiting'").get() as { n: number; next: number | null };
+    return { count: row.n, nextAt: row.next ?? undefined };
+  }
+
+  /** How many actions are due now (for progress). */
+  dueCount(now: number): number {
+    return (this.countDue.get({ now }) as { n: number }).n;
   }
 
   /** Takes a row for sending; false when another process took it (or it changed) first. */
@@ -147,17 +195,10 @@ export class OutboxLedger {
     this.sentRow.run(now, messageId, note, now, key);
   }
 
-  /**
-   * Records one delivery as sent and claims the next row in the same
-   * transaction: one commit per message instead of two. The next row is
-   * claimed only once the previous one is recorded, so at most one message
-   * is ever in flight.
-   */
-  readonly markSentAndClaim = (sent: { key: string; now: number; messageId: string | null; note: string | null }, next: OutboxRow, owner: string, now: number): boolean =>
-    this.db.transaction(() => {
-      this.sentRow.run(sent.now, sent.messageId, sent.note, sent.now, sent.key);
-      return this.claimRow.run(owner, now, now, next.key, next.state, next.attempts).changes === 1;
-    })();
+  /** Gives a claimed row back untried (its channel went down before its turn): as it was before the claim. */
+  release(row: OutboxRow, owner: string, now: number): void {
+    this.db.prepare("UPDATE outbox SET state = ?, attempts = attempts - 1, claimed_by = NULL, updated_at = ? WHERE key = ? AND state = 'sending' AND claimed_by = ?").run(row.state, now, row.key, owner);
+  }
 
   /** A failed attempt: retried at `nextAttemptAt`, or never by itself when null (a permanent failure, or dead). */
   markFailed(key: string, now: number, error: string, nextAttemptAt: number | null, dead: boolean): void {

@@ -85,6 +85,7 @@ async function deliverOutbox(project: Project, statePath: string, settings: Deli
       maxAttempts: project.delivery.maxAttempts,
       timeoutMs: project.delivery.timeoutMs,
       tasks: project.delivery.tasks,
+      journalFolder: `${statePath}.journal`,
       ...(options.progress ? { progress: options.progress } : {}),
     });
   } finally {

@@ -1,5 +1,7 @@
 import Database from "better-sqlite3";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliverDue } from "../../src/actions/deliver.js";
 import { OutboxLedger, type NewOutboxRow } from "../../src/actions/ledger.js";
@@ -61,6 +63,7 @@ describe("frequency caps across the playbooks of a project", () => {
       maxAttempts: 5,
       timeoutMs: 2000,
       tasks: "/dev/null",
+      journalFolder: mkdtempSync(join(tmpdir(), "touchline-journal-")),
     });
     expect(report.delivered.email).toBe(2);
     expect(smtp.received.map((m) => m.parsed.subject)).toEqual(["b2b-saas renewal", "onboarding welcome"]);

@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from "nodemailer";
+import type SMTPPool from "nodemailer/lib/smtp-pool/index.js";
 import { messageIdOf } from "../keys.js";
 import type { EmailPayload } from "../plan.js";
 import type { DeliverySettings } from "../settings.js";
@@ -18,25 +19,7 @@ export class EmailChannel implements Channel<EmailPayload> {
     private readonly settings: DeliverySettings,
     timeoutMs: number,
   ) {
-    const smtp = settings.smtp!;
-    this.transport = nodemailer.createTransport({
-      host: smtp.host,
-      port: smtp.port,
-      secure: smtp.secure,
-      ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? "" } } : {}),
-      pool: true,
-      maxConnections: 1,
-      maxMessages: Infinity,
-      // Retries are the ledger's to decide and count; the pool must not resend on its own.
-      maxRequeues: 0,
-      connectionTimeout: timeoutMs,
-      greetingTimeout: timeoutMs,
-      socketTimeout: timeoutMs,
-      // Loopback servers (a local relay, tests) rarely offer TLS; anything else is asked for it.
-      ignoreTLS: smtp.host === "127.0.0.1" || smtp.host === "localhost" || smtp.host === "::1",
-      disableFileAccess: true,
-      disableUrlAccess: true,
-    });
+    this.transport = nodemailer.createTransport(smtpTransportOptions(settings, timeoutMs));
   }
 
   async deliver(payload: EmailPayload, key: string): Promise<Outcome> {
@@ -66,6 +49,29 @@ export class EmailChannel implements Channel<EmailPayload> {
   close(): void {
     this.transport.close();
   }
+}
+
+/** How Touchline talks to an SMTP server: one pooled connection, timeouts, no file or URL access from message content, no retries of its own. */
+export function smtpTransportOptions(settings: DeliverySettings, timeoutMs: number): SMTPPool.Options {
+  const smtp = settings.smtp!;
+  return {
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? "" } } : {}),
+    pool: true,
+    maxConnections: 1,
+    maxMessages: Infinity,
+    // Retries are the ledger's to decide and count; the pool must not resend on its own.
+    maxRequeues: 0,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+    // Loopback servers (a local relay, tests) rarely offer TLS; anything else is asked for it.
+    ignoreTLS: smtp.host === "127.0.0.1" || smtp.host === "localhost" || smtp.host === "::1",
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  } as SMTPPool.Options;
 }
 
 function classify(error: Error & { responseCode?: number; code?: string; response?: string }): Outcome {
