@@ -1,7 +1,7 @@
 import { confinedReader } from "../language/confine.js";
 import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { Project } from "../run/project.js";
-import { preparePlaybook, runProject, RunStopped, type RunOptions, type RunResult } from "../run/run.js";
+import { preparePlaybook, runEveryPlaybook, RunStopped, type RunOptions, type RunResult } from "../run/run.js";
 import { StateStore } from "../run/state-store.js";
 import { deliverDue, type DeliveryReport, type PlaybookRules } from "./deliver.js";
 import { OutboxLedger, type ActionKind } from "./ledger.js";
@@ -17,7 +17,8 @@ export interface SendOptions {
 }
 
 export interface SendResult {
-  run: RunResult;
+  /** one per playbook of the project */
+  runs: RunResult[];
   /** actions this run put into the ledger that were not there before */
   recorded: number;
   /** of those, how many could not be prepared (recorded as failed), with a few examples */
@@ -34,42 +35,55 @@ function rulesOf(plan: CompiledPlaybook): PlaybookRules {
   return { delivery: plan.delivery, caps: plan.caps.map((c) => ({ channel: c.channel as ActionKind | "any", max: c.max, perDays: c.perDays })) };
 }
 
-/** The settings a plan's actions need, or a RunStopped naming every one that is missing. */
-function settingsFor(project: Project, plan: CompiledPlaybook, env: NodeJS.ProcessEnv | undefined): DeliverySettings {
+/** Every playbook of the project, compiled: their names, rules and the action kinds they use. */
+function projectPlans(project: Project): CompiledPlaybook[] {
+  return project.playbooks.map((file) => preparePlaybook(project, file).plan);
+}
+
+/** The settings the plans' actions need, or a RunStopped naming every one that is missing. */
+function settingsFor(project: Project, plans: readonly CompiledPlaybook[], env: NodeJS.ProcessEnv | undefined): DeliverySettings {
   const settings = loadDeliverySettings(project, env);
-  const missing = missingSettings(settings, actionKinds(plan), /^https?:\/\//.test(project.delivery.tasks));
+  const kinds = new Set(plans.flatMap((plan) => [...actionKinds(plan)]));
+  const missing = missingSettings(settings, kinds, /^https?:\/\//.test(project.delivery.tasks));
   if (missing.length > 0) throw new RunStopped(`--send needs ${missing.join("; ")}. Nothing was evaluated or sent.`);
   return settings;
 }
 
 /**
- * `run --send`: the run, with every decided action recorded in the outbox
- * ledger inside the run's own transaction, then a delivery pass. If the
- * process dies after the run committed, the actions are in the ledger and
- * the next pass delivers them; if it dies before, nothing was decided.
+ * `run --send`: each playbook's run, with every decided action recorded in
+ * the outbox ledger inside that run's own transaction, then one delivery
+ * pass over the ledger, under the caps of every playbook. If the process
+ * dies after a run committed, its actions are in the ledger and the next
+ * pass delivers them; if it dies before, nothing was decided.
  */
 export async function runAndSend(project: Project, runOptions: RunOptions, options: SendOptions = {}): Promise<SendResult> {
   const now = options.now ?? Date.now;
-  const { plan } = preparePlaybook(project);
-  const settings = settingsFor(project, plan, options.env);
+  const plans = projectPlans(project);
+  const settings = settingsFor(project, plans, options.env);
   if (runOptions.useState === false) throw new RunStopped("--send needs the state file (it keeps the outbox ledger): drop --no-state");
-  let planner: ActionPlanner | undefined;
-  const run = await runProject(project, {
+  const planners: ActionPlanner[] = [];
+  const runs = await runEveryPlaybook(project, {
     ...runOptions,
     recordActions: ({ database, plan, checked }) => {
-      planner = new ActionPlanner(new OutboxLedger(database), plan, checked, settings, confinedReader(project.allowedFolders), now);
-      return (decision, row) => planner!.add(decision, row);
+      const planner = new ActionPlanner(new OutboxLedger(database), plan, checked, settings, confinedReader(project.allowedFolders), now);
+      planners.push(planner);
+      return (decision, row) => planner.add(decision, row);
     },
   });
-  const delivery = await deliverOutbox(project, runOptions.statePath ?? project.state, settings, new Map([[plan.name, rulesOf(plan)]]), { ...options, now });
-  return { run, recorded: planner?.recorded ?? 0, unprepared: { count: planner?.unprepared ?? 0, examples: [...(planner?.problems ?? [])] }, delivery };
+  const delivery = await deliverOutbox(project, runOptions.statePath ?? project.state, settings, new Map(plans.map((plan) => [plan.name, rulesOf(plan)])), { ...options, now });
+  return {
+    runs,
+    recorded: planners.reduce((sum, p) => sum + p.recorded, 0),
+    unprepared: { count: planners.reduce((sum, p) => sum + p.unprepared, 0), examples: planners.flatMap((p) => [...p.problems]).slice(0, 5) },
+    delivery,
+  };
 }
 
 /** A delivery pass on its own (`touchline outbox deliver`, `outbox retry`): what is due now goes out. */
 export async function deliverProject(project: Project, statePath: string | undefined, options: SendOptions = {}): Promise<DeliveryReport> {
-  const { plan } = preparePlaybook(project);
-  const settings = settingsFor(project, plan, options.env);
-  return deliverOutbox(project, statePath ?? project.state, settings, new Map([[plan.name, rulesOf(plan)]]), options);
+  const plans = projectPlans(project);
+  const settings = settingsFor(project, plans, options.env);
+  return deliverOutbox(project, statePath ?? project.state, settings, new Map(plans.map((plan) => [plan.name, rulesOf(plan)])), options);
 }
 
 async function deliverOutbox(project: Project, statePath: string, settings: DeliverySettings, rules: Map<string, PlaybookRules>, options: SendOptions): Promise<DeliveryReport> {

@@ -23,74 +23,83 @@ export async function runExplain(projectPath: string, accountId: string, options
   if (options.since !== undefined && sinceDays === undefined && sinceDate === undefined) throw new UsageError(`--since takes a number of days (7d) or a date (YYYY-MM-DD), not ${options.since}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
-    const result = await runProject(project, { asOf: options.asOf, explainAccount: accountId, ...(options.state ? { statePath: options.state } : {}) });
-    if (!result.explained) throw new RunStopped(`account ${accountId} is not among the valid accounts of ${project.accounts.file}`);
-    const { decision, before, history, stateDay } = result.explained;
-    const plan = result.plan;
-    const lines: string[] = [`Account ${decision.account} as of ${isoDateOf(decision.day)} (playbook ${plan.name}, ${plan.hash})`, ""];
-    if (stateDay !== undefined && stateDay > decision.day) {
-      // An earlier day than the state holds: say what this is, and what was decided then.
-      const remembered = history.find((row) => row.day <= decision.day);
-      lines.push(`${isoDateOf(decision.day)} is before the latest run (${isoDateOf(stateDay)}): recomputed below with today's data and playbook, from what the state remembered before that day.`);
-      lines.push(remembered ? `Remembered for that day (from ${isoDateOf(remembered.day)}): score ${show(remembered.score)} (${remembered.status ?? "no score"}), tier ${remembered.tier ?? "none"}, playbook ${remembered.playbook}.` : "The state remembers nothing of this account on or before that day.", "");
+    const sections: string[] = [];
+    // Each playbook of the project explains its own part: which one decided each action is said by its heading.
+    for (const file of project.playbooks) {
+      const result = await runProject(project, { asOf: options.asOf, explainAccount: accountId, playbook: file, ...(options.state ? { statePath: options.state } : {}) });
+      if (!result.explained) throw new RunStopped(`account ${accountId} is not among the valid accounts of ${project.accounts.file}`);
+      sections.push(explainOne({ ...result, explained: result.explained }, sinceDays, sinceDate));
     }
-    const health = decision.health;
-    if (health) {
-      lines.push(`Health: ${show(health.score)} (${health.status ?? "no score"}) with model ${health.model}${health.trend !== null ? `, trend ${health.trend >= 0 ? "+" : ""}${health.trend}` : ""}${health.grace ? ", in the grace period for new accounts" : ""}`);
-      lines.push(
-        renderTable(
-          ["component", "inputs", "score", "weight", "contribution", "note"],
-          health.components.map((c) => [
-            c.name,
-            Object.entries(c.inputs).map(([k, v]) => `${k}=${show(v)}`).join(" "),
-            show(c.score),
-            `${Math.round(c.weight * 1000) / 10}%`,
-            show(c.contribution),
-            c.overridden ? "set by hand" : c.missing ? (c.score === null ? "input missing: left out, others reweighted" : "input missing: missing-data score used") : "",
-          ]),
-        ),
-      );
-      for (const cap of health.caps) lines.push(`cap applied: ${cap}`);
-    }
-    if (decision.tier) {
-      const t = decision.tier;
-      lines.push("", `Tier: ${t.value ?? "(none)"}${t.computed !== t.value ? ` (the rules say ${t.computed ?? "none"}${t.pending ? `; the move waits for the hysteresis period` : ""})` : ""}`);
-    }
-    if (Object.keys(decision.segments).length > 0) lines.push("", `Segments: ${Object.entries(decision.segments).map(([k, v]) => `${k}=${v}`).join(", ")}`);
-    if (Object.keys(decision.metrics).length > 0) lines.push(`Metrics: ${Object.entries(decision.metrics).map(([k, v]) => `${k}=${show(v)}`).join(", ")}`);
-    if (decision.onboarding) {
-      lines.push("", `Onboarding: ${Math.round(decision.onboarding.completion * 100)}% complete`);
-      lines.push(renderTable(["milestone", "status", "due", "done on"], decision.onboarding.milestones.map((m) => [m.name, m.status.replace("_", " "), isoDateOf(m.due), m.doneOn === null ? "" : isoDateOf(m.doneOn)])));
-    }
-    lines.push("", "Triggers:");
-    lines.push(
-      renderTable(
-        ["trigger", "in scope", "condition", "result", "decided by"],
-        decision.triggers.map((t) => [t.name, t.inScope ? "yes" : "no", t.condition ? "true" : "false", t.reason, t.decidedBy ? `${t.decidedBy} = ${show(t.parts.find((p) => p.text === t.decidedBy)?.value)}` : ""]),
-      ),
-    );
-    if (decision.actions.length > 0) {
-      lines.push("", "Actions:");
-      for (const a of decision.actions) lines.push(`  ${a.trigger}: ${a.kind} ${a.target}${a.to ? ` to ${a.to}` : ""}: ${a.status.replace("_", " ")} (${a.reason})`);
-    }
-    if (sinceDays !== undefined || sinceDate !== undefined) {
-      const since = sinceDate ?? decision.day - sinceDays!;
-      lines.push("", ...renderSince(plan, result.explained, since));
-    }
-    lines.push("", "Since the previous run:");
-    if (!before) lines.push("  no earlier run is stored for this account.");
-    else {
-      const cause = before.playbook !== plan.hash ? `the playbook changed (${before.playbook} -> ${plan.hash})` : "the account's data changed (same playbook)";
-      const previousScore = before.health?.score ?? null;
-      if (health && previousScore !== health.score) lines.push(`  score ${show(previousScore)} -> ${show(health.score)} on ${isoDateOf(before.day)} -> ${isoDateOf(decision.day)}: ${cause}`);
-      else lines.push(`  score unchanged since ${isoDateOf(before.day)}`);
-      if ((before.health?.status ?? null) !== (health?.status ?? null)) lines.push(`  status ${before.health?.status ?? "none"} -> ${health?.status ?? "none"}: ${cause}`);
-      if (decision.tier && before.tier !== decision.tier.held) lines.push(`  tier ${before.tier ?? "none"} -> ${decision.tier.held ?? "none"}`);
-    }
-    for (const notice of decision.notices) lines.push(`notice: ${notice}`);
-    io.out(lines.join("\n"));
+    io.out(sections.join("\n\n"));
     return EXIT.ok;
   });
+}
+
+function explainOne(result: RunResult & { explained: NonNullable<RunResult["explained"]> }, sinceDays: number | undefined, sinceDate: number | undefined): string {
+  const { decision, before, history, stateDay } = result.explained;
+  const plan = result.plan;
+  const lines: string[] = [`Account ${decision.account} as of ${isoDateOf(decision.day)} (playbook ${plan.name}, ${plan.hash})`, ""];
+  if (stateDay !== undefined && stateDay > decision.day) {
+    // An earlier day than the state holds: say what this is, and what was decided then.
+    const remembered = history.find((row) => row.day <= decision.day);
+    lines.push(`${isoDateOf(decision.day)} is before the latest run (${isoDateOf(stateDay)}): recomputed below with today's data and playbook, from what the state remembered before that day.`);
+    lines.push(remembered ? `Remembered for that day (from ${isoDateOf(remembered.day)}): score ${show(remembered.score)} (${remembered.status ?? "no score"}), tier ${remembered.tier ?? "none"}, playbook ${remembered.playbook}.` : "The state remembers nothing of this account on or before that day.", "");
+  }
+  const health = decision.health;
+  if (health) {
+    lines.push(`Health: ${show(health.score)} (${health.status ?? "no score"}) with model ${health.model}${health.trend !== null ? `, trend ${health.trend >= 0 ? "+" : ""}${health.trend}` : ""}${health.grace ? ", in the grace period for new accounts" : ""}`);
+    lines.push(
+      renderTable(
+        ["component", "inputs", "score", "weight", "contribution", "note"],
+        health.components.map((c) => [
+          c.name,
+          Object.entries(c.inputs).map(([k, v]) => `${k}=${show(v)}`).join(" "),
+          show(c.score),
+          `${Math.round(c.weight * 1000) / 10}%`,
+          show(c.contribution),
+          c.overridden ? "set by hand" : c.missing ? (c.score === null ? "input missing: left out, others reweighted" : "input missing: missing-data score used") : "",
+        ]),
+      ),
+    );
+    for (const cap of health.caps) lines.push(`cap applied: ${cap}`);
+  }
+  if (decision.tier) {
+    const t = decision.tier;
+    lines.push("", `Tier: ${t.value ?? "(none)"}${t.computed !== t.value ? ` (the rules say ${t.computed ?? "none"}${t.pending ? `; the move waits for the hysteresis period` : ""})` : ""}`);
+  }
+  if (Object.keys(decision.segments).length > 0) lines.push("", `Segments: ${Object.entries(decision.segments).map(([k, v]) => `${k}=${v}`).join(", ")}`);
+  if (Object.keys(decision.metrics).length > 0) lines.push(`Metrics: ${Object.entries(decision.metrics).map(([k, v]) => `${k}=${show(v)}`).join(", ")}`);
+  if (decision.onboarding) {
+    lines.push("", `Onboarding: ${Math.round(decision.onboarding.completion * 100)}% complete`);
+    lines.push(renderTable(["milestone", "status", "due", "done on"], decision.onboarding.milestones.map((m) => [m.name, m.status.replace("_", " "), isoDateOf(m.due), m.doneOn === null ? "" : isoDateOf(m.doneOn)])));
+  }
+  lines.push("", "Triggers:");
+  lines.push(
+    renderTable(
+      ["trigger", "in scope", "condition", "result", "decided by"],
+      decision.triggers.map((t) => [t.name, t.inScope ? "yes" : "no", t.condition ? "true" : "false", t.reason, t.decidedBy ? `${t.decidedBy} = ${show(t.parts.find((p) => p.text === t.decidedBy)?.value)}` : ""]),
+    ),
+  );
+  if (decision.actions.length > 0) {
+    lines.push("", "Actions:");
+    for (const a of decision.actions) lines.push(`  ${a.trigger}: ${a.kind} ${a.target}${a.to ? ` to ${a.to}` : ""}: ${a.status.replace("_", " ")} (${a.reason})`);
+  }
+  if (sinceDays !== undefined || sinceDate !== undefined) {
+    const since = sinceDate ?? decision.day - sinceDays!;
+    lines.push("", ...renderSince(plan, result.explained, since));
+  }
+  lines.push("", "Since the previous run:");
+  if (!before) lines.push("  no earlier run is stored for this account.");
+  else {
+    const cause = before.playbook !== plan.hash ? `the playbook changed (${before.playbook} -> ${plan.hash})` : "the account's data changed (same playbook)";
+    const previousScore = before.health?.score ?? null;
+    if (health && previousScore !== health.score) lines.push(`  score ${show(previousScore)} -> ${show(health.score)} on ${isoDateOf(before.day)} -> ${isoDateOf(decision.day)}: ${cause}`);
+    else lines.push(`  score unchanged since ${isoDateOf(before.day)}`);
+    if ((before.health?.status ?? null) !== (health?.status ?? null)) lines.push(`  status ${before.health?.status ?? "none"} -> ${health?.status ?? "none"}: ${cause}`);
+    if (decision.tier && before.tier !== decision.tier.held) lines.push(`  tier ${before.tier ?? "none"} -> ${decision.tier.held ?? "none"}`);
+  }
+  for (const notice of decision.notices) lines.push(`notice: ${notice}`);
+  return lines.join("\n");
 }
 
 const signed = (n: number) => `${n >= 0 ? "+" : ""}${Math.round(n * 100) / 100}`;

@@ -5,7 +5,7 @@ import { OutputError, PathConflict } from "../run/files.js";
 import { loadProject, ProjectError } from "../run/project.js";
 import { StateError, StateWriteError } from "../run/state-store.js";
 import type { RejectGroup } from "../data/rejects.js";
-import { PlaybookInvalid, runProject, RunStopped, type RunResult } from "../run/run.js";
+import { PlaybookInvalid, runEveryPlaybook, RunStopped, type RunResult } from "../run/run.js";
 import { renderDiagnostic } from "../text/code-frame.js";
 import { EXIT, paintFor, UsageError, type Io } from "./output.js";
 import { renderTable, thousands } from "./table.js";
@@ -96,16 +96,18 @@ export async function runRun(projectPath: string, options: RunCommandOptions, io
       progress: progress.tick,
     };
     if (!options.send) {
-      const result = await runProject(project, runOptions);
+      const results = await runEveryPlaybook(project, runOptions);
       progress.end();
-      io.out(renderRunSummary(result));
+      io.out(results.map((result) => renderRunSummary(result)).join("\n\n"));
       return EXIT.ok;
     }
     if (options.noState) throw new UsageError("--send needs the state file (it keeps the outbox ledger): drop --no-state");
     const now = clockOption(options.now);
     const sent = await runAndSend(project, runOptions, { now, progress: deliveryProgress(io, options.progress) });
     progress.end();
-    io.out(renderRunSummary(sent.run, `Sending: ${thousands(sent.recorded)} new actions recorded in the outbox.`));
+    io.out(sent.runs.map((run) => renderRunSummary(run, "Sending: its actions are recorded in the outbox and delivered below.")).join("\n\n"));
+    io.out("");
+    io.out(`Sending: ${thousands(sent.recorded)} new actions recorded in the outbox.`);
     if (sent.unprepared.count > 0) {
       io.out(`${thousands(sent.unprepared.count)} actions could not be prepared and are recorded as failed (touchline outbox --state failed lists them):`);
       for (const example of sent.unprepared.examples) io.out(`  ${example}`);

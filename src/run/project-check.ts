@@ -105,6 +105,7 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
   const source_ = (keys: (string | number)[], value: unknown) => (typeof value === "string" ? fileAt(keys, value) : value && typeof value === "object" ? fileAt([...keys, "file"], (value as { file?: unknown }).file) : undefined);
   const sources = (keys: (string | number)[], value: unknown) => (Array.isArray(value) ? value.forEach((v, i) => source_([...keys, i], v)) : source_(keys, value));
   fileAt(["playbook"], config.playbook);
+  (config.playbooks ?? []).forEach((file, i) => fileAt(["playbooks", i], file));
   source_(["accounts"], config.accounts);
   if (typeof config.accounts === "object") (config.accounts.join ?? []).forEach((join, i) => fileAt(["accounts", "join", i, "file"], join.file));
   sources(["events"], config.events);

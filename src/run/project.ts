@@ -96,7 +96,12 @@ const MaxRejects = z.union([z.number().int().min(0), z.string().regex(/^[0-9]+(\
 /** The small config file at a project's root that names its playbook, data and settings. */
 export const ProjectConfig = z
   .object({
-    playbook: z.string().min(1).describe("The playbook file"),
+    playbook: z.string().min(1).optional().describe("The playbook file (or several, with playbooks)"),
+    playbooks: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe("Several playbook files, evaluated on the same data one after the other; they share the state file, the outbox and its frequency caps, and each keeps its own state"),
     allow_folders: z.array(z.string().min(1)).optional().describe("Folders outside the project that playbooks may read from (extends, template files)"),
     accounts: Accounts,
     events: z.union([EventSourceConfig, z.array(EventSourceConfig)]).optional(),
@@ -118,7 +123,12 @@ export const CONFIG_FILE = "touchline.yaml";
 export interface Project {
   root: string;
   configFile: string;
+  /** the first (or only) playbook */
   playbook: string;
+  /** every playbook, in the order listed */
+  playbooks: string[];
+  /** the project lists its playbooks under `playbooks`: each keeps its state apart, under its name */
+  statePerPlaybook: boolean;
   /** the project's root and the folders it allows: where playbooks may read */
   allowedFolders: string[];
   accounts: AccountSource;
@@ -151,6 +161,10 @@ export interface ProjectHistory {
   events: EventSource[];
   mrr: FileSpec | undefined;
   outcomes: FileSpec | undefined;
+}
+
+function relativeTo(root: string, file: string): string {
+  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
 }
 
 /** A mistake in the project config: reported with its file, never as a stack trace. */
@@ -191,6 +205,12 @@ export function loadProject(path: string): Project {
     throw new ProjectError(`${configFile}: ${issue.path.join(".") || "the file"}: ${issue.message}`);
   }
   const config = parsed.data;
+  if ((config.playbook === undefined) === (config.playbooks === undefined)) {
+    throw new ProjectError(`${configFile}: name the playbook with playbook: <file>, or several with playbooks: [<file>, ...]${config.playbook !== undefined ? ", not both" : ""}`);
+  }
+  const playbooks = (config.playbooks ?? [config.playbook!]).map((file) => resolve(root, file));
+  const repeated = playbooks.find((file, i) => playbooks.indexOf(file) !== i);
+  if (repeated) throw new ProjectError(`${configFile}: playbooks lists ${relativeTo(root, repeated)} twice`);
   if (!isKnownTimeZone(config.timezone)) throw new ProjectError(`${configFile}: timezone: unknown time zone ${config.timezone} (use an IANA name such as Europe/Berlin or UTC)`);
   const accounts = typeof config.accounts === "string" ? { file: config.accounts } : config.accounts;
   const eventConfigs = config.events === undefined ? [] : Array.isArray(config.events) ? config.events : [config.events];
@@ -227,7 +247,9 @@ export function loadProject(path: string): Project {
   return {
     root,
     configFile,
-    playbook: resolve(root, config.playbook),
+    playbook: playbooks[0]!,
+    playbooks,
+    statePerPlaybook: config.playbooks !== undefined,
     allowedFolders: [root, ...(config.allow_folders ?? []).map((folder) => resolve(root, folder))],
     accounts: accountSource,
     events,

@@ -54,6 +54,8 @@ export interface RunOptions {
   progress?: (done: number) => void;
   /** only this account: evaluate it with explanations, and write nothing */
   explainAccount?: string;
+  /** which of the project's playbooks (its file): the first by default */
+  playbook?: string;
   /**
    * Records each account's decided actions in the state file, inside the
    * run's transaction (the outbox ledger): given the open state database,
@@ -97,14 +99,45 @@ export function parseAsOf(text: string): number {
   return day;
 }
 
-/** Loads, checks and compiles a project's playbook, reading only inside the project's allowed folders. */
-export function preparePlaybook(project: Project): { checked: CheckedPlaybook; plan: CompiledPlaybook } {
+/** Loads, checks and compiles one of a project's playbooks (the first by default), reading only inside the project's allowed folders. */
+export function preparePlaybook(project: Project, file = project.playbook): { checked: CheckedPlaybook; plan: CompiledPlaybook } {
   const read = confinedReader(project.allowedFolders);
-  const text = read(project.playbook);
-  if (typeof text !== "string") throw new RunStopped(`${project.configFile}: the playbook ${project.playbook} cannot be read${text ? `: ${text.refused}` : ""}`);
-  const checked = checkText(project.playbook, text, read);
+  const text = read(file);
+  if (typeof text !== "string") throw new RunStopped(`${project.configFile}: the playbook ${file} cannot be read${text ? `: ${text.refused}` : ""}`);
+  const checked = checkText(file, text, read);
   if (hasErrors(checked.diagnostics)) throw new PlaybookInvalid(checked);
   return { checked, plan: compilePlaybook(checked) };
+}
+
+/**
+ * Runs every playbook of a project on the same day, one after the other,
+ * each in its own transaction and with its own state. With several
+ * playbooks, each writes its own decision and rejects files: the playbook's
+ * name goes before the extension (decisions.jsonl -> decisions.b2b-saas.jsonl).
+ */
+export async function runEveryPlaybook(project: Project, options: RunOptions): Promise<RunResult[]> {
+  const plans = project.playbooks.map((file) => ({ file, name: preparePlaybook(project, file).plan.name }));
+  const clash = plans.find((p, i) => plans.findIndex((q) => q.name === p.name) !== i);
+  if (clash) throw new RunStopped(`${project.configFile}: two playbooks are named ${clash.name}; each playbook of a project needs its own name (it keeps its state and its actions under it)`);
+  const results: RunResult[] = [];
+  for (const { file, name } of plans) {
+    const several = plans.length > 1;
+    const statePath = options.statePath ?? project.state;
+    results.push(
+      await runProject(project, {
+        ...options,
+        playbook: file,
+        ...(several && options.out ? { out: options.out.map((path) => withName(path, name)) } : {}),
+        ...(several ? { rejectsPath: withName(options.rejectsPath ?? join(dirname(statePath), "rejects.jsonl"), name) } : {}),
+      }),
+    );
+  }
+  return results;
+}
+
+function withName(path: string, name: string): string {
+  const dot = path.lastIndexOf(".");
+  return dot > path.lastIndexOf("/") ? `${path.slice(0, dot)}.${name}${path.slice(dot)}` : `${path}.${name}`;
 }
 
 /** Every file a run reads: no output may be one of them. */
@@ -120,7 +153,7 @@ export function projectInputs(project: Project): { what: string; path: string }[
     project.accounts, ...project.accounts.joins, ...events, ...events.flatMap((e) => (e.lookup ? [e.lookup] : [])), ...(project.overrides ? [project.overrides] : []),
     ...(history?.snapshots ? [history.snapshots] : []), ...(history?.mrr ? [history.mrr] : []), ...(history?.outcomes ? [history.outcomes] : []),
   ];
-  return [{ what: "the project file", path: project.configFile }, { what: "the playbook", path: project.playbook }, ...sources.map((source) => ({ what: "an input", path: source.file }))];
+  return [{ what: "the project file", path: project.configFile }, ...project.playbooks.map((path) => ({ what: "the playbook", path })), ...sources.map((source) => ({ what: "an input", path: source.file }))];
 }
 
 /**
@@ -132,7 +165,9 @@ export function projectInputs(project: Project): { what: string; path: string }[
  */
 export async function runProject(project: Project, options: RunOptions): Promise<RunResult> {
   const day = parseAsOf(options.asOf);
-  const { checked, plan } = preparePlaybook(project);
+  const { checked, plan } = preparePlaybook(project, options.playbook);
+  // A project with several playbooks keeps each one's state apart, under its name.
+  const scope = project.statePerPlaybook ? plan.name : undefined;
   const explaining = options.explainAccount !== undefined;
   const useState = options.useState !== false;
   const statePath = options.statePath ?? project.state;
@@ -152,9 +187,9 @@ export async function runProject(project: Project, options: RunOptions): Promise
   try {
     // The state is taken first: a run that has to wait, or is refused, learns it before reading any data.
     if (explaining) {
-      store = useState ? StateStore.forReading(statePath) : undefined;
+      store = useState ? StateStore.forReading(statePath, scope) : undefined;
     } else if (useState) {
-      store = StateStore.forWriting(statePath, options.waitMs);
+      store = StateStore.forWriting(statePath, options.waitMs, scope);
       store.beginRun(day, isoDateOf);
       store.pruneHistory(day, HISTORY_DAYS);
     }

@@ -131,11 +131,17 @@ export class StateStore {
   private putState!: Database.Statement;
   private putHealth!: Database.Statement;
 
+  /** put before account ids and trigger names when the project keeps a state per playbook */
+  private readonly prefix: string;
+
   private constructor(
     readonly path: string,
     readOnly: boolean,
     waitMs: number,
+    /** the playbook whose state this is, when a project keeps one per playbook */
+    scope: string | undefined,
   ) {
+    this.prefix = scope === undefined ? "" : `${scope}\u001f`;
     inspectExisting(path);
     try {
       if (!readOnly && path !== ":memory:") makeFolders(dirname(path));
@@ -159,19 +165,19 @@ export class StateStore {
   }
 
   /** Opens (or creates) the state file for a run that will write it. `waitMs`: how long to wait for another run holding it. */
-  static forWriting(path: string, waitMs = 30_000): StateStore {
+  static forWriting(path: string, waitMs = 30_000, scope?: string): StateStore {
     if (path !== ":memory:") createAtomically(path);
-    return new StateStore(path, false, waitMs);
+    return new StateStore(path, false, waitMs, scope);
   }
 
   /** Opens an existing state file only to read it (explain); undefined when there is none. */
-  static forReading(path: string): StateStore | undefined {
+  static forReading(path: string, scope?: string): StateStore | undefined {
     try {
       statSync(path);
     } catch {
       return undefined;
     }
-    return new StateStore(path, true, 5_000);
+    return new StateStore(path, true, 5_000, scope);
   }
 
   private tables(): string[] {
@@ -261,10 +267,11 @@ export class StateStore {
     return this.guard(() => {
       if (record) {
         const insert = this.db.prepare("INSERT OR IGNORE INTO trigger_activation (trigger, day) VALUES (?, ?)");
-        for (const trigger of triggers) insert.run(trigger, day);
+        for (const trigger of triggers) insert.run(this.prefix + trigger, day);
       }
       const rows = this.db.prepare("SELECT trigger, day FROM trigger_activation").all() as { trigger: string; day: number }[];
-      return new Map(rows.map((row) => [row.trigger, row.day]));
+      const own = rows.filter((row) => (this.prefix === "" ? !row.trigger.includes("\u001f") : row.trigger.startsWith(this.prefix)));
+      return new Map(own.map((row) => [row.trigger.slice(this.prefix.length), row.day]));
     });
   }
 
@@ -276,10 +283,11 @@ export class StateStore {
   statesBefore(accountIds: readonly string[], day: number): Map<string, AccountState> {
     const states = new Map<string, AccountState>();
     if (!this.hasSchema() || accountIds.length === 0) return states;
-    const rows = this.guard(() => this.getStates.all(JSON.stringify(accountIds)) as { account_id: string; day: number; state: string; before: string | null }[]);
+    const keys = this.prefix === "" ? accountIds : accountIds.map((id) => this.prefix + id);
+    const rows = this.guard(() => this.getStates.all(JSON.stringify(keys)) as { account_id: string; day: number; state: string; before: string | null }[]);
     for (const row of rows) {
       const text = row.day >= day ? row.before : row.state;
-      if (text !== null) states.set(row.account_id, JSON.parse(text) as AccountState);
+      if (text !== null) states.set(row.account_id.slice(this.prefix.length), JSON.parse(text) as AccountState);
     }
     return states;
   }
@@ -287,7 +295,7 @@ export class StateStore {
   /** What the state remembers of an account's health on the days it changed (or had actions), newest first. */
   healthHistory(accountId: string): HistoryRow[] {
     if (!this.hasSchema()) return [];
-    const rows = this.guard(() => this.db.prepare("SELECT day, score, status, tier, playbook, detail FROM health_history WHERE account_id = ? ORDER BY day DESC").all(accountId) as (Omit<HistoryRow, "detail"> & { detail: string | null })[]);
+    const rows = this.guard(() => this.db.prepare("SELECT day, score, status, tier, playbook, detail FROM health_history WHERE account_id = ? ORDER BY day DESC").all(this.prefix + accountId) as (Omit<HistoryRow, "detail"> & { detail: string | null })[]);
     return rows.map((row) => ({ ...row, detail: row.detail ? (JSON.parse(row.detail) as HistoryDetail) : undefined }));
   }
 
@@ -299,12 +307,12 @@ export class StateStore {
    */
   put(accountId: string, state: AccountState, tier: string | null, previous: AccountState | undefined, acted: boolean, detail: () => HistoryDetail): void {
     this.guard(() => {
-      this.putState.run(accountId, state.day, encodeState(state));
+      this.putState.run(this.prefix + accountId, state.day, encodeState(state));
       const health = state.health;
       const before = previous?.health;
       const moved = !previous || before?.score !== health?.score || before?.status !== health?.status || previous.tier !== state.tier || previous.playbook !== state.playbook;
       if ((health || acted) && (moved || acted)) {
-        this.putHealth.run(accountId, state.day, health?.score ?? null, health?.status ?? null, tier, state.playbook, JSON.stringify(detail()));
+        this.putHealth.run(this.prefix + accountId, state.day, health?.score ?? null, health?.status ?? null, tier, state.playbook, JSON.stringify(detail()));
       }
     });
   }
