@@ -78,7 +78,7 @@ describe("playbooks read only inside their project", () => {
 }
 `);
     mkdirSync(p.path("mail templates"));
-    writeFileSync(p.path("mail templates/#1 hello.liquid"), "Hello {{ account.email }}");
+    writeFileSync(p.path("mail templates/#1 hello.liquid"), "Hello {{ account.email }}. Unsubscribe: {{ unsubscribe_url }}");
     const result = p.cli("check", "playbook.play");
     expect(result.stdout).toContain("1 playbook checked: no problems");
     expect(result.code).toBe(0);
