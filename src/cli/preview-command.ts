@@ -29,7 +29,10 @@ export async function runPreview(projectPath: string, account: string, template:
     const { decision, fields } = result.explained;
     const settings = loadDeliverySettings(project);
     const category = spec.category ?? DEFAULT_CATEGORY;
-    const address = typeof fields.admin_email === "string" ? fields.admin_email : "recipient@example.com";
+    // The address the playbook's email action would use that day, else the account's first email field.
+    const decided = decision.actions.find((a) => a.kind === "email" && a.target === template && a.to !== null)?.to;
+    const emailField = [...result.checked.environment.fields].find(([name, type]) => type.name === "email" && typeof fields[name] === "string")?.[0];
+    const address = decided ?? (emailField ? (fields[emailField] as string) : "recipient@example.com");
     const link = settings.unsubscribeSecret && settings.unsubscribeUrl ? unsubscribeLink(settings.unsubscribeUrl, signUnsubscribeToken({ account, address, category }, settings.unsubscribeSecret)) : "https://unsubscribe.example/preview";
     const renderer = new TemplateRenderer(result.checked, confinedReader(project.allowedFolders));
     const trigger = decision.actions.find((a) => a.kind === "email" && a.target === template)?.trigger ?? "";

@@ -183,3 +183,32 @@ describe("webhooks and tasks", () => {
     expect(dead!.last_error).not.toContain(WEBHOOK_SECRET);
   });
 });
+
+describe("the send rate and render errors", () => {
+  it("spaces deliveries to the project's rate", { timeout: 30_000 }, async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, manyAccounts(6), sendPlaybook(), { rate: 5 });
+    const start = Date.now();
+    const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
+    expect(sent.code, sent.stdout).toBe(0);
+    expect(smtp.received).toHaveLength(6);
+    // Six messages at five a second: five gaps of 200 ms between their starts (the first one also opened the connection).
+    const times = smtp.received.map((m) => m.receivedAt);
+    expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(780);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("records a template that fails to render against its action, and the others go out", async () => {
+    const smtp = await smtpServer();
+    const templates = `  template "welcome" {\n    subject "Welcome"\n    body "Hi. Unsubscribe: {{ unsubscribe_url }}"\n  }\n  template "broken" {\n    subject "Broken"\n    body "{% include 'footer' %} {{ unsubscribe_url }}"\n  }`;
+    const triggers = `  trigger welcome {\n    when plan == "pro"\n    limit once\n    email "welcome" to admin_email\n  }\n  trigger broken {\n    when plan == "pro"\n    limit once\n    email "broken" to admin_email\n  }`;
+    const project = sendProject(smtp.port, manyAccounts(3), sendPlaybook({ templates, triggers }));
+    const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
+    expect(sent.code).toBe(1);
+    expect(sent.stdout).toContain("3 actions could not be prepared");
+    expect(sent.stdout).toContain('the template "broken" cannot be rendered');
+    expect(smtp.received.map((m) => m.parsed.subject)).toEqual(["Welcome", "Welcome", "Welcome"]);
+    const failed = await ledger(project, "--state", "failed", "--trigger", "broken");
+    expect(failed).toHaveLength(3);
+  });
+});

@@ -6,6 +6,8 @@ export interface ReceivedMail {
   parsed: ParsedMail;
   messageId: string;
   to: string;
+  /** when the server had the whole message (ms) */
+  receivedAt: number;
 }
 
 export interface TestSmtpOptions {
@@ -47,8 +49,9 @@ export class TestSmtpServer {
             return;
           }
           const raw = Buffer.concat(chunks).toString("utf8");
+          const receivedAt = Date.now();
           void simpleParser(raw).then((parsed) => {
-            this.received.push({ raw, parsed, messageId: parsed.messageId ?? "", to });
+            this.received.push({ raw, parsed, messageId: parsed.messageId ?? "", to, receivedAt });
             callback();
           }, callback);
         });

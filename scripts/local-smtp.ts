@@ -1,0 +1,37 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { SMTPServer } from "smtp-server";
+
+/**
+ * A catch-all SMTP server on 127.0.0.1 for trying `touchline run --send`
+ * without sending anything anywhere: every message it accepts is written to
+ * a folder as an .eml file (open it in a mail client or a text editor).
+ *
+ *   node dist/scripts/local-smtp.js [--port 2525] [--out outbox-mail]
+ *   TOUCHLINE_SMTP_URL=smtp://127.0.0.1:2525 TOUCHLINE_UNSUBSCRIBE_SECRET=... npx touchline run examples/saas-b2b --as-of 2026-03-01 --send
+ */
+const option = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(name);
+  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
+};
+const port = Number(option("--port", "2525"));
+const out = resolve(option("--out", "outbox-mail"));
+mkdirSync(out, { recursive: true });
+let count = 0;
+const server = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ["STARTTLS", "AUTH"],
+  logger: false,
+  onData(stream, session, callback) {
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", () => {
+      count++;
+      const to = session.envelope.rcptTo.map((r) => r.address).join(",");
+      writeFileSync(join(out, `${String(count).padStart(6, "0")}-${to.replace(/[^A-Za-z0-9@._-]/g, "_")}.eml`), Buffer.concat(chunks));
+      if (count % 100 === 0) process.stdout.write(`\r${count} messages`);
+      callback();
+    });
+  },
+});
+server.listen(port, "127.0.0.1", () => console.log(`Catching mail on smtp://127.0.0.1:${port}; messages go to ${out} (Ctrl-C to stop)`));
