@@ -131,18 +131,27 @@ export interface ParsedExpression {
  */
 export function parseExpression(text: string, baseOffset = 0): ParsedExpression {
   // The editor checks the same expressions after every keystroke: each text is parsed once, and its tree copied to where it now is.
-  let parsed = parsedTexts.get(text);
-  if (!parsed) {
-    parsed = parseAt(text, 0);
+  let cached = parsedTexts.get(text);
+  if (!cached) {
+    cached = new Map([[0, parseAt(text, 0)]]);
     if (parsedTexts.size >= 20_000) parsedTexts.clear();
-    parsedTexts.set(text, parsed);
+    parsedTexts.set(text, cached);
   }
-  return shifted(parsed, baseOffset) as ParsedExpression;
+  // Trees are never changed after parsing: the one made for this place last time is this one
+  // (every expression before an edit, and all of them after an edit that keeps lengths).
+  let tree = cached.get(baseOffset);
+  if (!tree) {
+    tree = shifted(cached.get(0)!, baseOffset) as ParsedExpression;
+    if (cached.size >= 256) for (const base of cached.keys()) if (base !== 0) cached.delete(base);
+    cached.set(baseOffset, tree);
+  }
+  return tree;
 }
 
-const parsedTexts = new Map<string, ParsedExpression>();
+/** Each text's tree at offset 0, and copies of it at the places it was last found. */
+const parsedTexts = new Map<string, Map<number, ParsedExpression>>();
 
-/** A fresh copy of a parsed tree (callers may annotate it) with every span moved by `by`. */
+/** A copy of a parsed tree with every span moved by `by`. */
 function shifted(value: unknown, by: number): unknown {
   if (Array.isArray(value)) return value.map((item) => shifted(item, by));
   if (value === null || typeof value !== "object") return value;

@@ -89,16 +89,13 @@ export class CheckContext {
       this.reportAt(code, source, place(span), message, {
         fixes: quickFix && verbatim ? [this.fix(quickFix.title, source, place(quickFix.span), quickFix.newText)] : [],
       });
-    const scopedEnv: CheckEnvironment = {
-      ...env,
-      resolve: env.resolve.bind(env),
-      namesUnder: env.namesUnder.bind(env),
-      onReference: (ref, info) => {
-        env.onReference?.(ref, info);
-        if (!verbatim) return;
-        const target = referenceTarget(ref.path, info.kind);
-        if (target) this.symbols.reference({ kind: target.kind, name: target.name, file: source.path, span: place(ref.segmentSpans[target.segment]!) });
-      },
+    // The environment itself, seen through an object that adds where references are recorded (no copy of it per expression).
+    const scopedEnv = Object.create(env) as CheckEnvironment;
+    scopedEnv.onReference = (ref, info) => {
+      env.onReference?.(ref, info);
+      if (!verbatim) return;
+      const target = referenceTarget(ref.path, info.kind);
+      if (target) this.symbols.reference({ kind: target.kind, name: target.name, file: source.path, span: place(ref.segmentSpans[target.segment]!) });
     };
     const checked = checkExpression(parsed.expr, scopedEnv, reporter, options);
     const result = { ...checked, expr: parsed.expr, path };
