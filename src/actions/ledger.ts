@@ -109,8 +109,11 @@ export class OutboxLedger {
     this.insertRow = db.prepare(`
       INSERT INTO outbox (key, playbook, trigger, step, account_id, day, kind, target, recipient, priority, transactional, category, zone, state, reason, send_at, last_error, created_at, updated_at)
       VALUES (@key, @playbook, @trigger, @step, @account_id, @day, @kind, @target, @recipient, @priority, @transactional, @category, @zone, @state, @reason, @send_at, @last_error, @now, @now)
-      ON CONFLICT (key) DO NOTHING`);
-    this.insertPayload = db.prepare("INSERT INTO outbox_payload (key, payload) VALUES (?, ?)");
+      ON CONFLICT (key) DO UPDATE SET state = excluded.state, reason = excluded.reason, send_at = excluded.send_at, last_error = excluded.last_error,
+        recipient = excluded.recipient, attempts = 0, next_attempt_at = NULL, updated_at = excluded.updated_at
+      -- A row that failed before it could be prepared (a template or an address problem) is prepared again when its day is run again.
+      WHERE outbox.state = 'failed' AND EXISTS (SELECT 1 FROM outbox_payload p WHERE p.key = outbox.key AND p.payload = '')`);
+    this.insertPayload = db.prepare("INSERT INTO outbox_payload (key, payload) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET payload = excluded.payload");
     const due = `state IN ('planned', 'waiting', 'failed')
       AND (state = 'planned' OR (state = 'waiting' AND send_at <= @now) OR (state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now))`;
     this.selectDue = db.prepare(`SELECT *, '' AS payload FROM outbox WHERE ${due} ORDER BY priority DESC, send_at, key LIMIT @limit`);
@@ -145,6 +148,12 @@ export class OutboxLedger {
     // The rendered message lives apart: a row's state changes then rewrite a few bytes, not the whole email.
     this.insertPayload.run(row.key, payload);
     return true;
+  }
+
+  /** Rows that failed before they were prepared: no message to send; running their day again prepares them. */
+  unprepared(filter: OutboxFilter): number {
+    const { where, params } = whereOf({ ...filter, states: ["failed", "dead"] });
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM outbox ${where} AND EXISTS (SELECT 1 FROM outbox_payload p WHERE p.key = outbox.key AND p.payload = '')`).get(...params) as { n: number }).n;
   }
 
   /** The rendered messages of some rows, by key. */
@@ -248,7 +257,10 @@ export class OutboxLedger {
   retry(filter: OutboxFilter, now: number): number {
     const states = (filter.states ?? ["failed", "dead"]).filter((s) => s === "failed" || s === "dead");
     const { where, params } = whereOf({ ...filter, states });
-    return this.db.prepare(`UPDATE outbox SET state = 'planned', attempts = 0, next_attempt_at = NULL, reason = 'retried by hand', updated_at = ? ${where}`).run(now, ...params).changes;
+    // Rows never prepared have nothing to send: they stay failed (running their day again prepares them).
+    return this.db
+      .prepare(`UPDATE outbox SET state = 'planned', attempts = 0, next_attempt_at = NULL, reason = 'retried by hand', updated_at = ? ${where} AND NOT EXISTS (SELECT 1 FROM outbox_payload p WHERE p.key = outbox.key AND p.payload = '')`)
+      .run(now, ...params).changes;
   }
 
   suppress(entry: Omit<SuppressionRow, "created_at">, now: number): boolean {
@@ -288,5 +300,5 @@ function whereOf(filter: OutboxFilter): { where: string; params: unknown[] } {
   if (filter.trigger !== undefined) clauses.push("trigger = ?"), params.push(filter.trigger);
   if (filter.playbook !== undefined) clauses.push("playbook = ?"), params.push(filter.playbook);
   if (filter.since !== undefined) clauses.push("day >= ?"), params.push(filter.since);
-  return { where: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", params };
+  return { where: `WHERE ${clauses.length > 0 ? clauses.join(" AND ") : "1"}`, params };
 }

@@ -91,7 +91,7 @@ export class ActionPlanner {
         transactional: action.transactional ? 1 : 0,
         category,
         zone: row.zone,
-        payload: "{}",
+        payload: "",
         state: action.status === "planned" ? "planned" : action.status,
         reason: action.status === "planned" ? null : action.reason,
         send_at: action.sendAt ? Date.parse(action.sendAt) : (day + 1) * MS_PER_DAY,
@@ -104,7 +104,8 @@ export class ActionPlanner {
         } catch (error) {
           if (!(error instanceof RenderError)) throw error;
           base.state = "failed";
-          base.last_error = error.message;
+          base.last_error = `${error.message}; fix it, then run this day again to prepare it`;
+          base.payload = "";
         }
       }
       if (!this.ledger.record(base, this.now())) continue;

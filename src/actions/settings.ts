@@ -91,7 +91,9 @@ export function loadDeliverySettings(project: Project, env: NodeJS.ProcessEnv = 
 }
 
 function smtpSettings(env: NodeJS.ProcessEnv, file: z.infer<typeof SettingsFile>["smtp"], path: string | undefined): DeliverySettings["smtp"] {
+  // The file's settings first, then each one the environment sets over it.
   const url = env.TOUCHLINE_SMTP_URL || (typeof file === "string" ? file : undefined);
+  let smtp: DeliverySettings["smtp"];
   if (url) {
     let parsed: URL;
     try {
@@ -101,21 +103,22 @@ function smtpSettings(env: NodeJS.ProcessEnv, file: z.infer<typeof SettingsFile>
     }
     if (parsed.protocol !== "smtp:" && parsed.protocol !== "smtps:") throw new SettingsError(`the SMTP URL must start with smtp:// or smtps://, not ${parsed.protocol}//`);
     const secure = parsed.protocol === "smtps:";
-    return {
+    smtp = {
       host: parsed.hostname,
       port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
       secure,
       user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
       password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
     };
+  } else if (typeof file === "object") {
+    smtp = { host: file.host, port: file.port ?? 587, secure: file.secure ?? file.port === 465, user: file.user, password: file.password };
   }
-  const object = typeof file === "object" ? file : undefined;
-  const host = env.TOUCHLINE_SMTP_HOST || object?.host;
+  const host = env.TOUCHLINE_SMTP_HOST || smtp?.host;
   if (!host) return undefined;
   const portText = env.TOUCHLINE_SMTP_PORT;
-  const port = portText ? Number(portText) : (object?.port ?? 587);
+  const port = portText ? Number(portText) : (smtp?.port ?? 587);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SettingsError(`TOUCHLINE_SMTP_PORT must be a port number, not ${JSON.stringify(portText)}`);
-  return { host, port, secure: object?.secure ?? port === 465, user: env.TOUCHLINE_SMTP_USER || object?.user, password: env.TOUCHLINE_SMTP_PASSWORD || object?.password };
+  return { host, port, secure: portText ? port === 465 : (smtp?.secure ?? port === 465), user: env.TOUCHLINE_SMTP_USER || smtp?.user, password: env.TOUCHLINE_SMTP_PASSWORD || smtp?.password };
 }
 
 /** A message with every secret taken out: what may be shown, logged or stored. */

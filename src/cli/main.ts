@@ -16,6 +16,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .description("Customer-success playbooks as code: check, format, convert and run playbooks.")
     .version(VERSION)
     .exitOverride()
+    // Options go with the command they follow: `outbox deliver --state x` is an error, not the list's filter.
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   cli
     .command("check")
@@ -58,6 +60,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
       const noState = opts.state === false;
       if (opts.send && opts.dryRun) throw new UsageError("--send and --dry-run cannot be used together");
       if (opts.now !== undefined && !opts.send) throw new UsageError("--now is the delivery clock: it goes with --send");
+      if (opts.send && typeof opts.state === "string") throw new UsageError("--send uses the project's state file, which keeps the outbox and the suppression list: drop --state (another state file would know nothing of what was sent or who unsubscribed)");
       setExit(await runRun(project, { asOf: opts.asOf, out: opts.out, strict: opts.strict, state: typeof opts.state === "string" ? opts.state : undefined, noState, rejects: opts.rejects, wait: opts.wait, progress: process.stderr.isTTY === true, send: opts.send, now: opts.now }, io));
     });
   const outbox = cli
@@ -70,15 +73,13 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--since <date>", "only actions decided on or after this day, YYYY-MM-DD")
     .option("--limit <n>", "at most this many rows")
     .option("--format <table|json>", "how to print them", "table")
-    .option("--state-file <file>", "the SQLite state file (default: the project's)")
-    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; limit?: string; format: string; stateFile?: string }) => setExit(await runOutboxList(project, opts, io)));
+    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; limit?: string; format: string }) => setExit(await runOutboxList(project, opts, io)));
   outbox
     .command("deliver")
     .description("Deliver what is due now: actions that waited for quiet hours, business days or holidays, and failed ones whose next attempt has come")
     .argument("<project>", "a project folder with a touchline.yaml")
     .option("--now <datetime>", "the delivery clock, ISO 8601 (default: the real time)")
-    .option("--state-file <file>", "the SQLite state file (default: the project's)")
-    .action(async (project: string, opts: { now?: string; stateFile?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: false, progress: process.stderr.isTTY === true }, io)));
+    .action(async (project: string, opts: { now?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: false, progress: process.stderr.isTTY === true }, io)));
   outbox
     .command("retry")
     .description("Try failed and given-up actions again now (all, or those matching the filters)")
@@ -88,8 +89,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--trigger <name>", "only this trigger")
     .option("--since <date>", "only actions decided on or after this day")
     .option("--now <datetime>", "the delivery clock, ISO 8601 (default: the real time)")
-    .option("--state-file <file>", "the SQLite state file (default: the project's)")
-    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; now?: string; stateFile?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: true, progress: process.stderr.isTTY === true }, io)));
+    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; now?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: true, progress: process.stderr.isTTY === true }, io)));
   cli
     .command("suppress")
     .description("Manage the suppression list: addresses or accounts no automated action reaches")
@@ -99,23 +99,20 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--account", "the target is an account id", false)
     .option("--category <name>", "only this category of email (default: everything)")
     .option("--reason <text>", "why, kept with the entry")
-    .option("--state-file <file>", "the SQLite state file (default: the project's)")
-    .action(async (action: string, project: string, target: string | undefined, opts: { account: boolean; category?: string; reason?: string; stateFile?: string }) => setExit(await runSuppress(project, action, target, opts, io)));
+    .action(async (action: string, project: string, target: string | undefined, opts: { account: boolean; category?: string; reason?: string }) => setExit(await runSuppress(project, action, target, opts, io)));
   cli
     .command("unsubscribe")
     .description("Apply the token of an unsubscribe link: its address stops getting that category of email")
     .argument("<project>", "a project folder with a touchline.yaml")
     .argument("<token>", "the token= value of the link")
-    .option("--state-file <file>", "the SQLite state file (default: the project's)")
-    .action(async (project: string, token: string, opts: { stateFile?: string }) => setExit(await runUnsubscribe(project, token, opts, io)));
+    .action(async (project: string, token: string, opts: { now?: string }) => setExit(await runUnsubscribe(project, token, opts, io)));
   cli
     .command("serve-unsubscribe")
     .description("A small HTTP endpoint for unsubscribe links: GET asks to confirm, POST (and RFC 8058 one-click) applies the token")
     .argument("<project>", "a project folder with a touchline.yaml")
     .option("--port <port>", "the port to listen on", "8025")
     .option("--host <host>", "the address to listen on", "127.0.0.1")
-    .option("--state-file <file>", "the SQLite state file (default: the project's)")
-    .action(async (project: string, opts: { port: string; host: string; stateFile?: string }) => setExit(await runServeUnsubscribe(project, opts, io)));
+    .action(async (project: string, opts: { port: string; host: string }) => setExit(await runServeUnsubscribe(project, opts, io)));
   cli
     .command("preview")
     .description("Render one email template for one account as it would go out (nothing is sent or recorded)")

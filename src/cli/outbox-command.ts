@@ -32,7 +32,6 @@ export interface OutboxListOptions {
   trigger?: string;
   since?: string;
   format: string;
-  stateFile?: string;
   limit?: string;
 }
 
@@ -83,7 +82,7 @@ export async function runOutboxList(projectPath: string, options: OutboxListOpti
   const filter = filterOf(options);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
-    const rows = withLedger(options.stateFile ?? project.state, (ledger) => ledger.list(filter));
+    const rows = withLedger(project.state, (ledger) => ledger.list(filter));
     if (options.format === "json") {
       io.out(JSON.stringify(rows.map(publicRow), null, 2));
       return EXIT.ok;
@@ -105,10 +104,11 @@ export async function runOutboxDeliver(projectPath: string, options: OutboxListO
   const now = clockOption(options.now);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
-    const statePath = options.stateFile ?? project.state;
+    const statePath = project.state;
     if (options.retry) {
-      const count = withLedger(statePath, (ledger) => ledger.retry(filter, now()));
+      const { count, unprepared } = withLedger(statePath, (ledger) => ({ count: ledger.retry(filter, now()), unprepared: ledger.unprepared(filter) }));
       io.out(`Retrying ${thousands(count)} failed or given-up actions.`);
+      if (unprepared > 0) io.out(`${thousands(unprepared)} failed before they could be prepared (a template or an address problem: see \`touchline outbox --state failed\`): fix it, then run their day again with run --send, which prepares them.`);
     }
     const report = await deliverProject(project, statePath, { now, progress: deliveryProgress(io, options.progress) });
     io.out(renderDelivery(report));
@@ -116,14 +116,14 @@ export async function runOutboxDeliver(projectPath: string, options: OutboxListO
   });
 }
 
-export async function runSuppress(projectPath: string, action: string, target: string | undefined, options: { account: boolean; category?: string; reason?: string; stateFile?: string; now?: string }, io: Io): Promise<number> {
+export async function runSuppress(projectPath: string, action: string, target: string | undefined, options: { account: boolean; category?: string; reason?: string; now?: string }, io: Io): Promise<number> {
   if (!["add", "remove", "list"].includes(action)) throw new UsageError(`suppress takes add, remove or list, not ${action}`);
   if (action !== "list" && !target) throw new UsageError(`suppress ${action} needs an email address (or an account id with --account)`);
   if (action !== "list" && !options.account && !/^[^\s@]+@[^\s@]+$/.test(target!)) throw new UsageError(`${target} is not an email address; to suppress an account, add --account`);
   const now = clockOption(options.now);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
-    return withLedger(options.stateFile ?? project.state, (ledger) => {
+    return withLedger(project.state, (ledger) => {
       const kind = options.account ? "account" : "address";
       if (action === "add") {
         const added = ledger.suppress({ kind, value: target!, category: options.category ?? "*", reason: options.reason ?? "added by hand", source: "touchline suppress" }, now());
@@ -142,20 +142,20 @@ export async function runSuppress(projectPath: string, action: string, target: s
 }
 
 /** Applies an unsubscribe token: its address stops getting its category of email. Returns what to say. */
-function applyToken(projectPath: string, statePath: string | undefined, token: string, now: number): { ok: boolean; message: string } {
+function applyToken(projectPath: string, token: string, now: number): { ok: boolean; message: string } {
   const project = loadProject(projectPath);
   const settings = loadDeliverySettings(project);
   if (!settings.unsubscribeSecret) return { ok: false, message: "no unsubscribe secret is set (TOUCHLINE_UNSUBSCRIBE_SECRET), so no token can be checked" };
   const claim = verifyUnsubscribeToken(token, settings.unsubscribeSecret);
   if ("refused" in claim) return { ok: false, message: `refused: ${claim.refused}` };
-  withLedger(statePath ?? project.state, (ledger) => ledger.suppress({ kind: "address", value: claim.address, category: claim.category, reason: `unsubscribed from ${claim.category} (account ${claim.account})`, source: "unsubscribe link" }, now));
+  withLedger(project.state, (ledger) => ledger.suppress({ kind: "address", value: claim.address, category: claim.category, reason: `unsubscribed from ${claim.category} (account ${claim.account})`, source: "unsubscribe link" }, now));
   return { ok: true, message: `${claim.address} is unsubscribed from ${claim.category} emails.` };
 }
 
-export async function runUnsubscribe(projectPath: string, token: string, options: { stateFile?: string; now?: string }, io: Io): Promise<number> {
+export async function runUnsubscribe(projectPath: string, token: string, options: { now?: string }, io: Io): Promise<number> {
   const now = clockOption(options.now);
   return withProject(projectPath, io, async () => {
-    const result = applyToken(projectPath, options.stateFile, token, now());
+    const result = applyToken(projectPath, token, now());
     (result.ok ? io.out : io.err)(result.ok ? result.message : `touchline: ${result.message}`);
     return result.ok ? EXIT.ok : EXIT.problems;
   });
@@ -166,7 +166,7 @@ export async function runUnsubscribe(projectPath: string, token: string, options
  * button (mail scanners follow links, so a GET changes nothing), POST
  * applies the token (the RFC 8058 one-click POST does too).
  */
-export async function runServeUnsubscribe(projectPath: string, options: { port: string; host: string; stateFile?: string }, io: Io): Promise<number> {
+export async function runServeUnsubscribe(projectPath: string, options: { port: string; host: string }, io: Io): Promise<number> {
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number, not ${options.port}`);
   return withProject(projectPath, io, async () => {
@@ -193,7 +193,7 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
       });
       request.on("end", () => {
         const posted = new URLSearchParams(body).get("token") ?? token;
-        const result = applyToken(projectPath, options.stateFile, posted, Date.now());
+        const result = applyToken(projectPath, posted, Date.now());
         page(result.ok ? 200 : 400, `<p>${escapeAttribute(result.ok ? "You are unsubscribed." : "This link is not valid.")}</p>`);
       });
     });

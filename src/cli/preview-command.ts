@@ -1,4 +1,6 @@
 import { DEFAULT_CATEGORY, templateContext } from "../actions/plan.js";
+import { messageText } from "../actions/channels/email.js";
+import { idempotencyKey } from "../actions/keys.js";
 import { RenderError, TemplateRenderer } from "../actions/render.js";
 import { loadDeliverySettings } from "../actions/settings.js";
 import { signUnsubscribeToken, unsubscribeLink } from "../actions/unsubscribe.js";
@@ -33,14 +35,18 @@ export async function runPreview(projectPath: string, account: string, template:
     const decided = decision.actions.find((a) => a.kind === "email" && a.target === template && a.to !== null)?.to;
     const emailField = [...result.checked.environment.fields].find(([name, type]) => type.name === "email" && typeof fields[name] === "string")?.[0];
     const address = decided ?? (emailField ? (fields[emailField] as string) : "recipient@example.com");
-    const link = settings.unsubscribeSecret && settings.unsubscribeUrl ? unsubscribeLink(settings.unsubscribeUrl, signUnsubscribeToken({ account, address, category }, settings.unsubscribeSecret)) : "https://unsubscribe.example/preview";
+    // Without the secret there is no real link to show: a placeholder says so.
+    const link = settings.unsubscribeSecret && settings.unsubscribeUrl ? unsubscribeLink(settings.unsubscribeUrl, signUnsubscribeToken({ account, address, category }, settings.unsubscribeSecret)) : "https://unsubscribe.invalid/set-TOUCHLINE_UNSUBSCRIBE_SECRET-for-the-real-link";
     const renderer = new TemplateRenderer(result.checked, confinedReader(project.allowedFolders));
     const trigger = decision.actions.find((a) => a.kind === "email" && a.target === template)?.trigger ?? "";
     try {
       const message = renderer.render(template, { ...templateContext(result.plan, result.checked, decision, fields), trigger, unsubscribe_url: link });
       if (options.format === "html") io.out(message.html);
       else if (options.format === "text") io.out(`Subject: ${message.subject}\n\n${message.text}`);
-      else io.out(`Subject: ${message.subject}\nList-Unsubscribe: <${link}>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\nContent-Type: multipart/alternative\n\n--- text ---\n${message.text}\n--- html ---\n${message.html}`);
+      else {
+        const key = idempotencyKey(result.plan.name, account, decision.day, { trigger: trigger || "preview", step: 0, kind: "email", target: template });
+        io.out(await messageText({ to: address, ...message, unsubscribe: link }, key, settings.from ?? "Preview <preview@touchline.invalid>"));
+      }
       return EXIT.ok;
     } catch (error) {
       if (!(error instanceof RenderError)) throw error;

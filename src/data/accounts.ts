@@ -120,7 +120,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
   const absent = columns.filter((c) => c.text === undefined && !c.field.type.nullable && c.field.default === undefined);
   if (absent.length > 0) {
     const names = absent.map((c) => `\`${c.field.name}\``).join(", ");
-    throw new DataError(`${source.file}: no column for ${names}, which the playbook's data contract requires; add the column, map it in touchline.yaml (columns: { ${absent[0]!.field.name}: <column> }), or make the field optional (${absent[0]!.field.name}: ${absent[0]!.field.type.name}?)`);
+    throw new DataError(`${source.file}: no column for ${names}, which the playbook's data contract requires; add the column, map it in touchline.yaml (accounts: { file: ..., columns: { ${absent[0]!.field.name}: <column> } }), or make the field optional (${absent[0]!.field.name}: ${absent[0]!.field.type.name}?)`);
   }
   if (asOf !== undefined && !headers.includes(asOf)) throw new DataError(`${source.file}: no column \`${asOf}\` with each snapshot's date (set as_of: <column> for the snapshots)`);
   const used = new Set([source.id, ...(asOf ? [asOf] : []), ...contract.filter((f) => !source.joins.some((j) => j.columns[f.name] !== undefined)).map((f) => source.columns[f.name] ?? f.name)]);

@@ -4,10 +4,13 @@ import { Liquid, type Template } from "liquidjs";
  * The two Liquid engines every template goes through: one for HTML, where
  * every value is escaped unless a template says `| raw`, and one for plain
  * text and subjects. Templates can read only the context's own properties
- * and only the filters Liquid has; files are never included.
+ * and only the filters Liquid has; files are never included; a template
+ * that loops too long or builds too much text for an account fails for
+ * that account alone.
  */
-export const htmlLiquid = new Liquid({ outputEscape: "escape", ownPropertyOnly: true, strictFilters: true, templates: {} });
-export const textLiquid = new Liquid({ ownPropertyOnly: true, strictFilters: true, templates: {} });
+const LIMITS = { templates: {}, ownPropertyOnly: true, strictFilters: true, renderLimit: 2_000, memoryLimit: 20_000_000 };
+export const htmlLiquid = new Liquid({ ...LIMITS, outputEscape: "escape" });
+export const textLiquid = new Liquid(LIMITS);
 
 /** A template that cannot be parsed: the message, and where (1-based line and column, and the offset). */
 export interface LiquidProblem {
@@ -18,6 +21,12 @@ export interface LiquidProblem {
 }
 
 export function parseLiquid(text: string, html: boolean): { templates: Template[] } | { problem: LiquidProblem } {
+  // A template is one text: it cannot pull in another file (there is none to find when it is sent).
+  const include = /\{%-?\s*(include|render|layout)\b/.exec(text);
+  if (include) {
+    const [line, column] = positionOf(text, include.index);
+    return { problem: { message: `a template cannot ${include[1]} another template: write that text here`, line, column, offset: include.index } };
+  }
   try {
     return { templates: (html ? htmlLiquid : textLiquid).parse(text) };
   } catch (error) {

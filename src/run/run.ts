@@ -123,14 +123,20 @@ export async function runEveryPlaybook(project: Project, options: RunOptions): P
   for (const { file, name } of plans) {
     const several = plans.length > 1;
     const statePath = options.statePath ?? project.state;
-    results.push(
-      await runProject(project, {
+    const run = runProject(project, {
         ...options,
         playbook: file,
         ...(several && options.out ? { out: options.out.map((path) => withName(path, name)) } : {}),
         ...(several ? { rejectsPath: withName(options.rejectsPath ?? join(dirname(statePath), "rejects.jsonl"), name) } : {}),
-      }),
-    );
+    });
+    try {
+      results.push(await run);
+    } catch (error) {
+      // Each playbook's run is its own transaction: say which one stopped, and what the ones before it did.
+      if (!(error instanceof RunStopped) || results.length === 0) throw error;
+      const done = results.map((r) => r.plan.name).join(", ");
+      throw new RunStopped(`playbook ${name}: ${error.message}. The run of ${done} before it was recorded${options.recordActions ? " (its actions are in the outbox, not yet delivered)" : ""}; fix this and run the day again: nothing is decided twice`, error.rejected);
+    }
   }
   return results;
 }

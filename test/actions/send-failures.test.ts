@@ -198,17 +198,27 @@ describe("the send rate and render errors", () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(1000);
   });
 
-  it("records a template that fails to render against its action, and the others go out", async () => {
+  it("records a template that fails to render for one account against that action, and the others go out; fixed, its day run again prepares and sends it", async () => {
     const smtp = await smtpServer();
-    const templates = `  template "welcome" {\n    subject "Welcome"\n    body "Hi. Unsubscribe: {{ unsubscribe_url }}"\n  }\n  template "broken" {\n    subject "Broken"\n    body "{% include 'footer' %} {{ unsubscribe_url }}"\n  }`;
-    const triggers = `  trigger welcome {\n    when plan == "pro"\n    limit once\n    email "welcome" to admin_email\n  }\n  trigger broken {\n    when plan == "pro"\n    limit once\n    email "broken" to admin_email\n  }`;
-    const project = sendProject(smtp.port, manyAccounts(3), sendPlaybook({ templates, triggers }));
+    // Loops 10,000 times per character of the name: fine for a name, past Liquid's memory limit for a 6,000-character one.
+    const templates = `  template "welcome" {\n    subject "Welcome"\n    body "{% assign n = account.name | size | times: 10000 %}{% for i in (1..n) %}{% endfor %}Hi {{ account.name }} {{ unsubscribe_url }}"\n  }`;
+    const accounts = [...manyAccounts(3)];
+    accounts[1] = { ...accounts[1]!, name: "x".repeat(6000) };
+    const project = sendProject(smtp.port, accounts, sendPlaybook({ templates }));
     const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
     expect(sent.code).toBe(1);
-    expect(sent.stdout).toContain("3 actions could not be prepared");
-    expect(sent.stdout).toContain('the template "broken" cannot be rendered');
-    expect(smtp.received.map((m) => m.parsed.subject)).toEqual(["Welcome", "Welcome", "Welcome"]);
-    const failed = await ledger(project, "--state", "failed", "--trigger", "broken");
-    expect(failed).toHaveLength(3);
+    expect(sent.stdout).toContain("1 actions could not be prepared");
+    expect(sent.stdout).toContain('A00002: the template "welcome" cannot be rendered');
+    expect(smtp.received.map((m) => m.to)).toEqual(["admin1@customer1.example", "admin3@customer3.example"]);
+    const [failed] = await ledger(project, "--state", "failed");
+    expect(failed!.account).toBe("A00002");
+    // outbox retry cannot send what was never prepared, and says how to prepare it.
+    const retried = await project.main("outbox", "retry", project.dir);
+    expect(retried.stdout).toContain("1 failed before they could be prepared");
+    expect(smtp.received).toHaveLength(2);
+    project.write("playbook.play", sendPlaybook({ templates: templates.replace(/\{% assign[^"]*endfor %\}/, "Hi {{ account.name | truncate: 20 }}") }));
+    const again = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
+    expect(again.code, again.stdout).toBe(0);
+    expect(smtp.received.map((m) => m.to)).toEqual(["admin1@customer1.example", "admin3@customer3.example", "admin2@customer2.example"]);
   });
 });

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from "nodemailer";
+import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
 import type SMTPPool from "nodemailer/lib/smtp-pool/index.js";
 import { messageIdOf } from "../keys.js";
 import type { EmailPayload } from "../plan.js";
@@ -23,24 +23,10 @@ export class EmailChannel implements Channel<EmailPayload> {
   }
 
   async deliver(payload: EmailPayload, key: string): Promise<Outcome> {
-    const messageId = messageIdOf(key, this.settings.from!);
+    const options = mailOptions(payload, key, this.settings.from!);
     try {
-      await this.transport.sendMail({
-        from: this.settings.from!,
-        to: payload.to,
-        subject: payload.subject,
-        text: payload.text,
-        html: payload.html,
-        messageId,
-        headers: {
-          "List-Unsubscribe": `<${payload.unsubscribe}>`,
-          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-          "X-Touchline-Key": key.replace(/[^\x20-\x7e]/g, "?"),
-        },
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      });
-      return { ok: true, messageId };
+      await this.transport.sendMail(options);
+      return { ok: true, messageId: options.messageId! };
     } catch (error) {
       return classify(error as Error & { responseCode?: number; code?: string; response?: string });
     }
@@ -49,6 +35,31 @@ export class EmailChannel implements Channel<EmailPayload> {
   close(): void {
     this.transport.close();
   }
+}
+
+/** The message nodemailer sends for an email action: its parts, the RFC 8058 headers, and a Message-ID from the action's key. */
+export function mailOptions(payload: EmailPayload, key: string, from: string): SendMailOptions {
+  return {
+    from,
+    to: payload.to,
+    subject: payload.subject,
+    text: payload.text,
+    html: payload.html,
+    messageId: messageIdOf(key, from),
+    headers: {
+      "List-Unsubscribe": `<${payload.unsubscribe}>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      "X-Touchline-Key": key.replace(/[^\x20-\x7e]/g, "?"),
+    },
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
+
+/** The whole message as it would go out (an .eml), built without sending it. */
+export async function messageText(payload: EmailPayload, key: string, from: string): Promise<string> {
+  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" }).sendMail(mailOptions(payload, key, from));
+  return (info.message as Buffer).toString("utf8");
 }
 
 /** How Touchline talks to an SMTP server: one pooled connection, timeouts, no file or URL access from message content, no retries of its own. */
@@ -74,6 +85,9 @@ export function smtpTransportOptions(settings: DeliverySettings, timeoutMs: numb
   } as SMTPPool.Options;
 }
 
+/** nodemailer's codes for a server that cannot be reached or a connection that broke. */
+const CONNECTION_ERRORS = new Set(["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETLS", "EPROTOCOL", "EMAXLIMIT", "ECLOSE"]);
+
 function classify(error: Error & { responseCode?: number; code?: string; response?: string }): Outcome {
   const code = error.responseCode;
   const said = (error.response ?? error.message).split("\n")[0]!.slice(0, 300);
@@ -81,5 +95,9 @@ function classify(error: Error & { responseCode?: number; code?: string; respons
   if (error.code === "EAUTH") return { ok: false, error: `the SMTP server refused the login (${said}): check the SMTP user and password`, transient: true, unreachable: true };
   if (code !== undefined && code >= 500) return { ok: false, error: `the SMTP server refused it (${said})`, transient: false };
   if (code !== undefined && code >= 400) return { ok: false, error: `the SMTP server deferred it (${said})`, transient: true };
-  return { ok: false, error: `the SMTP server could not be reached or dropped the connection (${error.code ?? "error"}: ${said})`, transient: true, unreachable: true };
+  if (error.code !== undefined && CONNECTION_ERRORS.has(error.code)) {
+    return { ok: false, error: `the SMTP server could not be reached or dropped the connection (${error.code}: ${said})`, transient: true, unreachable: true };
+  }
+  // Anything else is about this message (an envelope nodemailer refuses, a message it cannot build): it, not the server, failed.
+  return { ok: false, error: `the message could not be sent (${error.code ?? "error"}: ${said})`, transient: false };
 }

@@ -9,7 +9,12 @@ const PLACEHOLDER = /\{[{%]([\s\S]*?)[}%]\}/g;
 /** What a template is rendered with (see src/actions/render.ts). */
 export const TEMPLATE_ROOTS = ["account", "metrics", "health", "tier", "offer", "unsubscribe_url", "playbook", "trigger", "today"] as const;
 const UNSUBSCRIBE_LINK = /\{\{-?\s*unsubscribe_url\b/;
-const MEMBER = /\b(account|metrics)\.([A-Za-z_][A-Za-z0-9_]*)/g;
+const MEMBER = /(?<![\w.])(account|metrics|health|offer|tier)\.([A-Za-z_][A-Za-z0-9_]*)(\.[A-Za-z_][A-Za-z0-9_]*)?/g;
+/** What `health` and `offer` have (see src/actions/render.ts). */
+const HEALTH_MEMBERS = ["score", "status", "model"];
+const OFFER_MEMBERS = ["offer_id", "offer", "product", "discount", "expires", "account"];
+/** A whole object printed where a value belongs: `{{ metrics }}` would print [object Object]. */
+const BARE_OBJECT = /\{\{-?\s*(account|metrics|health|offer)\s*-?\}\}/g;
 
 /**
  * Template subjects, bodies and files name the account's fields and metrics
@@ -100,13 +105,25 @@ function unknownMembers(text: string, fields: readonly string[], metrics: readon
     const inner = placeholder[1]!;
     const innerStart = placeholder.index! + 2;
     for (const member of inner.matchAll(MEMBER)) {
-      const [written, root, name] = member as unknown as [string, "account" | "metrics", string];
-      const known = root === "account" ? fields : metrics;
-      if (known.includes(name)) continue;
-      const meant = closestName(name, known);
-      const what = root === "account" ? "the data contract has no field" : "the playbook has no metric";
-      problems.push({ offset: innerStart + member.index!, written, root, message: `${what} \`${name}\` (in \`${written}\`)${meant ? `; did you mean \`${root}.${meant}\`?` : ""}` });
+      const [written, root, name, further] = member as unknown as [string, "account" | "metrics" | "health" | "offer" | "tier", string, string | undefined];
+      const offset = innerStart + member.index!;
+      if (root === "tier") {
+        problems.push({ offset, written, root, message: `\`tier\` is the tier's name and has no \`${name}\`: write {{ tier }}` });
+        continue;
+      }
+      const known = root === "account" ? [...fields, "id"] : root === "metrics" ? metrics : root === "health" ? HEALTH_MEMBERS : OFFER_MEMBERS;
+      if (!known.includes(name)) {
+        const meant = closestName(name, known);
+        const what = { account: "the data contract has no field", metrics: "the playbook has no metric", health: "health has no", offer: "an offer has no" }[root];
+        const listed = meant ? `; did you mean \`${root}.${meant}\`?` : root === "health" || root === "offer" ? `: it has ${known.map((k) => `\`${k}\``).join(", ")}` : "";
+        problems.push({ offset, written, root, message: `${what} \`${name}\` (in \`${written}\`)${listed}` });
+      } else if (further) {
+        problems.push({ offset, written, root, message: `\`${root}.${name}\` is a value and has no \`${further.slice(1)}\`` });
+      }
     }
+  }
+  for (const bare of text.matchAll(BARE_OBJECT)) {
+    problems.push({ offset: bare.index! + bare[0].indexOf(bare[1]!), written: bare[1]!, root: "", message: `\`${bare[1]}\` is a group of values, not one: name the one to show, e.g. {{ ${bare[1]}.${bare[1] === "health" ? "score" : bare[1] === "offer" ? "product" : "<name>"} }}` });
   }
   return problems;
 }
