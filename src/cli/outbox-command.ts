@@ -127,7 +127,8 @@ export async function runSuppress(projectPath: string, action: string, target: s
       const kind = options.account ? "account" : "address";
       if (action === "add") {
         const added = ledger.suppress({ kind, value: target!, category: options.category ?? "*", reason: options.reason ?? "added by hand", source: "touchline suppress" }, now());
-        io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${target}${options.category ? ` for ${options.category}` : ""}.` : `${target} was already suppressed.`);
+        const shown = kind === "address" ? target!.trim().toLowerCase() : target!;
+        io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${shown}${options.category ? ` for ${options.category} emails` : ""}.` : `${shown} was already suppressed.`);
       } else if (action === "remove") {
         const removed = ledger.unsuppress(kind, target!, options.category);
         io.out(removed > 0 ? `Removed ${target} from the suppression list.` : `${target} was not on the suppression list.`);
@@ -179,7 +180,9 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
         response.end(`<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><body style="font-family:sans-serif;max-width:32em;margin:3em auto">${body}</body>`);
       };
       if (request.method === "GET") {
-        page(200, `<p>Stop getting these emails?</p><form method="post"><input type="hidden" name="token" value="${escapeAttribute(token)}"><button>Unsubscribe</button></form>`);
+        // A link that was changed is said to be so at once; a valid one only asks (mail scanners follow links).
+        if (!tokenLooksValid(projectPath, token)) page(400, "<p>This link is not valid.</p>");
+        else page(200, `<p>Stop getting these emails?</p><form method="post"><input type="hidden" name="token" value="${escapeAttribute(token)}"><button>Unsubscribe</button></form>`);
         return;
       }
       if (request.method !== "POST") {
@@ -207,6 +210,11 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
     server.close();
     return EXIT.ok;
   });
+}
+
+function tokenLooksValid(projectPath: string, token: string): boolean {
+  const secret = loadDeliverySettings(loadProject(projectPath)).unsubscribeSecret;
+  return secret !== undefined && !("refused" in verifyUnsubscribeToken(token, secret));
 }
 
 function escapeAttribute(text: string): string {
