@@ -18,6 +18,7 @@ const server = new SMTPServer({
     });
   },
 });
+server.on("error", () => undefined);
 server.listen(0, "127.0.0.1", () => {
   console.log(JSON.stringify({ port: (server.server.address() as { port: number }).port }));
 });

@@ -39,8 +39,12 @@ const server = new SMTPServer({
   },
 });
 server.on("error", (error: NodeJS.ErrnoException) => {
-  console.error(error.code === "EADDRINUSE" ? `port ${port} is in use (another local-smtp?): choose another with --port` : `the SMTP server stopped: ${error.message}`);
-  process.exit(1);
+  if (error.code === "EADDRINUSE") {
+    console.error(`port ${port} is in use (another local-smtp?): choose another with --port`);
+    process.exit(1);
+  }
+  // A client that went away in the middle of a message: the next one is served as usual.
+  if (error.code !== "ECONNRESET" && error.code !== "EPIPE") console.error(`warning: ${error.message}`);
 });
 server.listen(port, "127.0.0.1", () => console.log(`Catching mail on smtp://127.0.0.1:${port}; messages go to ${out} (Ctrl-C to stop)`));
 process.on("SIGINT", () => {

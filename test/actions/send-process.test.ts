@@ -51,6 +51,7 @@ describe("run --send as a process: exactly once across crashes and concurrent ru
     for (const id of twice) expect(acknowledged.slice(-1)).toContain(id);
     const listed = project.cli("outbox", project.dir, "--state", "sent", "--format", "json");
     expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(1200);
+    expect(smtp.errors).toEqual([]);
   });
 
   it("two run --send processes on the same project at once never send a message twice", { timeout: 240_000 }, async () => {

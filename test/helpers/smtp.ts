@@ -24,6 +24,8 @@ export interface TestSmtpOptions {
  */
 export class TestSmtpServer {
   readonly received: ReceivedMail[] = [];
+  /** errors of the server itself, other than clients that went away */
+  readonly errors: Error[] = [];
   private server: SMTPServer;
   private count = 0;
   port = 0;
@@ -60,6 +62,10 @@ export class TestSmtpServer {
   }
 
   async start(port = 0): Promise<number> {
+    // A client killed in the middle of a message (the crash test) resets its connection: that is the client's story, not an error here.
+    this.server.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ECONNRESET" && error.code !== "EPIPE") this.errors.push(error);
+    });
     await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
     this.port = (this.server.server.address() as { port: number }).port;
     return this.port;
