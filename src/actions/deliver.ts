@@ -117,8 +117,6 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
   /**
    * The next row that may go out now, after the suppression list, the
    * calendar and the caps; what they hold back is recorded on the way.
-   * Runs while the previous message is in flight, so these checks cost
-   * no time on the wire; only the commit is between two messages.
    */
   const advance = (): OutboxRow | undefined => {
     for (;;) {
@@ -133,7 +131,6 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       done++;
       if (done % 100 === 0) options.progress?.(Math.min(done, total), total);
       if (unreachable.has(row.kind)) {
-        seen.add(row.key);
         report.deferred++;
         continue;
       }

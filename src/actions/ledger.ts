@@ -96,8 +96,6 @@ export class OutboxLedger {
   private readonly countDue: Database.Statement;
   private readonly claimRows: Database.Statement;
   private readonly sentRows: Database.Statement;
-  private readonly claimRow: Database.Statement;
-  private readonly sentRow: Database.Statement;
   private readonly countSent: Database.Statement;
   private readonly countSentAny: Database.Statement;
   private readonly failRow: Database.Statement;
@@ -128,10 +126,6 @@ export class OutboxLedger {
       UPDATE outbox SET state = 'sent', sent_at = c.at, message_id = c.id, reason = c.note, last_error = NULL, next_attempt_at = NULL, updated_at = c.at
       FROM (SELECT value ->> 0 AS k, value ->> 1 AS at, value ->> 2 AS id, value ->> 3 AS note FROM json_each(?)) AS c
       WHERE outbox.key = c.k AND outbox.state = 'sending'`);
-    this.claimRow = db.prepare(`
-      UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?, updated_at = ?
-      WHERE key = ? AND state = ? AND attempts = ?`);
-    this.sentRow = db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL, reason = ?, next_attempt_at = NULL, updated_at = ? WHERE key = ? AND state = 'sending'");
     this.countSent = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE account_id = ? AND kind = ? AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) > ?");
     this.failRow = db.prepare("UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE key = ? AND state = 'sending'");
     this.holdRow = db.prepare("UPDATE outbox SET state = ?, reason = ?, send_at = ?, updated_at = ? WHERE key = ? AND state = ? AND attempts = ?");
@@ -193,15 +187,6 @@ export class OutboxLedger {
   /** How many actions are due now (for progress). */
   dueCount(now: number): number {
     return (this.countDue.get({ now }) as { n: number }).n;
-  }
-
-  /** Takes a row for sending; false when another process took it (or it changed) first. */
-  claim(row: OutboxRow, owner: string, now: number): boolean {
-    return this.claimRow.run(owner, now, now, row.key, row.state, row.attempts).changes === 1;
-  }
-
-  markSent(key: string, now: number, messageId: string | null, note: string | null = null): void {
-    this.sentRow.run(now, messageId, note, now, key);
   }
 
   /** Gives a claimed row back untried (its channel went down before its turn): as it was before the claim. */
