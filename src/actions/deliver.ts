@@ -57,7 +57,7 @@ const PASS_PAUSES_MS = [200, 1000];
 /** How long a claimed row may stay `sending` before another host may take it over. */
 const LEASE_MS = 15 * 60_000;
 /** Rows claimed in one commit; the acknowledgements of their messages are folded into the ledger with the next claim. */
-const BATCH = 64;
+const BATCH = 256;
 /** Rows read from the ledger at a time: memory stays flat however long the outbox is. */
 const PAGE = 512;
 
@@ -114,6 +114,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
   let done = 0;
   const journal = new DeliveryJournal(options.journalFolder, OWNER);
   let index = 0;
+  let suppressions = true;
   /**
    * The next row that may go out now, after the suppression list, the
    * calendar and the caps; what they hold back is recorded on the way.
@@ -136,7 +137,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       }
       const reachesCustomer = row.kind === "email" || row.kind === "webhook";
       const address = row.kind === "email" ? row.recipient : null;
-      if (reachesCustomer || row.kind === "offer") {
+      if (suppressions && (reachesCustomer || row.kind === "offer")) {
         const suppressed = ledger.suppressedBecause(row.account_id, address, row.kind === "email" ? row.category : null);
         if (suppressed) {
           if (ledger.hold(row, "suppressed", suppressed, now())) report.suppressed++;
@@ -148,14 +149,15 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
         const policy = options.rules.get(row.playbook)?.delivery ?? OPEN;
         const from = Math.max(now(), row.send_at);
         const open = holidays.size === 0 && !policy.businessDaysOnly && (policy.quietFrom === undefined || policy.quietFrom === policy.quietTo);
-        const allowed = open ? { ms: from, iso: new Date(from).toISOString(), held: undefined } : nextAllowedTime(row.zone, from, policy, holidays);
+        const allowed = open ? { ms: from, iso: "", held: undefined } : nextAllowedTime(row.zone, from, policy, holidays);
         if (allowed.ms > now()) {
+          if (open) allowed.iso = new Date(from).toISOString();
           if (row.state !== "waiting" || row.send_at !== allowed.ms) ledger.hold(row, "waiting", `waits until ${allowed.iso}${allowed.held ? ` (${allowed.held})` : ""}`, now(), allowed.ms);
           seen.delete(row.key);
           continue;
         }
       }
-      if (!row.transactional) {
+      if (!row.transactional && allCaps.length > 0) {
         // Sent and claimed rows count, and so do those already chosen for the claim being put together.
         const alsoChosen = chosen.get(row.account_id) ?? NONE;
         const cap = allCaps.find(
@@ -167,7 +169,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
           continue;
         }
       }
-      chosen.set(row.account_id, [...(chosen.get(row.account_id) ?? NONE), row.kind]);
+      if (allCaps.length > 0) chosen.set(row.account_id, [...(chosen.get(row.account_id) ?? NONE), row.kind]);
       return row;
     }
   };
@@ -188,6 +190,8 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
    * batch, not two per message.
    */
   const refill = () => {
+    // Whether anyone is suppressed at all, asked again for each batch: an unsubscribe during a long pass counts from the next batch.
+    suppressions = ledger.hasSuppressions();
     const batch: OutboxRow[] = [];
     for (let row = advance(); row; row = batch.length < BATCH ? advance() : undefined) batch.push(row);
     if (batch.length === 0) return;

@@ -35,7 +35,9 @@ export class DeliveryJournal {
   }
 
   append(ack: Acknowledgement): void {
-    writeSync(this.fd, `${JSON.stringify([ack.key, ack.at, ack.messageId, ack.note])}\n`);
+    // One line per acknowledgement: the key (JSON, so any character is safe), the time, the Message-ID, the note.
+    const plain = (text: string | null) => (text ?? "").replace(/[\t\r\n]/g, " ");
+    writeSync(this.fd, `${JSON.stringify(ack.key)}\t${ack.at}\t${plain(ack.messageId)}\t${plain(ack.note)}\n`);
     this.pending.push(ack);
   }
 
@@ -71,8 +73,9 @@ function parseJournal(text: string): Acknowledgement[] {
   for (const line of text.split("\n")) {
     if (!line) continue;
     try {
-      const [key, at, messageId, note] = JSON.parse(line) as [string, number, string | null, string | null];
-      acks.push({ key, at, messageId, note });
+      const [key, at, messageId, note] = line.split("\t") as [string, string, string, string | undefined];
+      if (note === undefined || !/^\d+$/.test(at)) continue;
+      acks.push({ key: JSON.parse(key) as string, at: Number(at), messageId: messageId || null, note: note || null });
     } catch {
       // The last line of a process killed in the middle of a write: that message was not recorded, and is sent again.
     }

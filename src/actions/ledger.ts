@@ -101,6 +101,7 @@ export class OutboxLedger {
   private readonly failRow: Database.Statement;
   private readonly holdRow: Database.Statement;
   private readonly findSuppression: Database.Statement;
+  private readonly anySuppression: Database.Statement;
 
   constructor(readonly db: Database.Database) {
     db.exec(SCHEMA);
@@ -129,6 +130,7 @@ export class OutboxLedger {
     this.countSent = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE account_id = ? AND kind = ? AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) > ?");
     this.failRow = db.prepare("UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, updated_at = ? WHERE key = ? AND state = 'sending'");
     this.holdRow = db.prepare("UPDATE outbox SET state = ?, reason = ?, send_at = ?, updated_at = ? WHERE key = ? AND state = ? AND attempts = ?");
+    this.anySuppression = db.prepare("SELECT 1 FROM suppression LIMIT 1");
     this.findSuppression = db.prepare(
       "SELECT kind, value, category, reason FROM suppression WHERE ((kind = 'account' AND value = ?) OR (kind = 'address' AND value = ?)) AND category IN ('*', ?) LIMIT 1",
     );
@@ -259,6 +261,10 @@ export class OutboxLedger {
 
   suppressions(): SuppressionRow[] {
     return this.db.prepare("SELECT * FROM suppression ORDER BY kind, value, category").all() as SuppressionRow[];
+  }
+
+  hasSuppressions(): boolean {
+    return this.anySuppression.get() !== undefined;
   }
 
   /** Why an action to this account (and address, for a category of email) is suppressed, if it is. */
