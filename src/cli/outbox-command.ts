@@ -4,7 +4,9 @@ import { OUTBOX_STATES, type OutboxFilter, type OutboxRow, type OutboxState } fr
 import { deliverProject, withLedger } from "../actions/send.js";
 import { loadDeliverySettings } from "../actions/settings.js";
 import { verifyUnsubscribeToken } from "../actions/unsubscribe.js";
-import { loadProject } from "../run/project.js";
+import { loadProject, type Project } from "../run/project.js";
+import { preparePlaybook } from "../run/run.js";
+import { DEFAULT_CATEGORY } from "../actions/plan.js";
 import { clockOption, deliveryProgress, withProject } from "./run-command.js";
 import { EXIT, UsageError, type Io } from "./output.js";
 import { renderTable, thousands } from "./table.js";
@@ -128,6 +130,10 @@ export async function runSuppress(projectPath: string, action: string, target: s
       if (action === "add") {
         const added = ledger.suppress({ kind, value: target!, category: options.category ?? "*", reason: options.reason ?? "added by hand", source: "touchline suppress" }, now());
         const shown = kind === "address" ? target!.trim().toLowerCase() : target!;
+        const categories = emailCategories(project);
+        if (options.category && !categories.includes(options.category)) {
+          io.err(`warning: no email template of this project has the category ${options.category} (they have ${categories.join(", ")}): this entry holds nothing back until one does`);
+        }
         io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${shown}${options.category ? ` for ${options.category} emails` : ""}.` : `${shown} was already suppressed.`);
       } else if (action === "remove") {
         const removed = ledger.unsuppress(kind, target!, options.category);
@@ -210,6 +216,19 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
     server.close();
     return EXIT.ok;
   });
+}
+
+/** The categories of the project's email templates (the default one included). */
+function emailCategories(project: Project): string[] {
+  const categories = new Set<string>([DEFAULT_CATEGORY]);
+  for (const file of project.playbooks) {
+    try {
+      for (const template of Object.values(preparePlaybook(project, file).checked.model.templates ?? {})) if (template?.category) categories.add(template.category);
+    } catch {
+      // A playbook with errors names no categories here; check reports it.
+    }
+  }
+  return [...categories].sort();
 }
 
 function tokenLooksValid(projectPath: string, token: string): boolean {

@@ -117,6 +117,17 @@ describe("outbox tools", () => {
     expect(smtp.received).toHaveLength(0);
   });
 
+  it("suppress warns when a category is one no template of the project has", async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }]);
+    const unknown = await project.main("suppress", "add", project.dir, "Ada@Customer.example", "--category", "newsleter");
+    expect(unknown.code).toBe(0);
+    expect(unknown.stdout).toContain("Suppressed ada@customer.example for newsleter emails.");
+    expect(unknown.stderr).toContain("no email template of this project has the category newsleter (they have onboarding, tech-touch)");
+    const known = await project.main("suppress", "add", project.dir, "bob@customer.example", "--category", "onboarding");
+    expect(known.stderr).toBe("");
+  });
+
   it("never shows or stores the SMTP password or the signing secrets", { timeout: 30_000 }, async () => {
     const smtp = await smtpServer({ refuseLogin: true });
     const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }]);
