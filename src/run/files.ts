@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 /** An output cannot be written (disk full, read-only, no permission): exit 2, the state unchanged. */
@@ -54,7 +54,14 @@ export function makeFolders(path: string): void {
     if (parent === dir) break;
     dir = parent;
   }
-  for (const folder of missing.reverse()) mkdirSync(folder);
+  for (const folder of missing.reverse()) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      // Another process (a second run starting at the same moment) made it first: it is there, which is all that is asked.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(folder).isDirectory()) throw error;
+    }
+  }
 }
 
 let sinkCount = 0;
