@@ -235,10 +235,6 @@ export class OutboxLedger {
     return this.db.prepare(`SELECT *, '' AS payload FROM outbox ${where} ORDER BY day, playbook, trigger, account_id, key${limit}`).all(...params) as OutboxRow[];
   }
 
-  counts(): Record<string, number> {
-    const rows = this.db.prepare("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state").all() as { state: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
-  }
 
   /** Failed and dead actions (matching the filter) go back to planned, attempts reset; returns how many. */
   retry(filter: OutboxFilter, now: number): number {

@@ -37,19 +37,6 @@ const SettingsFile = z
   })
   .strict();
 
-/** The environment variables delivery reads; each overrides the settings file. */
-export const SETTINGS_VARIABLES = [
-  "TOUCHLINE_SMTP_URL",
-  "TOUCHLINE_SMTP_HOST",
-  "TOUCHLINE_SMTP_PORT",
-  "TOUCHLINE_SMTP_USER",
-  "TOUCHLINE_SMTP_PASSWORD",
-  "TOUCHLINE_MAIL_FROM",
-  "TOUCHLINE_UNSUBSCRIBE_SECRET",
-  "TOUCHLINE_UNSUBSCRIBE_URL",
-  "TOUCHLINE_WEBHOOK_SECRET",
-] as const;
-
 export function loadDeliverySettings(project: Project, env: NodeJS.ProcessEnv = process.env): DeliverySettings {
   let file: z.infer<typeof SettingsFile> = {};
   const path = project.delivery.settingsFile;

@@ -6,6 +6,7 @@ import type { AccountSource, JoinSpec } from "../data/accounts.js";
 import type { EventSource, IdLookup } from "../data/events.js";
 import type { FileSpec, InputFormat } from "../data/sources.js";
 import { isKnownTimeZone } from "../engine/clock.js";
+import { epochDayOf } from "../expression/literals.js";
 
 const FORMATS = ["csv", "jsonl", "json", "parquet", "sqlite"] as const;
 const Column = z.string().min(1);
@@ -208,6 +209,8 @@ export function loadProject(path: string): Project {
   if ((config.playbook === undefined) === (config.playbooks === undefined)) {
     throw new ProjectError(`${configFile}: name the playbook with playbook: <file>, or several with playbooks: [<file>, ...]${config.playbook !== undefined ? ", not both" : ""}`);
   }
+  const badHoliday = config.delivery?.holidays?.find((day) => epochDayOf(day) === undefined);
+  if (badHoliday) throw new ProjectError(`${configFile}: delivery.holidays: ${badHoliday} is not a date in the calendar`);
   const playbooks = (config.playbooks ?? [config.playbook!]).map((file) => resolve(root, file));
   const repeated = playbooks.find((file, i) => playbooks.indexOf(file) !== i);
   if (repeated) throw new ProjectError(`${configFile}: playbooks lists ${relativeTo(root, repeated)} twice`);

@@ -2,25 +2,15 @@ import Database from "better-sqlite3";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deliverDue } from "../../src/actions/deliver.js";
 import { OutboxLedger, type NewOutboxRow } from "../../src/actions/ledger.js";
 import type { DeliverySettings } from "../../src/actions/settings.js";
-import { TestSmtpServer } from "../helpers/smtp.js";
+import { smtpServersPerTest } from "../helpers/smtp.js";
 import { sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
 import { signUnsubscribeToken } from "../../src/actions/unsubscribe.js";
 
-const servers: TestSmtpServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.stop();
-});
-
-async function smtpServer(options: ConstructorParameters<typeof TestSmtpServer>[0] = {}): Promise<TestSmtpServer> {
-  const server = new TestSmtpServer(options);
-  servers.push(server);
-  await server.start();
-  return server;
-}
+const smtpServer = smtpServersPerTest();
 
 describe("frequency caps across the playbooks of a project", () => {
   it("lets the highest-priority actions through up to the cap, whichever playbook decided them, and records the rest as capped", async () => {

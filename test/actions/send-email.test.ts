@@ -1,33 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { messageIdOf } from "../../src/actions/keys.js";
 import { verifyUnsubscribeToken } from "../../src/actions/unsubscribe.js";
-import { TestSmtpServer } from "../helpers/smtp.js";
-import { sendPlaybook, sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
+import { smtpServersPerTest, type TestSmtpServer } from "../helpers/smtp.js";
+import { listOutbox, sendPlaybook, sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
 
-interface LedgerJson {
-  key: string;
-  account: string;
-  state: string;
-  reason: string | null;
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  message_id: string | null;
-}
-
-async function ledger(project: ReturnType<typeof sendProject>, ...filters: string[]): Promise<LedgerJson[]> {
-  const listed = await project.main("outbox", project.dir, "--format", "json", ...filters);
-  expect(listed.code, listed.stderr).toBe(0);
-  return JSON.parse(listed.stdout) as LedgerJson[];
-}
+const smtpServer = smtpServersPerTest();
 
 describe("run --send: email through a real SMTP server on 127.0.0.1", () => {
   let smtp: TestSmtpServer;
   beforeEach(async () => {
-    smtp = new TestSmtpServer();
-    await smtp.start();
+    smtp = await smtpServer();
   });
-  afterEach(async () => smtp.stop());
 
   it("sends each message with both parts, the RFC 8058 headers, a signed unsubscribe link and a Message-ID from the idempotency key", async () => {
     const project = sendProject(smtp.port, [
@@ -52,7 +35,7 @@ describe("run --send: email through a real SMTP server on 127.0.0.1", () => {
     expect(mail.html).toContain(header.replace(/&/g, "&amp;"));
     const claim = verifyUnsubscribeToken(new URL(header).searchParams.get("token")!, UNSUBSCRIBE_SECRET);
     expect(claim).toEqual({ account: "A1", address: "ada@customer.example", category: "onboarding" });
-    const rows = await ledger(project);
+    const rows = await listOutbox(project);
     expect(rows.map((r) => [r.key, r.state, r.message_id])).toEqual([[key, "sent", mail.messageId]]);
   });
 
@@ -86,7 +69,7 @@ describe("run --send: email through a real SMTP server on 127.0.0.1", () => {
     expect(mail.raw.split(/\r?\n\r?\n/)[0]).not.toMatch(/^Bcc:/im);
     expect(mail.parsed.html).toContain("Ada &lt;script&gt;alert(1)&lt;/script&gt;");
     expect(mail.parsed.html).not.toContain("<script>");
-    const failed = await ledger(project, "--state", "failed");
+    const failed = await listOutbox(project, "--state", "failed");
     expect(failed.map((r) => r.account).sort()).toEqual(["A2", "A3"]);
     for (const row of failed) {
       expect(row.last_error).toMatch(/is not one email address/);
@@ -105,7 +88,7 @@ describe("run --send: email through a real SMTP server on 127.0.0.1", () => {
     const friday = await project.main("run", project.dir, "--as-of", "2026-03-06", "--send", "--now", "2026-03-07T15:00:00Z");
     expect(friday.code, friday.stderr).toBe(0);
     expect(smtp.received).toHaveLength(0);
-    const [waiting] = await ledger(project);
+    const [waiting] = await listOutbox(project);
     expect(waiting!.state).toBe("waiting");
     expect(waiting!.reason).toBe("waits until 2026-03-10T08:00:00-04:00 (a holiday, quiet hours 20:00-08:00)");
     const early = await project.main("outbox", "deliver", project.dir, "--now", "2026-03-10T11:59:00Z");
@@ -135,7 +118,7 @@ describe("run --send: email through a real SMTP server on 127.0.0.1", () => {
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toContain("Suppressed: 1");
     expect(smtp.received).toHaveLength(1);
-    const rows = await ledger(project, "--state", "suppressed");
+    const rows = await listOutbox(project, "--state", "suppressed");
     expect(rows[0]!.reason).toContain("ada@customer.example is on the suppression list for onboarding");
   });
 
@@ -163,7 +146,7 @@ describe("run --send: email through a real SMTP server on 127.0.0.1", () => {
     expect(sent.code, sent.stderr).toBe(0);
     expect(smtp.received.map((m) => m.to)).toEqual(["ada@customer.example"]);
     expect(smtp.received[0]!.parsed.text).not.toContain("Unsubscribe");
-    const suppressed = await ledger(project, "--state", "suppressed");
+    const suppressed = await listOutbox(project, "--state", "suppressed");
     expect(suppressed.map((r) => [r.account, r.reason])).toEqual([["A2", "bob@customer.example is on the suppression list (asked by phone)"]]);
   });
 });

@@ -1,36 +1,16 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { startDroppingServer, TestSmtpServer } from "../helpers/smtp.js";
-import { manyAccounts, sendPlaybook, sendProject, WEBHOOK_SECRET } from "../helpers/send-project.js";
-
-interface LedgerJson {
-  key: string;
-  account: string;
-  kind: string;
-  state: string;
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: string | null;
-}
-
-async function ledger(project: ReturnType<typeof sendProject>, ...filters: string[]): Promise<LedgerJson[]> {
-  const listed = await project.main("outbox", project.dir, "--format", "json", ...filters);
-  expect(listed.code, listed.stderr).toBe(0);
-  return JSON.parse(listed.stdout) as LedgerJson[];
-}
+import { smtpServersPerTest, startDroppingServer, type TestSmtpOptions } from "../helpers/smtp.js";
+import { listOutbox, manyAccounts, sendPlaybook, sendProject, WEBHOOK_SECRET } from "../helpers/send-project.js";
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-async function smtpServer(answer?: ConstructorParameters<typeof TestSmtpServer>[0]["answer"]): Promise<TestSmtpServer> {
-  const server = new TestSmtpServer(answer ? { answer } : {});
-  await server.start();
-  stops.push(() => server.stop());
-  return server;
-}
+const startSmtp = smtpServersPerTest();
+const smtpServer = (answer?: TestSmtpOptions["answer"]) => startSmtp(answer ? { answer } : {});
 
 describe("delivery failures: nothing lost, nothing stormed", () => {
   it("retries a deferral (4xx) with pauses in the same pass, and sends the message once", async () => {
@@ -39,7 +19,7 @@ describe("delivery failures: nothing lost, nothing stormed", () => {
     const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
     expect(sent.code, sent.stdout + sent.stderr).toBe(0);
     expect(smtp.received).toHaveLength(1);
-    const [row] = await ledger(project);
+    const [row] = await listOutbox(project);
     expect([row!.state, row!.attempts]).toEqual(["sent", 1]);
   });
 
@@ -51,7 +31,7 @@ describe("delivery failures: nothing lost, nothing stormed", () => {
     expect(first.code).toBe(1);
     expect(first.stdout).toContain("1 failed");
     expect(first.stdout).toContain("the SMTP server deferred it (451");
-    const [failed] = await ledger(project);
+    const [failed] = await listOutbox(project);
     expect([failed!.state, failed!.attempts, failed!.next_attempt_at]).toEqual(["failed", 1, "2026-03-03T09:05:00.000Z"]);
     accept = true;
     const tooSoon = await project.main("outbox", "deliver", project.dir, "--now", "2026-03-03T09:04:00Z");
@@ -60,7 +40,7 @@ describe("delivery failures: nothing lost, nothing stormed", () => {
     const later = await project.main("outbox", "deliver", project.dir, "--now", "2026-03-03T09:05:00Z");
     expect(later.code, later.stdout).toBe(0);
     expect(smtp.received).toHaveLength(1);
-    expect((await ledger(project))[0]!.attempts).toBe(2);
+    expect((await listOutbox(project))[0]!.attempts).toBe(2);
   });
 
   it("marks a refusal (5xx) failed after one attempt, never retries it by itself, and retries it when asked", async () => {
@@ -73,7 +53,7 @@ describe("delivery failures: nothing lost, nothing stormed", () => {
     expect(first.stdout).toContain("the SMTP server refused it (550");
     for (const now of ["2026-03-03T10:00:00Z", "2026-03-04T10:00:00Z"]) await project.main("outbox", "deliver", project.dir, "--now", now);
     expect(attempts).toBe(1);
-    const [row] = await ledger(project, "--state", "failed");
+    const [row] = await listOutbox(project, "--state", "failed");
     expect(row!.next_attempt_at).toBeNull();
     refuse = false;
     const retried = await project.main("outbox", "retry", project.dir, "--now", "2026-03-04T11:00:00Z");
@@ -94,7 +74,7 @@ describe("delivery failures: nothing lost, nothing stormed", () => {
     expect(down.stdout).toContain("29 left for the next pass because their channel could not be reached");
     // One message was tried three times; the other 29 were not hammered against a dead server.
     expect(dropping.connections()).toBeLessThanOrEqual(3);
-    const rows = await ledger(project);
+    const rows = await listOutbox(project);
     expect(rows).toHaveLength(30);
     expect(rows.filter((r) => r.state === "planned")).toHaveLength(29);
     project.write("delivery.yaml", project.read("delivery.yaml").replace(`127.0.0.1:${dropping.port}`, `127.0.0.1:${smtp.port}`));
@@ -165,6 +145,27 @@ describe("webhooks and tasks", () => {
     expect(createHmac("sha256", WEBHOOK_SECRET).update(`${match[1]}.${tampered}`).digest("hex")).not.toBe(match[2]);
   });
 
+  it("POSTs CSM tasks, signed, when delivery.tasks is a URL", async () => {
+    const smtp = await smtpServer();
+    const hook = await hookServer(() => 200);
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }], sendPlaybook({ templates: "", triggers: `  trigger call {\n    when plan == "pro"\n    limit once\n    task "Call the admin" due 3d owner owner\n  }` }), { tasks: hook.url });
+    const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
+    expect(sent.code, sent.stdout + sent.stderr).toBe(0);
+    expect(hook.hooks).toHaveLength(1);
+    expect(hook.hooks[0]!.valid).toBe(true);
+    expect(JSON.parse(hook.hooks[0]!.body)).toMatchObject({ event: "touchline.task", title: "Call the admin", assignee: "csm@vendor.example", due: "2026-03-06" });
+    expect(project.exists(".touchline/tasks.jsonl")).toBe(false);
+  });
+
+  it("refuses a holiday that is not a date in the calendar", async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }], sendPlaybook(), { holidays: ["2026-02-30"] });
+    const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send");
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toContain("delivery.holidays: 2026-02-30 is not a date in the calendar");
+    expect(smtp.received).toHaveLength(0);
+  });
+
   it("retries a webhook that answers 5xx or does not answer in time, and gives up after the last attempt", async () => {
     const smtp = await smtpServer();
     const hook = await hookServer((count) => (count <= 3 ? 503 : "hang"));
@@ -173,12 +174,12 @@ describe("webhooks and tasks", () => {
     expect(first.code).toBe(1);
     expect(first.stdout).toContain("answered HTTP 503");
     expect(hook.hooks).toHaveLength(3);
-    const [failed] = await ledger(project, "--state", "failed");
+    const [failed] = await listOutbox(project, "--state", "failed");
     expect(failed!.kind).toBe("webhook");
     const second = await project.main("outbox", "deliver", project.dir, "--now", "2026-03-03T10:00:00Z");
     expect(second.code).toBe(1);
     expect(second.stdout).toContain("no answer from http://127.0.0.1");
-    const [dead] = await ledger(project, "--state", "dead");
+    const [dead] = await listOutbox(project, "--state", "dead");
     expect(dead!.last_error).toMatch(/gave up after 2 attempts/);
     expect(dead!.last_error).not.toContain(WEBHOOK_SECRET);
   });
@@ -210,7 +211,7 @@ describe("the send rate and render errors", () => {
     expect(sent.stdout).toContain("1 actions could not be prepared");
     expect(sent.stdout).toContain('A00002: the template "welcome" cannot be rendered');
     expect(smtp.received.map((m) => m.to)).toEqual(["admin1@customer1.example", "admin3@customer3.example"]);
-    const [failed] = await ledger(project, "--state", "failed");
+    const [failed] = await listOutbox(project, "--state", "failed");
     expect(failed!.account).toBe("A00002");
     // outbox retry cannot send what was never prepared, and says how to prepare it.
     const retried = await project.main("outbox", "retry", project.dir);

@@ -1,11 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { TestSmtpServer } from "../helpers/smtp.js";
+import { describe, expect, it } from "vitest";
+import { smtpServersPerTest } from "../helpers/smtp.js";
 import { manyAccounts, sendProject } from "../helpers/send-project.js";
 
-const servers: TestSmtpServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.stop();
-});
+const smtpServer = smtpServersPerTest();
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const start = Date.now();
@@ -27,9 +24,7 @@ function duplicates(ids: readonly string[]): string[] {
 
 describe("run --send as a process: exactly once across crashes and concurrent runs", () => {
   it("a sender killed with SIGKILL in the middle of 1,200 messages, restarted: none lost, and no message the server acknowledged is sent again except the one in flight", { timeout: 240_000 }, async () => {
-    const smtp = new TestSmtpServer();
-    servers.push(smtp);
-    await smtp.start();
+    const smtp = await smtpServer();
     const project = sendProject(smtp.port, manyAccounts(1200));
     const first = project.start("run", project.dir, "--as-of", "2026-03-02", "--send");
     await waitFor(() => smtp.received.length >= 300, 180_000);
@@ -55,9 +50,7 @@ describe("run --send as a process: exactly once across crashes and concurrent ru
   });
 
   it("two run --send processes on the same project at once never send a message twice", { timeout: 240_000 }, async () => {
-    const smtp = new TestSmtpServer();
-    servers.push(smtp);
-    await smtp.start();
+    const smtp = await smtpServer();
     const project = sendProject(smtp.port, manyAccounts(400));
     const a = project.start("run", project.dir, "--as-of", "2026-03-02", "--send");
     const b = project.start("run", project.dir, "--as-of", "2026-03-02", "--send");

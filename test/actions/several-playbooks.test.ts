@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TestSmtpServer } from "../helpers/smtp.js";
-import { sendPlaybook, sendProject } from "../helpers/send-project.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { smtpServersPerTest, type TestSmtpServer } from "../helpers/smtp.js";
+import { listOutbox, sendPlaybook, sendProject } from "../helpers/send-project.js";
 
 const onboarding = sendPlaybook({
   policies: `  policies {\n    cap email 1 per 7d\n  }`,
@@ -11,13 +11,13 @@ const renewal = sendPlaybook({
   triggers: `  trigger renewal_notice priority 50 {\n    when plan == "pro"\n    limit once\n    email "renewal" to admin_email\n    task "Call about the renewal" due 2d owner owner\n  }`,
 }).replace('playbook "tech-touch"', 'playbook "renewals"');
 
+const smtpServer = smtpServersPerTest();
+
 describe("several playbooks in one project", () => {
   let smtp: TestSmtpServer;
   beforeEach(async () => {
-    smtp = new TestSmtpServer();
-    await smtp.start();
+    smtp = await smtpServer();
   });
-  afterEach(async () => smtp.stop());
 
   function project() {
     const p = sendProject(smtp.port, [
@@ -47,8 +47,7 @@ describe("several playbooks in one project", () => {
     expect(sent.code, sent.stdout + sent.stderr).toBe(0);
     // The onboarding playbook allows one email per account a week, across the project: the renewal notice (priority 50) goes first.
     expect(smtp.received.map((m) => m.parsed.subject).sort()).toEqual(["Your renewal, Ada", "Your renewal, Bob"]);
-    const listed = await p.main("outbox", p.dir, "--format", "json");
-    const rows = JSON.parse(listed.stdout) as { playbook: string; trigger: string; account: string; kind: string; state: string; reason: string | null }[];
+    const rows = await listOutbox(p);
     expect(rows.map((r) => [r.playbook, r.trigger, r.account, r.kind, r.state])).toEqual([
       ["onboarding", "welcome", "A1", "email", "capped"],
       ["onboarding", "welcome", "A2", "email", "capped"],

@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { TestProject } from "./project.js";
 
 export const UNSUBSCRIBE_SECRET = "test-unsubscribe-secret-0123456789";
@@ -59,4 +60,26 @@ export function sendProject(smtpPort: number, accounts: readonly SendAccount[], 
   );
   project.write("delivery.yaml", `smtp: smtp://127.0.0.1:${smtpPort}\nunsubscribe_secret: ${UNSUBSCRIBE_SECRET}\nwebhook_secret: ${WEBHOOK_SECRET}\n`);
   return project;
+}
+
+/** A row of `touchline outbox --format json`. */
+export interface OutboxJson {
+  key: string;
+  playbook: string;
+  trigger: string;
+  account: string;
+  kind: string;
+  state: string;
+  reason: string | null;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  message_id: string | null;
+}
+
+/** The project's outbox as `touchline outbox --format json` lists it (with filters such as --state failed). */
+export async function listOutbox(project: TestProject, ...filters: string[]): Promise<OutboxJson[]> {
+  const listed = await project.main("outbox", project.dir, "--format", "json", ...filters);
+  expect(listed.code, listed.stderr).toBe(0);
+  return JSON.parse(listed.stdout) as OutboxJson[];
 }

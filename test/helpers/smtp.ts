@@ -1,3 +1,4 @@
+import { afterEach } from "vitest";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 
@@ -90,4 +91,18 @@ export async function startDroppingServer(): Promise<{ port: number; connections
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { port: (server.address() as { port: number }).port, connections: () => connections, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** Starts test SMTP servers for a test file; each is stopped after the test that started it. Call at the top of the file. */
+export function smtpServersPerTest(): (options?: TestSmtpOptions) => Promise<TestSmtpServer> {
+  const running: TestSmtpServer[] = [];
+  afterEach(async () => {
+    for (const server of running.splice(0)) await server.stop();
+  });
+  return async (options = {}) => {
+    const server = new TestSmtpServer(options);
+    await server.start();
+    running.push(server);
+    return server;
+  };
 }

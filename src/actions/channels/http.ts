@@ -39,11 +39,3 @@ function origin(url: string): string {
     return "the URL";
   }
 }
-
-export function verifySignature(header: string | undefined, body: string, secret: string, nowMs: number, toleranceMs = 300_000): boolean {
-  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? "");
-  if (!match) return false;
-  if (Math.abs(nowMs - Number(match[1]) * 1000) > toleranceMs) return false;
-  const expected = createHmac("sha256", secret).update(`${match[1]}.${body}`).digest("hex");
-  return expected === match[2];
-}
