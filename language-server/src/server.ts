@@ -41,8 +41,13 @@ import {
 import { previewLenses, type PreviewSettings } from "./preview.js";
 import { LEGEND, semanticTokens } from "./tokens.js";
 
-/** How long after the last keystroke a document is checked. */
-const DEBOUNCE_MS = 40;
+/**
+ * How long after an edit a document is checked. A lone edit waits only long
+ * enough to gather the changes one action of the author sends together
+ * (auto-closed brackets, a multi-cursor edit, a quick fix: a few ms apart);
+ * while someone types fast, the wait is longer than their pace.
+ */
+const DEBOUNCE_MS = 15;
 const TYPING_DEBOUNCE_MS = 70;
 
 /**

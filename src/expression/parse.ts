@@ -141,7 +141,7 @@ export function parseExpression(text: string, baseOffset = 0): ParsedExpression 
   // (every expression before an edit, and all of them after an edit that keeps lengths).
   let tree = cached.get(baseOffset);
   if (!tree) {
-    tree = shifted(cached.get(0)!, baseOffset) as ParsedExpression;
+    tree = shiftSpans(cached.get(0)!, baseOffset) as ParsedExpression;
     if (cached.size >= 256) for (const base of cached.keys()) if (base !== 0) cached.delete(base);
     cached.set(baseOffset, tree);
   }
@@ -152,13 +152,13 @@ export function parseExpression(text: string, baseOffset = 0): ParsedExpression 
 const parsedTexts = new Map<string, Map<number, ParsedExpression>>();
 
 /** A copy of a parsed tree with every span moved by `by`. */
-function shifted(value: unknown, by: number): unknown {
-  if (Array.isArray(value)) return value.map((item) => shifted(item, by));
+export function shiftSpans(value: unknown, by: number): unknown {
+  if (Array.isArray(value)) return value.map((item) => shiftSpans(item, by));
   if (value === null || typeof value !== "object") return value;
   const record = value as Record<string, unknown>;
   if (typeof record.start === "number" && typeof record.end === "number" && Object.keys(record).length === 2) return { start: record.start + by, end: record.end + by };
   const copy: Record<string, unknown> = {};
-  for (const key in record) copy[key] = shifted(record[key], by);
+  for (const key in record) copy[key] = shiftSpans(record[key], by);
   return copy;
 }
 

@@ -22,7 +22,9 @@ export class LspClient {
   stderr = "";
 
   constructor() {
-    this.process = spawn("node", [bin, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
+    // TOUCHLINE_LSP_NODE_ARGS passes options to the server's node, to profile it: `--cpu-prof --cpu-prof-dir=/tmp/profile`.
+    const nodeArgs = process.env.TOUCHLINE_LSP_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+    this.process = spawn("node", [...nodeArgs, bin, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
     this.process.stderr!.on("data", (chunk) => (this.stderr += String(chunk)));
     this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification("textDocument/publishDiagnostics", (params: PublishDiagnosticsParams) => {

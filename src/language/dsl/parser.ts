@@ -2,7 +2,7 @@ import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
-import { depthProblems, lexingProblems, malformedDurationProblems, parsingProblems, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { depthProblems, lexingProblems, malformedDurationProblems, parsingProblems, shiftSpans, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
@@ -38,6 +38,34 @@ const ENUM_VALUE_TOKENS: TokenType[] = [
   t.Identifier, t.StringLiteral, t.Comma, t.Minus, t.Plus, t.Star, t.Slash, t.Dot, t.DotDot, t.Colon, t.LParen, t.RParen,
   t.NumberLiteral, t.PercentLiteral, t.DurationLiteral, t.DateLiteral, t.DateTimeLiteral, ...t.EXPRESSION_KEYWORDS,
 ];
+
+/** The parser's place in its tokens and its errors so far: Chevrotain keeps them, without declaring them in its types. */
+interface ChevrotainPosition {
+  exportLexerState(): number;
+  importLexerState(index: number): void;
+  _errors: unknown[];
+}
+
+/** Expressions parsed cleanly, by what decides their parse (see memoKey): each with how many tokens it took and its tree at a given place. */
+const expressionMemo = new Map<string, { tokens: number; at: (offset: number) => Expr }>();
+
+/**
+ * A parsed tree, and copies of it moved to the other places the same text
+ * is found (the same condition in several triggers; everything after an
+ * edit that changed a length). Trees are never changed after parsing.
+ */
+function placedTrees(expr: Expr, offset: number): (offset: number) => Expr {
+  const trees = new Map([[offset, expr]]);
+  return (at) => {
+    let tree = trees.get(at);
+    if (!tree) {
+      if (trees.size >= 64) trees.clear();
+      tree = shiftSpans(expr, at - offset) as Expr;
+      trees.set(at, tree);
+    }
+    return tree;
+  };
+}
 
 const dslLexer = new Lexer(dslTokens, { positionTracking: "full", ensureOptimizations: false });
 
@@ -82,9 +110,60 @@ class PlaybookParser extends ExpressionGrammar {
   }
 
   protected override canStartOperand(token: IToken): boolean {
-    if (token.tokenType === t.Identifier || !KEYWORD_TYPES.has(token.tokenType)) return true;
+    return token.tokenType === t.Identifier || !KEYWORD_TYPES.has(token.tokenType) || !this.startsLine(token);
+  }
+
+  /**
+   * Parses an expression, or takes it from the memo when the same text, in
+   * the same surroundings, parsed cleanly before. The editor re-parses the
+   * whole file after every keystroke; an edit changes one expression, and
+   * the others are then read again only as far as their key.
+   */
+  private memoized(parse: () => Expr): Expr {
+    if (this.RECORDING_PHASE) return parse();
+    const position = this as unknown as ChevrotainPosition;
+    const before = position.exportLexerState();
+    const key = this.memoKey(before + 1);
+    const found = key === undefined ? undefined : expressionMemo.get(key);
+    if (found) {
+      position.importLexerState(before + found.tokens);
+      return found.at(this.input[before + 1]!.startOffset);
+    }
+    const errors = position._errors.length;
+    const literalProblems = this.literalProblems.length;
+    const expr = parse();
+    // Only a clean parse is kept: errors and their recovery depend on more than the expression's own text.
+    if (key !== undefined && position._errors.length === errors && this.literalProblems.length === literalProblems && position.exportLexerState() > before) {
+      if (expressionMemo.size >= 20_000) expressionMemo.clear();
+      expressionMemo.set(key, { tokens: position.exportLexerState() - before, at: placedTrees(expr, this.input[before + 1]!.startOffset) });
+    }
+    return expr;
+  }
+
+  /**
+   * What decides how the expression starting at token `first` parses: its
+   * text up to the next line that starts with a keyword (an expression never
+   * runs past one, see canStartOperand), the kinds of the three tokens from
+   * there (the most the parser looks ahead), and whether the expression
+   * starts a line. Undefined for a run too long to be worth keeping.
+   */
+  private memoKey(first: number): string | undefined {
+    const tokens = this.input;
+    const start = tokens[first];
+    if (!start) return undefined;
+    let end = first + 1;
+    while (end < tokens.length && !(KEYWORD_TYPES.has(tokens[end]!.tokenType) && this.startsLine(tokens[end]!))) {
+      if (end - first > 256) return undefined;
+      end++;
+    }
+    const after = tokens.slice(end, end + 3).map((token) => token.tokenType.name).join(",");
+    const textEnd = end < tokens.length ? tokens[end]!.startOffset : this.text.length;
+    return `${this.startsLine(start) ? "^" : ""}${after}|${this.text.slice(start.startOffset, textEnd)}`;
+  }
+
+  private startsLine(token: IToken): boolean {
     const lineStart = this.text.lastIndexOf("\n", token.startOffset - 1) + 1;
-    return this.text.slice(lineStart, token.startOffset).trim().length > 0;
+    return this.text.slice(lineStart, token.startOffset).trim().length === 0;
   }
 
   // ---- helpers used from actions -------------------------------------------------
@@ -322,7 +401,7 @@ class PlaybookParser extends ExpressionGrammar {
     let defaultSpan: Span | undefined;
     this.OPTION3(() => {
       this.CONSUME(t.Equals);
-      const expr = this.SUBRULE(this.expression);
+      const expr = this.memoized(() => this.SUBRULE(this.expression));
       this.ACTION(() => {
         defaultValue = literalValue(expr);
         defaultSpan = expr.span;
@@ -380,7 +459,7 @@ class PlaybookParser extends ExpressionGrammar {
     const head = this.CONSUME(K.metric);
     const name = this.CONSUME(t.Identifier);
     this.CONSUME(t.Equals);
-    const expr = this.SUBRULE(this.expression);
+    const expr = this.memoized(() => this.SUBRULE(this.expression));
     this.ACTION(() => this.namedExpression("metrics", "metric", "value", head, name, expr));
   });
 
@@ -388,7 +467,7 @@ class PlaybookParser extends ExpressionGrammar {
     const head = this.CONSUME(K.segment);
     const name = this.CONSUME(t.Identifier);
     this.CONSUME(t.Equals);
-    const expr = this.SUBRULE(this.expression);
+    const expr = this.memoized(() => this.SUBRULE(this.expression));
     this.ACTION(() => this.namedExpression("segments", "segment", "when", head, name, expr));
   });
 
@@ -435,7 +514,7 @@ class PlaybookParser extends ExpressionGrammar {
         {
           ALT: () => {
             this.CONSUME(K.when);
-            const expr = this.SUBRULE(this.expression);
+            const expr = this.memoized(() => this.SUBRULE(this.expression));
             this.ACTION(() => this.setExpr(model, "when", path, expr));
           },
         },
@@ -490,7 +569,7 @@ class PlaybookParser extends ExpressionGrammar {
               },
             ]);
             this.CONSUME(K.when);
-            const expr = this.SUBRULE(this.expression);
+            const expr = this.memoized(() => this.SUBRULE(this.expression));
             this.ACTION(() => {
               const caps = ((model.caps as Obj[] | undefined) ??= []);
               const capPath = [...path, "caps", caps.length];
@@ -573,7 +652,7 @@ class PlaybookParser extends ExpressionGrammar {
             });
             this.OPTION3(() => {
               this.CONSUME(t.Equals);
-              const expr = this.SUBRULE2(this.expression);
+              const expr = this.memoized(() => this.SUBRULE2(this.expression));
               this.ACTION(() => {
                 this.setExpr(component, "score", componentPath, expr);
                 end = expr.span.end;
@@ -669,7 +748,7 @@ class PlaybookParser extends ExpressionGrammar {
         {
           ALT: () => {
             this.CONSUME(K.when);
-            const expr = this.SUBRULE(this.expression);
+            const expr = this.memoized(() => this.SUBRULE(this.expression));
             this.ACTION(() => {
               this.setExpr(rule, "when", rulePath, expr);
               this.record(rulePath, { start: this.span(name).start, end: expr.span.end }, this.span(name));
@@ -700,7 +779,7 @@ class PlaybookParser extends ExpressionGrammar {
       }
     });
     this.CONSUME(K.from);
-    const start = this.SUBRULE(this.expression);
+    const start = this.memoized(() => this.SUBRULE(this.expression));
     this.ACTION(() => this.setExpr(onboarding, "start", ["onboarding"], start));
     this.MANY(() => {
       this.OR([
@@ -746,7 +825,7 @@ class PlaybookParser extends ExpressionGrammar {
       });
       this.CONSUME(K.done);
       this.CONSUME(K.when);
-      const doneWhen = this.SUBRULE2(this.expression);
+      const doneWhen = this.memoized(() => this.SUBRULE2(this.expression));
       this.ACTION(() => this.setExpr(milestone, "done_when", path, doneWhen));
     });
     this.CONSUME(t.RBrace);
@@ -873,14 +952,14 @@ class PlaybookParser extends ExpressionGrammar {
         {
           ALT: () => {
             this.CONSUME(K.when);
-            const expr = this.SUBRULE(this.expression);
+            const expr = this.memoized(() => this.SUBRULE(this.expression));
             this.ACTION(() => this.setExpr(trigger, "when", path, expr));
           },
         },
         {
           ALT: () => {
             this.CONSUME(K.goal);
-            const expr = this.SUBRULE2(this.expression);
+            const expr = this.memoized(() => this.SUBRULE2(this.expression));
             this.ACTION(() => this.setExpr(trigger, "goal", path, expr));
           },
         },
@@ -1001,7 +1080,7 @@ class PlaybookParser extends ExpressionGrammar {
           this.ACTION(() => this.put(action, path, "email", this.stringValue(template), this.span(template)));
           this.OPTION(() => this.SUBRULE(this.actionPriority, { ARGS: [action, path] }));
           this.CONSUME(K.to);
-          const to = this.SUBRULE(this.expression);
+          const to = this.memoized(() => this.SUBRULE(this.expression));
           this.ACTION(() => this.setExpr(action, "to", path, to));
         },
       },
@@ -1018,7 +1097,7 @@ class PlaybookParser extends ExpressionGrammar {
           this.OPTION3(() => this.SUBRULE2(this.actionPriority, { ARGS: [action, path] }));
           this.OPTION4(() => {
             this.CONSUME(K.owner);
-            const owner = this.SUBRULE2(this.expression);
+            const owner = this.memoized(() => this.SUBRULE2(this.expression));
             this.ACTION(() => this.setExpr(action, "owner", path, owner));
           });
         },
@@ -1127,7 +1206,7 @@ class PlaybookParser extends ExpressionGrammar {
               DEF: () => kinds.push(this.OR7([{ ALT: () => this.CONSUME(K.email) }, { ALT: () => this.CONSUME(K.task) }, { ALT: () => this.CONSUME(K.offer) }, { ALT: () => this.CONSUME(K.webhook) }])),
             });
             this.CONSUME(K.when);
-            const expr = this.SUBRULE(this.expression);
+            const expr = this.memoized(() => this.SUBRULE(this.expression));
             this.ACTION(() => {
               this.setExpr(policies, "suppress_when", ["policies"], expr);
               if (kinds.length > 0) this.put(policies, ["policies"], "suppress_actions", kinds.map((k) => k.image), { start: this.span(head).start, end: this.span(kinds[kinds.length - 1]!).end });
@@ -1150,7 +1229,7 @@ class PlaybookParser extends ExpressionGrammar {
                 {
                   ALT: () => {
                     this.CONSUME(K.since);
-                    const since = this.SUBRULE2(this.expression);
+                    const since = this.memoized(() => this.SUBRULE2(this.expression));
                     this.ACTION(() => this.setExpr(spec, "since", ["policies", "grace_period"], since));
                   },
                 },
@@ -1196,7 +1275,7 @@ class PlaybookParser extends ExpressionGrammar {
             this.AT_LEAST_ONE_SEP({
               SEP: t.Comma,
               DEF: () => {
-                const target = this.SUBRULE(this.expression);
+                const target = this.memoized(() => this.SUBRULE(this.expression));
                 this.ACTION(() => {
                   const list = overrides.allow as string[];
                   this.record(["overrides", "allow", list.length], target.span);
@@ -1250,6 +1329,11 @@ function literalValue(expr: Expr): string | number | boolean | null | undefined 
 }
 
 let sharedParser: PlaybookParser | undefined;
+
+/** Forgets every expression parsed before: for tests that compare a parse from the memo with one from scratch. */
+export function forgetParsedExpressions(): void {
+  expressionMemo.clear();
+}
 
 /** Parses a `.play` text. Never throws: problems come back with spans. */
 export function parseDsl(text: string): DslParseResult {
