@@ -161,9 +161,15 @@ class PlaybookParser extends ExpressionGrammar {
     return `${this.startsLine(start) ? "^" : ""}${after}|${this.text.slice(start.startOffset, textEnd)}`;
   }
 
+  /** Whether only white space stands before the token on its line (read back without copying the line: it runs for every keyword). */
   private startsLine(token: IToken): boolean {
-    const lineStart = this.text.lastIndexOf("\n", token.startOffset - 1) + 1;
-    return this.text.slice(lineStart, token.startOffset).trim().length === 0;
+    for (let i = token.startOffset - 1; i >= 0; i--) {
+      const code = this.text.charCodeAt(i);
+      if (code === 10) return true;
+      if (code === 32 || code === 9 || code === 13 || code === 11 || code === 12) continue;
+      if (code < 128 || !/\s/.test(this.text[i]!)) return false;
+    }
+    return true;
   }
 
   // ---- helpers used from actions -------------------------------------------------
