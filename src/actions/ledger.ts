@@ -107,7 +107,7 @@ export class OutboxLedger {
     db.exec(SCHEMA);
     this.insertRow = db.prepare(`
       INSERT INTO outbox (key, playbook, trigger, step, account_id, day, kind, target, recipient, priority, transactional, category, zone, state, reason, send_at, last_error, created_at, updated_at)
-      VALUES (@key, @playbook, @trigger, @step, @account_id, @day, @kind, @target, @recipient, @priority, @transactional, @category, @zone, @state, @reason, @send_at, @last_error, @now, @now)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET state = excluded.state, reason = excluded.reason, send_at = excluded.send_at, last_error = excluded.last_error,
         recipient = excluded.recipient, attempts = 0, next_attempt_at = NULL, updated_at = excluded.updated_at
       -- A row that failed before it could be prepared (a template or an address problem) is prepared again when its day is run again.
@@ -139,10 +139,12 @@ export class OutboxLedger {
 
   /** Records a decided action; false when its key is already there (decided before: nothing new). */
   record(row: NewOutboxRow, now: number): boolean {
-    const { payload, ...fields } = row;
-    if (this.insertRow.run({ ...fields, now }).changes !== 1) return false;
+    // Bound by position: a run records an action per decision, and naming 19 parameters costs a third of the insert.
+    const r = row;
+    const inserted = this.insertRow.run(r.key, r.playbook, r.trigger, r.step, r.account_id, r.day, r.kind, r.target, r.recipient, r.priority, r.transactional, r.category, r.zone, r.state, r.reason, r.send_at, r.last_error, now, now);
+    if (inserted.changes !== 1) return false;
     // The rendered message lives apart: a row's state changes then rewrite a few bytes, not the whole email.
-    this.insertPayload.run(row.key, payload);
+    this.insertPayload.run(row.key, row.payload);
     return true;
   }
 
