@@ -74,13 +74,15 @@ async function plainNodemailer(): Promise<number> {
   // The same transport, set up exactly as Touchline's email channel sets it up: only the ledger differs.
   const transport = nodemailer.createTransport(smtpTransportOptions(settings, 10_000));
   for (const { key, payload } of messages) {
+    const messageId = messageIdOf(key, FROM);
     await transport.sendMail({
       from: FROM,
       to: payload.to,
       subject: payload.subject,
       text: payload.text,
       html: payload.html,
-      messageId: messageIdOf(key, FROM),
+      messageId,
+      baseBoundary: messageId.slice(1, 17),
       headers: { "List-Unsubscribe": `<${payload.unsubscribe}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "X-Touchline-Key": key },
       disableFileAccess: true,
       disableUrlAccess: true,

@@ -45,7 +45,9 @@ export async function runPreview(projectPath: string, account: string, template:
       else if (options.format === "text") io.out(`Subject: ${message.subject}\n\n${message.text}`);
       else {
         const key = idempotencyKey(result.plan.name, account, decision.day, { trigger: trigger || "preview", step: 0, kind: "email", target: template });
-        io.out(await messageText({ to: address, ...message, unsubscribe: link }, key, settings.from ?? "Preview <preview@touchline.invalid>"));
+        // Dated when run --send would first send it (the next midnight, UTC, as the ledger's send time): the same day previews the same bytes.
+        const sendsAt = new Date((decision.day + 1) * 86_400_000);
+        io.out(await messageText({ to: address, ...message, unsubscribe: link }, key, settings.from ?? "Preview <preview@touchline.invalid>", sendsAt));
       }
       return EXIT.ok;
     } catch (error) {

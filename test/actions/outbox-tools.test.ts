@@ -101,6 +101,12 @@ describe("outbox tools", () => {
     expect(text.stdout).toContain("Hi Ada & Co,");
     const html = await project.main("preview", project.dir, "A1", "welcome", "--as-of", "2026-03-02", "--format", "html");
     expect(html.stdout).toContain("<p>Hi Ada &amp; Co,</p>");
+    // The whole message: dated when it would first go out, and the same bytes every time (boundaries and Message-ID from its key).
+    const eml = await project.main("preview", project.dir, "A1", "welcome", "--as-of", "2026-03-02", "--format", "eml");
+    expect(eml.code, eml.stderr).toBe(0);
+    expect(eml.stdout).toMatch(/^Date: Tue, 03 Mar 2026 00:00:00 \+0000$/m);
+    expect(eml.stdout).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+    expect((await project.main("preview", project.dir, "A1", "welcome", "--as-of", "2026-03-02", "--format", "eml")).stdout).toBe(eml.stdout);
     const missing = await project.main("preview", project.dir, "A1", "welcom", "--as-of", "2026-03-02");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('did you mean "welcome"?');

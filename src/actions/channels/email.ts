@@ -39,13 +39,16 @@ export class EmailChannel implements Channel<EmailPayload> {
 
 /** The message nodemailer sends for an email action: its parts, the RFC 8058 headers, and a Message-ID from the action's key. */
 export function mailOptions(payload: EmailPayload, key: string, from: string): SendMailOptions {
+  const messageId = messageIdOf(key, from);
   return {
     from,
     to: payload.to,
     subject: payload.subject,
     text: payload.text,
     html: payload.html,
-    messageId: messageIdOf(key, from),
+    messageId,
+    // The MIME boundaries come from the key too (the hash in the Message-ID): the same action makes the same message, byte for byte.
+    baseBoundary: messageId.slice(1, 17),
     headers: {
       "List-Unsubscribe": `<${payload.unsubscribe}>`,
       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -56,9 +59,9 @@ export function mailOptions(payload: EmailPayload, key: string, from: string): S
   };
 }
 
-/** The whole message as it would go out (an .eml), built without sending it. */
-export async function messageText(payload: EmailPayload, key: string, from: string): Promise<string> {
-  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" }).sendMail(mailOptions(payload, key, from));
+/** The whole message as it would go out (an .eml) with `date` in its Date header, built without sending it. */
+export async function messageText(payload: EmailPayload, key: string, from: string, date: Date): Promise<string> {
+  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" }).sendMail({ ...mailOptions(payload, key, from), date });
   return (info.message as Buffer).toString("utf8");
 }
 
