@@ -36,11 +36,14 @@ describe("schemas/project.schema.json", () => {
   });
 
   it("accepts every bundled project, history included, and refuses a misspelt history key", () => {
-    const validate = new Ajv({ strict: false }).compile(JSON.parse(checkedIn("project.schema.json")) as object);
+    // The schema says `format: uri` where touchline.yaml needs a URL, as a YAML editor would check it.
+    const validate = new Ajv({ strict: false }).addFormat("uri", (text: string) => URL.canParse(text)).compile(JSON.parse(checkedIn("project.schema.json")) as object);
     for (const example of ["saas-b2b", "ravenstack", "telco"]) {
       const config = parse(readFileSync(new URL(`../../examples/${example}/touchline.yaml`, import.meta.url), "utf8")) as unknown;
       expect(validate(config), `${example}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
     expect(validate({ playbook: "p.play", accounts: "a.csv", history: { snapshot: "s.csv" } })).toBe(false);
+    expect(validate({ playbook: "p.play", accounts: "a.csv", delivery: { unsubscribe_url: "not a url" } })).toBe(false);
+    expect(validate({ playbook: "p.play", accounts: "a.csv", delivery: { unsubscribe_url: "https://vendor.example/u" } })).toBe(true);
   });
 });
