@@ -43,6 +43,8 @@ export function checkPolicies(ctx: CheckContext, env: PlaybookEnvironment): void
     ...env.componentNames.map((c) => `health.${c}`),
   ];
   (ctx.model.overrides?.allow ?? []).forEach((target, index) => {
+    // Anything but a name (an empty list item while typing) is the schema's to report.
+    if (typeof target !== "string") return;
     const path = ["overrides", "allow", index];
     if (targets.includes(target)) {
       // `health.sentiment` names the component: navigation and rename reach it here too.

@@ -18,6 +18,8 @@ export function checkTriggers(ctx: CheckContext, env: PlaybookEnvironment): void
     const path = ["triggers", name];
     define(ctx, "trigger", name, path, trigger.description ? { description: trigger.description } : {});
     (trigger.for ?? []).forEach((scope, index) => {
+      // Anything but a name (an empty list item while typing) is the schema's to report.
+      if (typeof scope !== "string") return;
       const scopePath = [...path, "for", index];
       if (env.tierNames.includes(scope)) ctx.referenceValue("tier", scope, scopePath);
       else if (segments.includes(scope)) ctx.referenceValue("segment", scope, scopePath);
