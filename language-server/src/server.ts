@@ -3,6 +3,7 @@ import { dirname, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   createConnection,
+  DidChangeWatchedFilesNotification,
   ErrorCodes,
   ResponseError,
   DiagnosticSeverity,
@@ -61,6 +62,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const analyses = new Analyses((uri) => documents.get(uri));
   let settings: PreviewSettings = {};
   let root: string | undefined;
+  let watchesFiles = false;
 
   const safely = <A extends unknown[], R>(name: string, handler: (...args: A) => R, fallback: Awaited<R> | null = null) =>
     async (...args: A): Promise<Awaited<R> | null> => {
@@ -84,6 +86,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const options = (params.initializationOptions ?? {}) as PreviewSettings;
     settings = options;
     root = params.rootUri ? fileURLToPath(params.rootUri) : (params.rootPath ?? undefined);
+    watchesFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -103,6 +106,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       },
       serverInfo: { name: "touchline", version: "0.1.0" },
     };
+  });
+
+  // Playbooks extend files that may change on disk (a checkout, another editor): ask to hear of it, where the client lets a server ask.
+  connection.onInitialized(() => {
+    if (watchesFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.play" }, { globPattern: "**/*.{yaml,yml}" }] });
   });
 
   connection.onDidChangeConfiguration(({ settings: changed }) => {
@@ -200,11 +208,26 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       publishSoon(dependent);
     }
   });
+  /** Open playbooks that extend `path` are checked again: its text changed under them (closed unsaved, or changed on disk). */
+  const recheckDependents = (path: string) => {
+    for (const dependent of dependentsOf(path)) {
+      analyses.forget(dependent.uri);
+      publishSoon(dependent);
+    }
+  };
   documents.onDidClose(({ document }) => {
     clearTimeout(pending.get(document.uri));
     pending.delete(document.uri);
     analyses.forget(document.uri);
     void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+    // Closed without saving, a base is read from disk again by the playbooks that extend it.
+    recheckDependents(uriToPath(document.uri));
+  });
+  connection.onDidChangeWatchedFiles(({ changes }) => {
+    for (const change of changes) {
+      // An open file is the editor's text, not the disk's.
+      if (!documents.get(change.uri)) recheckDependents(uriToPath(change.uri));
+    }
   });
 
   connection.onCompletion(

@@ -39,4 +39,31 @@ describe("a base playbook and one that extends it", () => {
     expect(rename.changes[childUri]!.map((e) => e.newText)).toEqual(["doubled"]);
     expect(await client.shutdown()).toBe(0);
   }, 60_000);
+
+  it("checks the child again when an open base is closed unsaved, and when the base changes on disk", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "touchline-workspace-"));
+    const base = 'playbook "base" {\n  account { arr: money }\n  metric m = arrr * 2\n}\n';
+    const child = 'playbook "child" extends "./base.play" {\n  metric n = m + 1\n}\n';
+    writeFileSync(join(dir, "base.play"), base);
+    writeFileSync(join(dir, "child.play"), child);
+    const client = new LspClient();
+    await client.initialize(dir);
+    const childUri = LspClient.uri(join(dir, "child.play"));
+    const baseUri = LspClient.uri(join(dir, "base.play"));
+    expect(await client.open(childUri, child)).toHaveLength(1);
+    await client.open(baseUri, base);
+    const fixed = client.nextPublished(childUri);
+    await client.change(baseUri, [{ range: { start: { line: 2, character: 13 }, end: { line: 2, character: 17 } }, text: "arr" }]);
+    expect(await fixed).toEqual([]);
+    // Closed without saving: the base on disk still has its error, and the child says so again.
+    const reverted = client.nextPublished(childUri);
+    void client.connection.sendNotification("textDocument/didClose", { textDocument: { uri: baseUri } });
+    expect((await reverted).map((d) => d.code)).toEqual(["TL2003"]);
+    // Fixed on disk (another editor, a checkout): the change notification re-checks the child.
+    writeFileSync(join(dir, "base.play"), base.replace("arrr", "arr"));
+    const refreshed = client.nextPublished(childUri);
+    void client.connection.sendNotification("workspace/didChangeWatchedFiles", { changes: [{ uri: baseUri, type: 2 }] });
+    expect(await refreshed).toEqual([]);
+    expect(await client.shutdown()).toBe(0);
+  }, 60_000);
 });

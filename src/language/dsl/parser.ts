@@ -180,8 +180,16 @@ class PlaybookParser extends ExpressionGrammar {
 
   /** Sets one setting of a model node and remembers where its value was written. */
   private put(target: Obj, path: ModelPath, key: string, value: unknown, span: Span): void {
+    if (this.alreadySet(target, path, key, span)) return;
     setOwn(target, key, value);
     this.record([...path, key], span);
+  }
+
+  /** A setting written twice in one block (a second `cooldown` in a trigger): the first holds, and the second is reported, never silently taken. */
+  private alreadySet(target: Obj, path: ModelPath, key: string, span: Span): boolean {
+    if (!Object.hasOwn(target, key)) return false;
+    this.duplicates.push({ path: [...path, key], span, kind: "setting", name: key });
+    return true;
   }
 
   /** Stores the text of an expression as written, and where it starts. */
@@ -191,6 +199,7 @@ class PlaybookParser extends ExpressionGrammar {
 
   private setExpr(target: Obj, key: string, path: ModelPath, expr: Expr | undefined): void {
     if (!expr || expr.kind === "error" && expr.span.end <= expr.span.start) return;
+    if (this.alreadySet(target, path, key, expr.span)) return;
     setOwn(target, key, this.exprText(expr));
     this.record([...path, key], expr.span, undefined, expr.span.start);
   }
@@ -1354,7 +1363,8 @@ export function parseDsl(text: string): DslParseResult {
   const model = sharedParser.parseFile(tokens, comments, text);
   problems.push(...sharedParser.literalProblems, ...parsingProblems(sharedParser.errors, 0, text.length, DSL_KEYWORDS));
   for (const duplicate of sharedParser.duplicates) {
-    problems.push({ code: "TL2001", span: duplicate.span, message: `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored` });
+    const message = duplicate.kind === "setting" ? `\`${duplicate.name}\` is set more than once here; this one is ignored (the first holds)` : `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored`;
+    problems.push({ code: "TL2001", span: duplicate.span, message });
   }
   // A bad duration inside an expression is found twice (by the lexer and as a literal): said once.
   const said = new Set<string>();
