@@ -65,12 +65,13 @@ export function parseYaml(text: string): YamlParseResult {
         continue;
       }
     }
-    const duplicate = error.code === "DUPLICATE_KEY";
-    problems.push({
-      code: duplicate ? "TL2001" : "TL1004",
-      span: { start, end: Math.max(end, start + 1) },
-      message: duplicate ? "this key appears twice in the same section; each name must be unique" : yamlMessage(error.message),
-    });
+    if (error.code === "DUPLICATE_KEY") {
+      // YAML points at the key's first character: the whole key is marked, and named.
+      const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(text.slice(start))?.[1] ?? "";
+      problems.push({ code: "TL2001", span: { start, end: start + Math.max(1, key.length) }, message: `${key ? `\`${key}\`` : "this key"} appears twice in the same section; each name must be unique` });
+      continue;
+    }
+    problems.push({ code: "TL1004", span: { start, end: Math.max(end, start + 1) }, message: yamlMessage(error.message) });
   }
   const entries: { path: ModelPath; entry: SourceEntry }[] = [];
   if (doc.contents) walk(doc.contents as YamlNode, [], undefined, text, entries, problems);
