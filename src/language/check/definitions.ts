@@ -39,6 +39,10 @@ export function checkContract(ctx: CheckContext): void {
       ctx.report("TL2002", typePath, `enum values that are not plain words are written in quotes: write enum(${values.map((v) => JSON.stringify(v)).join(", ")})${String(spec.type).trim().endsWith("?") ? "?" : ""}`);
       continue;
     }
+    if (spec.type === "") {
+      ctx.report("TL2002", typePath, `field \`${name}\` has no type: write one after the colon, such as ${TYPE_NAMES.slice(0, 5).join(", ")} or enum(a, b)`);
+      continue;
+    }
     if (!type) {
       const word = String(spec.type).replace(/[?(].*$/, "");
       const suggestion = closestName(word, TYPE_NAMES);

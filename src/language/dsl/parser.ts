@@ -8,6 +8,7 @@ import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
 import type { Span } from "../../text/source.js";
 import type { ModelPath, SourceEntry } from "../source-map.js";
+import { closestName } from "../../text/suggest.js";
 import { DSL_KEYWORDS, dslTokens, KEYWORDS as K } from "./tokens.js";
 
 type Obj = Record<string, unknown>;
@@ -27,6 +28,9 @@ export interface DslParseResult {
 }
 
 const KEYWORD_TYPES = new Set<TokenType>(Object.values(K));
+
+/** The words a top-level item of a playbook starts with. */
+const SECTION_KEYWORDS = ["version", "description", "seed", "account", "events", "metric", "segment", "health", "tiers", "onboarding", "template", "offer", "trigger", "policies", "overrides"];
 
 /** Sets a key as the object's own, even one named `__proto__`, so the checker sees (and refuses) it. */
 function setOwn(target: Obj, key: string, value: unknown): void {
@@ -373,11 +377,19 @@ class PlaybookParser extends ExpressionGrammar {
 
   private readonly fieldDecl = this.RULE("fieldDecl", (): FieldDecl => {
     const name = this.CONSUME(t.Identifier);
-    this.CONSUME(t.Colon);
-    const typeName = this.CONSUME2(t.Identifier);
+    const colon = this.CONSUME(t.Colon);
+    let typeName = colon;
     let typeText = "";
-    let last = typeName;
-    this.ACTION(() => (typeText = typeName.image));
+    let last = colon;
+    // A type on a later line is the next field's name: the field has none (the checker says so, once), and the next field stays whole.
+    this.OPTION4({
+      GATE: () => !this.startsLine(this.LA(1)),
+      DEF: () => {
+        typeName = this.CONSUME2(t.Identifier);
+        last = typeName;
+        this.ACTION(() => (typeText = typeName.image));
+      },
+    });
     this.OPTION(() => {
       const open = this.CONSUME(t.LParen);
       // Enum values are read token by token up to `)`, so one written without its quotes
@@ -1345,6 +1357,43 @@ function literalValue(expr: Expr): string | number | boolean | null | undefined 
 
 let sharedParser: PlaybookParser | undefined;
 
+/**
+ * A word that starts no section but opens a block among the playbook's
+ * sections (a misspelt `triger upsell_ready {`): one diagnostic, and the
+ * block is left out before parsing. Left in, the parser would read its
+ * insides as sections (`health.score` as a health block) and report each.
+ */
+function withoutUnknownSections(tokens: IToken[], text: string, problems: SyntaxProblem[]): IToken[] {
+  const startsLine = (token: IToken) => /^[ \t]*$/.test(text.slice(text.lastIndexOf("\n", token.startOffset - 1) + 1, token.startOffset));
+  const kept: IToken[] = [];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (depth === 1 && token.tokenType === t.Identifier && startsLine(token)) {
+      let open = i + 1;
+      while (open < tokens.length && tokens[open]!.tokenType !== t.LBrace && tokens[open]!.tokenType !== t.RBrace && !startsLine(tokens[open]!)) open++;
+      if (tokens[open]?.tokenType === t.LBrace && !startsLine(tokens[open]!)) {
+        const meant = closestName(token.image, SECTION_KEYWORDS);
+        problems.push({
+          code: "TL1002",
+          span: { start: token.startOffset, end: token.endOffset! + 1 },
+          message: meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : `\`${token.image}\` starts no section; a section starts with ${SECTION_KEYWORDS.map((k) => `\`${k}\``).join(", ")}`,
+        });
+        let inner = 0;
+        for (i = open; i < tokens.length; i++) {
+          if (tokens[i]!.tokenType === t.LBrace) inner++;
+          if (tokens[i]!.tokenType === t.RBrace && --inner === 0) break;
+        }
+        continue;
+      }
+    }
+    if (token.tokenType === t.LBrace) depth++;
+    if (token.tokenType === t.RBrace) depth--;
+    kept.push(token);
+  }
+  return kept;
+}
+
 /** Forgets every expression parsed before: for tests that compare a parse from the memo with one from scratch. */
 export function forgetParsedExpressions(): void {
   expressionMemo.clear();
@@ -1355,7 +1404,11 @@ export function parseDsl(text: string): DslParseResult {
   sharedParser ??= new PlaybookParser();
   const lexed = dslLexer.tokenize(text);
   const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0)];
-  const tokens = lexed.tokens.filter((token) => token.tokenType !== t.UnterminatedString);
+  const tokens = withoutUnknownSections(
+    lexed.tokens.filter((token) => token.tokenType !== t.UnterminatedString),
+    text,
+    problems,
+  );
   const comments = (lexed.groups.comments ?? []) as IToken[];
   // Nested or chained beyond what can be walked: said, and the file is not read further.
   const tooDeep = depthProblems(tokens, 0, (token) => KEYWORD_TYPES.has(token.tokenType) || token.tokenType === t.LBrace || token.tokenType === t.RBrace);
