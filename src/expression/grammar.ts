@@ -16,6 +16,8 @@ export interface LiteralProblem {
   code: DiagnosticCode;
   span: Span;
   message: string;
+  /** the text meant instead of the span's: offered as a quick fix */
+  replacement?: string;
 }
 
 /**
@@ -108,7 +110,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
    * write. Returns a token standing for the operator meant.
    */
   private insteadOf(token: IToken, meant: string): IToken {
-    this.ACTION(() => this.literalProblems.push({ code: "TL1002", span: this.span(token), message: `\`${token.image}\` is not an operator in playbooks: write \`${meant}\`${meant === "==" ? " to compare (a single = names a metric or segment)" : ""}` }));
+    this.ACTION(() => this.literalProblems.push({ code: "TL1002", span: this.span(token), message: `\`${token.image}\` is not an operator in playbooks: write \`${meant}\`${meant === "==" ? " to compare (a single = names a metric or segment)" : ""}`, replacement: meant }));
     return { ...token, image: meant };
   }
 

@@ -10,6 +10,8 @@ export interface SyntaxProblem {
   code: DiagnosticCode;
   span: Span;
   message: string;
+  /** the text meant instead of the span's, when the message says it: offered as a quick fix */
+  replacement?: string;
 }
 
 /** Converts lexer errors to problems, treating an unterminated quote specially. */
@@ -41,7 +43,7 @@ export function parsingProblems(errors: IRecognitionException[], baseOffset: num
     }
     const meant = /^[A-Za-z_][A-Za-z0-9_]*$/.test(token.image) && !keywords.includes(token.image) ? closestName(token.image, keywords) : undefined;
     const message = meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : error.message;
-    return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message };
+    return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message, ...(meant ? { replacement: meant } : {}) };
   });
 }
 

@@ -40,7 +40,9 @@ export interface ParsedDocument {
 }
 
 function reportProblems(sink: DiagnosticSink, problems: SyntaxProblem[]): void {
-  for (const problem of problems) sink.report(problem.code, problem.span, problem.message);
+  for (const problem of problems) {
+    sink.report(problem.code, problem.span, problem.message, problem.replacement !== undefined ? { fixes: [sink.replaceFix(`Change to \`${problem.replacement}\``, problem.span, problem.replacement)] } : {});
+  }
 }
 
 /** Parses and validates one playbook text. Never throws. */

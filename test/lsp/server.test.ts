@@ -86,6 +86,18 @@ describe("the language server over stdio", () => {
     expect(fixed).toEqual([]);
   });
 
+  it("offers the keyword and the operator meant as quick fixes in .play files", async () => {
+    for (const [written, meant, needle] of [["trigger", "triger", "\n  trigger "], ["cooldown", "cooldwn", "\n    cooldown "]] as const) {
+      const at = positionOf(playText, needle, needle.indexOf(written));
+      const diagnostics = await client.change(playUri, [{ range: { start: at, end: { line: at.line, character: at.character + written.length } }, text: meant }]);
+      expect(diagnostics.map((d) => d.message)).toEqual([`\`${meant}\` is not a keyword here; did you mean \`${written}\`?`]);
+      const actions = await client.request<CodeAction[]>("textDocument/codeAction", { textDocument: { uri: playUri }, range: diagnostics[0]!.range, context: { diagnostics } });
+      expect(actions.map((a) => a.title)).toEqual([`Change to \`${written}\``]);
+      const edit = actions[0]!.edit!.changes![playUri]![0]!;
+      expect(await client.change(playUri, [{ range: edit.range, text: edit.newText }])).toEqual([]);
+    }
+  });
+
   it("completes names, members, functions and keywords in .play files", async () => {
     const document = cursor(`playbook "c" {
   account {

@@ -84,7 +84,10 @@ export class CheckContext {
     const base = exact && entry.textOffset !== undefined ? entry.textOffset : 0;
     const place = (span: Span): Span => (!verbatim ? entry.span : offsets ? mapped(span) : span);
     const parsed = parseExpression(text, base);
-    for (const problem of parsed.problems) this.reportAt(problem.code, source, place(problem.span), problem.message);
+    for (const problem of parsed.problems) {
+      const fixes = problem.replacement !== undefined && verbatim ? [this.fix(`Change to \`${problem.replacement}\``, source, place(problem.span), problem.replacement)] : [];
+      this.reportAt(problem.code, source, place(problem.span), problem.message, { fixes });
+    }
     const reporter = (code: DiagnosticCode, span: Span, message: string, quickFix?: QuickFix) =>
       this.reportAt(code, source, place(span), message, {
         fixes: quickFix && verbatim ? [this.fix(quickFix.title, source, place(quickFix.span), quickFix.newText)] : [],

@@ -1378,6 +1378,7 @@ function withoutUnknownSections(tokens: IToken[], text: string, problems: Syntax
           code: "TL1002",
           span: { start: token.startOffset, end: token.endOffset! + 1 },
           message: meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : `\`${token.image}\` starts no section; a section starts with ${SECTION_KEYWORDS.map((k) => `\`${k}\``).join(", ")}`,
+          ...(meant ? { replacement: meant } : {}),
         });
         let inner = 0;
         for (i = open; i < tokens.length; i++) {
