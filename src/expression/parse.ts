@@ -4,7 +4,7 @@ import type { Span } from "../text/source.js";
 import type { Expr } from "./ast.js";
 import { ExpressionGrammar, type LiteralProblem } from "./grammar.js";
 import { closestName } from "../text/suggest.js";
-import { AmpAmp, And, Coalesce, DotDot, EqualEqual, Greater, GreaterEqual, LBracket, Less, LessEqual, LParen, MalformedDuration, Minus, NotEqual, Or, PipePipe, Plus, RBracket, RParen, Slash, Star, tokenVocabulary, UnterminatedString } from "./tokens.js";
+import { AmpAmp, And, Coalesce, DotDot, EqualEqual, Greater, GreaterEqual, LBracket, Less, LessEqual, LParen, MalformedDuration, Minus, NotEqual, Or, PipePipe, Plus, RBracket, RParen, Slash, Star, StringLiteral, tokenVocabulary, UnterminatedString } from "./tokens.js";
 
 export interface SyntaxProblem {
   code: DiagnosticCode;
@@ -12,6 +12,15 @@ export interface SyntaxProblem {
   message: string;
   /** the text meant instead of the span's, when the message says it: offered as a quick fix */
   replacement?: string;
+}
+
+/**
+ * The tokens with each text that misses its closing quote read as if closed
+ * at the end of its line: its one problem is reported (TL1003), and the
+ * rest parses as written instead of failing for want of a value.
+ */
+export function closingUnterminated(tokens: IToken[]): IToken[] {
+  return tokens.map((token) => (token.tokenType === UnterminatedString ? { ...token, tokenType: StringLiteral, tokenTypeIdx: StringLiteral.tokenTypeIdx!, image: `${token.image}${token.image[0]}` } : token));
 }
 
 /** Converts lexer errors to problems, treating an unterminated quote specially. */
@@ -44,6 +53,21 @@ export function parsingProblems(errors: IRecognitionException[], baseOffset: num
     const meant = /^[A-Za-z_][A-Za-z0-9_]*$/.test(token.image) && !keywords.includes(token.image) ? closestName(token.image, keywords) : undefined;
     const message = meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : error.message;
     return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message, ...(meant ? { replacement: meant } : {}) };
+  });
+}
+
+/**
+ * The first of the parser's errors on each line: after a mistake the parser
+ * finds its feet again a token or two later, and what it stumbles on there is
+ * a consequence of the first mistake, not a second one.
+ */
+export function firstPerLine(problems: SyntaxProblem[], text: string, baseOffset: number): SyntaxProblem[] {
+  const lines = new Set<number>();
+  return problems.filter((problem) => {
+    const line = text.lastIndexOf("\n", Math.max(0, problem.span.start - baseOffset - 1));
+    if (lines.has(line)) return false;
+    lines.add(line);
+    return true;
   });
 }
 
@@ -171,7 +195,7 @@ function parseAt(text: string, baseOffset: number): ParsedExpression {
     ...lexingProblems(lexed.errors, text, baseOffset),
     ...unterminatedStringProblems(lexed.tokens, baseOffset),
   ];
-  const tokens = lexed.tokens.filter((token) => token.tokenType !== UnterminatedString);
+  const tokens = closingUnterminated(lexed.tokens);
   if (tokens.length === 0) {
     if (problems.length === 0) problems.push({ code: "TL1002", span: { start: baseOffset, end: baseOffset + text.length }, message: "expected an expression but found nothing" });
     return { expr: { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems };
@@ -180,6 +204,6 @@ function parseAt(text: string, baseOffset: number): ParsedExpression {
   if (tooDeep.length > 0) return { expr: { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems: [...problems, ...tooDeep] };
   sharedParser.input = tokens;
   const expr = sharedParser.parseAt(baseOffset);
-  problems.push(...sharedParser.takeLiteralProblems(), ...parsingProblems(sharedParser.errors, baseOffset, text.length));
+  problems.push(...sharedParser.takeLiteralProblems(), ...firstPerLine(parsingProblems(sharedParser.errors, baseOffset, text.length), text, baseOffset));
   return { expr: expr ?? { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems };
 }

@@ -63,7 +63,10 @@ export function parseDocument(path: string, text: string, notation: Notation = n
   } else if (typeof parsed.model === "object" && parsed.model !== null && !Array.isArray(parsed.model)) {
     data = parsed.model as Record<string, unknown>;
     refuseReservedKeys(data, [], map, sink);
-    rejected = validatePlaybookData(data, map, sink, { partial: typeof data.extends === "string", prune: true }).map(pathKey);
+    // An expression that did not parse has had its say: validating or checking the fragment read would only add guesses.
+    const broken = notation === "play" ? (parsed as ReturnType<typeof parseDsl>).broken.map(pathKey) : [];
+    rejected = validatePlaybookData(data, map, sink, { partial: typeof data.extends === "string", prune: true, reported: new Set(broken) }).map(pathKey);
+    rejected.push(...broken);
   } else if (syntaxOk && !unreadable) {
     sink.report("TL3003", { start: 0, end: Math.min(text.length, 1) }, "a playbook must be a section of settings starting with `playbook: <name>`");
   }

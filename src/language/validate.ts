@@ -4,7 +4,7 @@ import { DURATION_PATTERN, PERCENT_PATTERN } from "../model/playbook.js";
 import type { DiagnosticSink } from "../text/diagnostic-sink.js";
 import { closestName } from "../text/suggest.js";
 import { describePath } from "./describe.js";
-import type { ModelPath, SourceMap } from "./source-map.js";
+import { pathKey, type ModelPath, type SourceMap } from "./source-map.js";
 
 let validator: ValidateFunction | undefined;
 
@@ -18,6 +18,8 @@ export interface ValidateOptions {
   partial?: boolean;
   /** remove each rejected value from the data after reporting it */
   prune?: boolean;
+  /** values whose problem was already reported (an expression that did not parse): not reported again */
+  reported?: ReadonlySet<string>;
 }
 
 /**
@@ -39,6 +41,7 @@ export function validatePlaybookData(data: unknown, map: SourceMap, sink: Diagno
     const key = `${error.instancePath}|${error.keyword}|${JSON.stringify(error.params)}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    if (options.reported?.has(pathKey(path))) continue;
     reportError(error, path, map, sink);
     if (error.keyword === "additionalProperties") invalid.push([...path, String(error.params.additionalProperty)]);
     else if (error.propertyName !== undefined) invalid.push([...path, error.propertyName]);

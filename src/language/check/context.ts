@@ -24,6 +24,7 @@ export class CheckContext {
   readonly expressions = new Map<string, CheckedPlaybookExpression>();
 
   private readonly rejected: string[];
+  private readonly rejectedKeys: Set<string>;
 
   constructor(
     readonly model: Playbook,
@@ -33,6 +34,7 @@ export class CheckContext {
     rejected: Iterable<string> = [],
   ) {
     this.rejected = [...rejected];
+    this.rejectedKeys = new Set(this.rejected);
   }
 
   /** Whether the schema already rejected something at or below `path`: then "missing" would only repeat it. */
@@ -70,6 +72,8 @@ export class CheckContext {
     const key = pathKey(path);
     const cached = this.expressions.get(key);
     if (cached) return cached;
+    // Rejected by the schema, or written where the parser could not read it: already reported.
+    if (this.rejectedKeys.has(key)) return undefined;
     const text = valueAt(this.model, path);
     if (typeof text !== "string") return undefined;
     const { map, entry, exact } = this.sources.locate(path);

@@ -2,7 +2,7 @@ import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
-import { depthProblems, lexingProblems, malformedDurationProblems, parsingProblems, shiftSpans, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { closingUnterminated, depthProblems, firstPerLine, lexingProblems, malformedDurationProblems, parsingProblems, shiftSpans, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
@@ -25,6 +25,8 @@ export interface DslParseResult {
   entries: { path: ModelPath; entry: SourceEntry }[];
   problems: SyntaxProblem[];
   comments: Comment[];
+  /** expressions that did not parse (their problem is among `problems`): the checker leaves them out rather than guess at a fragment */
+  broken: ModelPath[];
 }
 
 const KEYWORD_TYPES = new Set<TokenType>(Object.values(K));
@@ -85,6 +87,9 @@ class PlaybookParser extends ExpressionGrammar {
   private docComments: IToken[] = [];
   private text = "";
   duplicates: { path: ModelPath; span: Span; kind: string; name: string }[] = [];
+  broken: ModelPath[] = [];
+  private brokenExprs = new WeakSet<Expr>();
+  private pendingNamed: { section: string; kind: string; key: string; head: IToken; name: IToken; equals: IToken } | undefined;
 
   constructor() {
     super(dslTokens);
@@ -97,6 +102,9 @@ class PlaybookParser extends ExpressionGrammar {
     this.model = {};
     this.entries = [];
     this.duplicates = [];
+    this.broken = [];
+    this.brokenExprs = new WeakSet();
+    this.pendingNamed = undefined;
     this.literalProblems = [];
     this.docComments = comments.filter((c) => c.tokenType === t.DocComment);
     this.playbookFile();
@@ -110,6 +118,8 @@ class PlaybookParser extends ExpressionGrammar {
   protected override recoveryValue(ruleName: string): (() => unknown) | undefined {
     if (ruleName === "numberValue" || ruleName === "integer") return () => ({ value: 0, span: this.span(this.LA(0)) });
     if (ruleName === "missingPolicy") return () => ({ value: "skip", span: this.span(this.LA(0)) });
+    // A metric or segment cut short is given up where the next section starts: it is still defined, as broken.
+    if (ruleName === "topItem" || ruleName === "metricItem" || ruleName === "segmentItem") return () => this.definePendingAsBroken();
     return super.recoveryValue(ruleName);
   }
 
@@ -136,6 +146,7 @@ class PlaybookParser extends ExpressionGrammar {
     const errors = position._errors.length;
     const literalProblems = this.literalProblems.length;
     const expr = parse();
+    if (position._errors.length > errors) this.brokenExprs.add(expr);
     // Only a clean parse is kept: errors and their recovery depend on more than the expression's own text.
     if (key !== undefined && position._errors.length === errors && this.literalProblems.length === literalProblems && position.exportLexerState() > before) {
       if (expressionMemo.size >= 20_000) expressionMemo.clear();
@@ -204,6 +215,7 @@ class PlaybookParser extends ExpressionGrammar {
   private setExpr(target: Obj, key: string, path: ModelPath, expr: Expr | undefined): void {
     if (!expr || expr.kind === "error" && expr.span.end <= expr.span.start) return;
     if (this.alreadySet(target, path, key, expr.span)) return;
+    if (this.brokenExprs.has(expr)) this.broken.push([...path, key]);
     setOwn(target, key, this.exprText(expr));
     this.record([...path, key], expr.span, undefined, expr.span.start);
   }
@@ -485,18 +497,41 @@ class PlaybookParser extends ExpressionGrammar {
   private readonly metricItem = this.RULE("metricItem", () => {
     const head = this.CONSUME(K.metric);
     const name = this.CONSUME(t.Identifier);
-    this.CONSUME(t.Equals);
+    const equals = this.CONSUME(t.Equals);
+    this.ACTION(() => (this.pendingNamed = { section: "metrics", kind: "metric", key: "value", head, name, equals }));
     const expr = this.memoized(() => this.SUBRULE(this.expression));
-    this.ACTION(() => this.namedExpression("metrics", "metric", "value", head, name, expr));
+    this.ACTION(() => {
+      this.pendingNamed = undefined;
+      this.namedExpression("metrics", "metric", "value", head, name, expr);
+    });
   });
 
   private readonly segmentItem = this.RULE("segmentItem", () => {
     const head = this.CONSUME(K.segment);
     const name = this.CONSUME(t.Identifier);
-    this.CONSUME(t.Equals);
+    const equals = this.CONSUME(t.Equals);
+    this.ACTION(() => (this.pendingNamed = { section: "segments", kind: "segment", key: "when", head, name, equals }));
     const expr = this.memoized(() => this.SUBRULE(this.expression));
-    this.ACTION(() => this.namedExpression("segments", "segment", "when", head, name, expr));
+    this.ACTION(() => {
+      this.pendingNamed = undefined;
+      this.namedExpression("segments", "segment", "when", head, name, expr);
+    });
   });
+
+  /**
+   * A metric or segment whose expression could not be read at all (`metric
+   * m =` and nothing yet): still defined, as broken, so its uses are not
+   * reported as unknown names on top of the one syntax error.
+   */
+  private definePendingAsBroken(): void {
+    const pending = this.pendingNamed;
+    this.pendingNamed = undefined;
+    if (!pending) return;
+    const after = this.span(pending.equals).end;
+    const expr: Expr = { kind: "error", span: { start: after, end: after } };
+    this.brokenExprs.add(expr);
+    this.namedExpression(pending.section, pending.kind, pending.key, pending.head, pending.name, expr);
+  }
 
   /** Metrics and segments: the plain expression, or an object when a doc comment describes it. */
   private namedExpression(section: string, kind: string, key: string, head: IToken, name: IToken, expr: Expr): void {
@@ -508,6 +543,7 @@ class PlaybookParser extends ExpressionGrammar {
     const doc = this.docBefore(head);
     const text = this.exprText(expr);
     const path = [section, name.image];
+    if (this.brokenExprs.has(expr)) this.broken.push(doc === undefined ? path : [...path, key]);
     if (doc === undefined) {
       setOwn(container, name.image, text);
       this.record(path, expr.span, this.span(name), expr.span.start);
@@ -1406,16 +1442,16 @@ export function parseDsl(text: string): DslParseResult {
   const lexed = dslLexer.tokenize(text);
   const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0)];
   const tokens = withoutUnknownSections(
-    lexed.tokens.filter((token) => token.tokenType !== t.UnterminatedString),
+    closingUnterminated(lexed.tokens),
     text,
     problems,
   );
   const comments = (lexed.groups.comments ?? []) as IToken[];
   // Nested or chained beyond what can be walked: said, and the file is not read further.
   const tooDeep = depthProblems(tokens, 0, (token) => KEYWORD_TYPES.has(token.tokenType) || token.tokenType === t.LBrace || token.tokenType === t.RBrace);
-  if (tooDeep.length > 0) return { model: undefined, entries: [], problems: [...problems, ...tooDeep], comments: [] };
+  if (tooDeep.length > 0) return { model: undefined, entries: [], problems: [...problems, ...tooDeep], comments: [], broken: [] };
   const model = sharedParser.parseFile(tokens, comments, text);
-  problems.push(...sharedParser.literalProblems, ...parsingProblems(sharedParser.errors, 0, text.length, DSL_KEYWORDS));
+  problems.push(...sharedParser.literalProblems, ...firstPerLine(parsingProblems(sharedParser.errors, 0, text.length, DSL_KEYWORDS), text, 0));
   for (const duplicate of sharedParser.duplicates) {
     const message = duplicate.kind === "setting" ? `\`${duplicate.name}\` is set more than once here; this one is ignored (the first holds)` : `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored`;
     problems.push({ code: "TL2001", span: duplicate.span, message });
@@ -1431,6 +1467,7 @@ export function parseDsl(text: string): DslParseResult {
     entries: sharedParser.takeEntries(),
     problems: unique,
     comments: comments.filter((c) => c.tokenType !== t.DocComment).map((c) => ({ text: c.image, span: { start: c.startOffset, end: c.endOffset! + 1 } })),
+    broken: sharedParser.broken,
   };
 }
 
