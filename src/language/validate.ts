@@ -32,7 +32,10 @@ export interface ValidateOptions {
 export function validatePlaybookData(data: unknown, map: SourceMap, sink: DiagnosticSink, options: ValidateOptions = {}): ModelPath[] {
   const validate = playbookValidator();
   if (validate(data)) return [];
-  const errors = selectUnionBranches(validate.errors ?? []);
+  const selected = selectUnionBranches(validate.errors ?? []);
+  // A value that is both of the wrong kind and not one of the allowed values: the list of allowed values says it all.
+  const listed = new Set(selected.filter((e) => e.keyword === "enum").map((e) => e.instancePath));
+  const errors = selected.filter((e) => e.keyword !== "type" || !listed.has(e.instancePath));
   const seen = new Set<string>();
   const invalid: ModelPath[] = [];
   for (const error of errors) {
@@ -188,15 +191,21 @@ function reportError(error: ErrorObject, path: ModelPath, map: SourceMap, sink: 
       return;
     }
     case "type": {
+      if (path.length === 2 && path[0] === "account" && error.data === null) {
+        // The same advice as in .play: a field whose type is not written yet.
+        sink.report("TL3003", map.keySpan(path), `field \`${String(path[1])}\` has no type: write one after the colon, such as int, number, money, percent, string or enum(a, b)`);
+        return;
+      }
       const pattern = (error.parentSchema as { pattern?: string } | undefined)?.pattern;
       const expected = pattern ? patternWords(pattern) : kindWords(String(error.params.type));
-      sink.report("TL3003", map.valueSpan(path), `${setting} must be ${expected}, not ${actualKind(error.data)}`);
+      // An empty value has no text to mark: its key is marked instead.
+      sink.report("TL3003", error.data === null ? map.keySpan(path) : map.valueSpan(path), `${setting} must be ${expected}, not ${actualKind(error.data)}`);
       return;
     }
     case "enum": {
       const allowed = (error.params.allowedValues as unknown[]).map(String);
       const suggestion = typeof error.data === "string" ? closestName(error.data, allowed) : undefined;
-      const span = map.valueSpan(path);
+      const span = error.data === null ? map.keySpan(path) : map.valueSpan(path);
       sink.report("TL3004", span, `${setting} cannot be ${actualKind(error.data)}; it can be ${allowed.map((v) => `\`${v}\``).join(", ")}${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
         suggestion ? { fixes: [sink.replaceFix(`Change to \`${suggestion}\``, span, suggestion)] } : {});
       return;

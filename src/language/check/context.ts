@@ -43,6 +43,11 @@ export class CheckContext {
     return this.rejected.some((r) => r === key || r.startsWith(`${key}/`));
   }
 
+  /** The names under `section` whose values the schema rejected (a field written with no type yet). */
+  rejectedNames(section: string): string[] {
+    return this.rejected.filter((key) => key.startsWith(`${section}/`)).map((key) => key.split("/")[1]!);
+  }
+
   /** Where a path was written: its file and the span of its value or name. */
   locate(path: ModelPath, at: "key" | "value" = "value"): { source: SourceFile; span: Span } {
     const { map, entry } = this.sources.locate(path);

@@ -48,6 +48,8 @@ export class PlaybookEnvironment implements CheckEnvironment {
       const spec = fieldSpec(entry);
       this.fields.set(name, (typeof spec.type === "string" && parseTypeText(spec.type)) || T.unknown);
     }
+    // A field the schema rejected (no type written yet) is still a field: its uses are not unknown names on top of that one error.
+    for (const name of ctx.rejectedNames("account")) if (!this.fields.has(name)) this.fields.set(name, T.unknown);
     if (model.events) {
       this.eventTypes = new Map();
       for (const [name, spec] of Object.entries(model.events)) {

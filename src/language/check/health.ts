@@ -69,7 +69,7 @@ export function checkHealth(ctx: CheckContext, env: PlaybookEnvironment): void {
     (declared?.caps ?? []).forEach((cap, index) => {
       const capPath = [...modelPath, "caps", index];
       ctx.checkExpressionAt([...capPath, "when"], env, { expect: "bool", role: "the condition of this cap" });
-      if (cap && cap.status === undefined && cap.score === undefined) ctx.report("TL3001", capPath, "a cap needs a status (yellow or red) or a highest score", { at: "key" });
+      if (cap && cap.status === undefined && cap.score === undefined && !ctx.wasRejectedWithin(capPath)) ctx.report("TL3001", capPath, "a cap needs a status (yellow or red) or a highest score", { at: "key" });
     });
     if (modelName !== DEFAULT_HEALTH_MODEL) {
       env.within("health", [...modelPath, "when"], () => ctx.checkExpressionAt([...modelPath, "when"], env, { expect: "bool", role: `the condition of health model \`${modelName}\`` }));
