@@ -46,7 +46,25 @@ export function parseYaml(text: string): YamlParseResult {
     const lineStart = text.lastIndexOf("\n", start - 1) + 1;
     const lineEnd = text.indexOf("\n", start) < 0 ? text.length : text.indexOf("\n", start);
     const line = text.slice(lineStart, lineEnd);
+    // After a line that breaks the structure, YAML's next complaints are about the same mistake: the first is said, as advice.
+    if (problems.some((p) => p.code === "TL1004") && error.code !== "DUPLICATE_KEY") continue;
     const value = /^(\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*:\s+)(\S.*?)\s*$/.exec(line);
+    const unquotedColon = value !== null && value[2]!.includes(":") && !/^["']/.test(value[2]!);
+    if (((error.code as string) === "BLOCK_AS_IMPLICIT_KEY" || error.code === "MULTILINE_IMPLICIT_KEY") && !unquotedColon) {
+      // A value that runs on into the next line, which YAML then reads as part of it: almost always that line's indentation.
+      const next = text.indexOf("\n", start);
+      const nextLine = next < 0 ? "" : text.slice(next + 1, text.indexOf("\n", next + 1) < 0 ? text.length : text.indexOf("\n", next + 1));
+      const indent = /^\s*/.exec(nextLine)![0].length;
+      const from = next < 0 ? start : next + 1 + indent;
+      problems.push({ code: "TL1004", span: { start: from, end: Math.max(from + 1, from + nextLine.trim().length) }, message: "YAML reads this line as part of the value above it: indent it like the settings around it (they start in the same column), or quote a value that contains `:`" });
+      continue;
+    }
+    if (error.code === "BAD_INDENT" || /must start at the same column/.test(error.message)) {
+      const key = /^(\s*)(\S[^:]*)/.exec(line);
+      const from = lineStart + (key?.[1]!.length ?? 0);
+      problems.push({ code: "TL1004", span: { start: from, end: from + Math.max(1, key?.[2]!.trimEnd().length ?? 1) }, message: "this line is indented differently from the settings around it: the settings of one section start in the same column" });
+      continue;
+    }
     if (error.code === "BLOCK_AS_IMPLICIT_KEY" && value && value[2]!.includes(":") && !/^["']/.test(value[2]!)) {
       // An expression with `:` in it (bands) read as a section: one message per line, with the fix.
       if (linesSaid.has(lineStart)) continue;
