@@ -79,6 +79,8 @@ export function yamlContext(text: string, offset: number, checked: CheckedPlaybo
   const before = text.slice(lineStart, offset);
   const path = yamlPathAt(text, lineStart, before);
   const keyTyping = /^(\s*)(- )?([A-Za-z0-9_-]*)$/.exec(before);
+  // An item of a trigger's `for` list is a tier or segment, not a key.
+  if (keyTyping?.[2] && path[path.length - 1] === "for") return { kind: "scope" };
   if (keyTyping) return { kind: "yaml-key", path };
   const value = /^\s*(?:- )?([A-Za-z0-9_-]+)\s*:\s*(.*)$/.exec(before);
   if (!value) return { kind: "none" };

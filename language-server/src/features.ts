@@ -324,6 +324,18 @@ export function workspaceSymbols(checked: CheckedPlaybook, file: string, query: 
 }
 
 /** A template's `file` value under the cursor: the template file itself, to open. */
+/** The playbook an `extends` path names, when `offset` is on that path in `file`: for go to definition and hover. */
+export function baseAt(checked: CheckedPlaybook, file: string, offset: number): { path: string; name: string | undefined; span: Span } | undefined {
+  const own = checked.layers.find((layer) => layer.source.path === file);
+  const written = own?.data?.extends;
+  if (!own || typeof written !== "string") return undefined;
+  const span = own.map.valueSpan(["extends"]);
+  if (offset < span.start || offset > span.end) return undefined;
+  const path = resolve(dirname(file), written);
+  const base = checked.layers.find((layer) => layer.source.path === path);
+  return { path, name: typeof base?.data?.playbook === "string" ? base.data.playbook : undefined, span };
+}
+
 export function templateFileAt(checked: CheckedPlaybook, file: string, offset: number): Location | undefined {
   for (const [name, template] of Object.entries(checked.model.templates ?? {})) {
     if (typeof template?.file !== "string") continue;

@@ -36,6 +36,7 @@ import {
   signatureHelp,
   symbolAt,
   templateFileAt,
+  baseAt,
   toLspDiagnostic,
   workspaceSymbols,
 } from "./features.js";
@@ -244,7 +245,21 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     ),
   );
 
-  connection.onHover(safely("hover", ({ textDocument, position }) => withDocument(textDocument.uri, (document) => hover(analyses.get(document), document, uriToPath(document.uri), document.offsetAt(position)) ?? null)));
+  connection.onHover(
+    safely("hover", ({ textDocument, position }) =>
+      withDocument(textDocument.uri, (document) => {
+        const checked = analyses.get(document);
+        const file = uriToPath(document.uri);
+        const offset = document.offsetAt(position);
+        const base = baseAt(checked, file, offset);
+        if (base) {
+          const about = base.name !== undefined ? `the playbook \`${base.name}\` in \`${relative(dirname(file), base.path)}\`` : `\`${relative(dirname(file), base.path)}\`, which cannot be read as a playbook`;
+          return { contents: { kind: "markdown", value: `**extends** ${about}: its definitions are this playbook's too, and this playbook's settings win.` }, range: new Ranges(checked).range(file, base.span) };
+        }
+        return hover(checked, document, file, offset) ?? null;
+      }),
+    ),
+  );
 
   connection.onDefinition(
     safely("definition", ({ textDocument, position }) =>
@@ -252,6 +267,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         const checked = analyses.get(document);
         const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
         if (symbol?.definition) return definitionLocation(symbol.definition, new Ranges(checked));
+        const base = baseAt(checked, uriToPath(document.uri), document.offsetAt(position));
+        if (base) return { uri: pathToFileURL(base.path).href, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
         return templateFileAt(checked, uriToPath(document.uri), document.offsetAt(position)) ?? null;
       }),
     ),

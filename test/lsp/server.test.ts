@@ -133,6 +133,9 @@ describe("the language server over stdio", () => {
     expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: yamlDoc.position }))).toEqual(expect.arrayContaining(["arr", "nps", "count"]));
     const keys = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: { line: 7, character: 7 } });
     expect(labels(keys)).toEqual(expect.arrayContaining(["cooldown", "holdout", "actions", "steps"]));
+    // An item of a block list under `for:` is a tier or a segment.
+    const scopes = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri: yamlUri }, position: positionOf(yamlText, "- tech_touch", 3) });
+    expect(labels(scopes)).toEqual(expect.arrayContaining(["tech_touch", "high_touch", "renewal_window"]));
   });
 
   it("hovers fields, functions and health components with their normalised weight", async () => {

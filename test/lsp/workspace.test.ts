@@ -51,6 +51,10 @@ describe("a base playbook and one that extends it", () => {
     const childUri = LspClient.uri(join(dir, "child.play"));
     const baseUri = LspClient.uri(join(dir, "base.play"));
     expect(await client.open(childUri, child)).toHaveLength(1);
+    // The extends path goes to the base, and says what it is.
+    const onPath = { textDocument: { uri: childUri }, position: { line: 0, character: 30 } };
+    expect(await client.request("textDocument/definition", onPath)).toMatchObject({ uri: baseUri, range: { start: { line: 0, character: 0 } } });
+    expect((await client.request<{ contents: { value: string } }>("textDocument/hover", onPath)).contents.value).toContain("**extends** the playbook `base` in `base.play`");
     await client.open(baseUri, base);
     const fixed = client.nextPublished(childUri);
     await client.change(baseUri, [{ range: { start: { line: 2, character: 13 }, end: { line: 2, character: 17 } }, text: "arr" }]);
