@@ -165,7 +165,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       else {
         const text = readFromDisk(file);
         if (text === undefined) continue;
-        const checked = checkText(file, text);
+        let checked: CheckedPlaybook;
+        try {
+          checked = checkText(file, text);
+        } catch (error) {
+          // One file the checker cannot read must not take references and rename away from every other playbook.
+          connection.console.error(`${file}: ${(error as Error).stack ?? String(error)}`);
+          continue;
+        }
         workspaceChecks.set(file, { mtime, checked });
         found.push({ file, checked });
       }
