@@ -9,6 +9,7 @@ import { formatEnumValues } from "../../expression/types.js";
 import type { Span } from "../../text/source.js";
 import type { ModelPath, SourceEntry } from "../source-map.js";
 import { closestName } from "../../text/suggest.js";
+import { Relexer } from "./relex.js";
 import { DSL_KEYWORDS, dslTokens, KEYWORDS as K } from "./tokens.js";
 
 type Obj = Record<string, unknown>;
@@ -74,6 +75,7 @@ function placedTrees(expr: Expr, offset: number): (offset: number) => Expr {
 }
 
 const dslLexer = new Lexer(dslTokens, { positionTracking: "full", ensureOptimizations: false });
+const relexer = new Relexer(dslLexer);
 
 /**
  * The `.play` parser: reads the whole DSL into the model's plain shape and
@@ -224,15 +226,32 @@ class PlaybookParser extends ExpressionGrammar {
   private docBefore(token: IToken): string | undefined {
     const lines: string[] = [];
     let cursor = token.startOffset;
-    for (let i = this.docComments.length - 1; i >= 0; i--) {
+    // The last doc comment that ends before the token, found by halving (they are in file order): every statement asks.
+    let low = 0;
+    let high = this.docComments.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.docComments[middle]!.endOffset! < cursor) low = middle + 1;
+      else high = middle;
+    }
+    for (let i = low - 1; i >= 0; i--) {
       const doc = this.docComments[i]!;
-      if (doc.endOffset! >= cursor) continue;
-      const between = this.text.slice(doc.endOffset! + 1, cursor);
-      if (!/^\s*$/.test(between) || (between.match(/\n/g) ?? []).length > 1) break;
+      if (!this.onlyBlankBetween(doc.endOffset! + 1, cursor)) break;
       lines.unshift(doc.image.replace(/^\/\/\/ ?/, "").trimEnd());
       cursor = doc.startOffset;
     }
     return lines.length > 0 ? lines.join("\n") : undefined;
+  }
+
+  /** Whether only white space, on at most two lines, stands between two offsets: read up to the first other character, not copied. */
+  private onlyBlankBetween(from: number, to: number): boolean {
+    let newlines = 0;
+    for (let i = from; i < to; i++) {
+      const code = this.text.charCodeAt(i);
+      if (code === 10 && ++newlines > 1) return false;
+      if (code !== 10 && code !== 32 && code !== 9 && code !== 13 && code !== 11 && code !== 12 && (code < 128 || !/\s/.test(this.text[i]!))) return false;
+    }
+    return true;
   }
 
   private withDoc(target: Obj, token: IToken, path: ModelPath): void {
@@ -314,8 +333,11 @@ class PlaybookParser extends ExpressionGrammar {
     this.CONSUME(t.RBrace);
   });
 
+  private topItemAlternatives: Parameters<PlaybookParser["OR"]>[0] | undefined;
+
   private readonly topItem = this.RULE("topItem", () => {
-    this.OR({
+    // The alternatives are made once, not for every section read (Chevrotain's advice for a hot OR).
+    this.OR((this.topItemAlternatives ??= {
       ERR_MSG: "a section such as account, metric, segment, health, tiers, onboarding, trigger, template, offer, policies or overrides",
       DEF: [
         { ALT: () => this.SUBRULE(this.versionItem) },
@@ -334,7 +356,7 @@ class PlaybookParser extends ExpressionGrammar {
         { ALT: () => this.SUBRULE(this.policiesBlock) },
         { ALT: () => this.SUBRULE(this.overridesBlock) },
       ],
-    });
+    }));
   });
 
   private readonly versionItem = this.RULE("versionItem", () => {
@@ -1400,7 +1422,14 @@ let sharedParser: PlaybookParser | undefined;
  * insides as sections (`health.score` as a health block) and report each.
  */
 function withoutUnknownSections(tokens: IToken[], text: string, problems: SyntaxProblem[]): IToken[] {
-  const startsLine = (token: IToken) => /^[ \t]*$/.test(text.slice(text.lastIndexOf("\n", token.startOffset - 1) + 1, token.startOffset));
+  const startsLine = (token: IToken) => {
+    for (let i = token.startOffset - 1; i >= 0; i--) {
+      const code = text.charCodeAt(i);
+      if (code === 10) return true;
+      if (code !== 32 && code !== 9 && code !== 13) return false;
+    }
+    return true;
+  };
   const kept: IToken[] = [];
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -1434,12 +1463,13 @@ function withoutUnknownSections(tokens: IToken[], text: string, problems: Syntax
 /** Forgets every expression parsed before: for tests that compare a parse from the memo with one from scratch. */
 export function forgetParsedExpressions(): void {
   expressionMemo.clear();
+  relexer.forget();
 }
 
 /** Parses a `.play` text. Never throws: problems come back with spans. */
 export function parseDsl(text: string): DslParseResult {
   sharedParser ??= new PlaybookParser();
-  const lexed = dslLexer.tokenize(text);
+  const lexed = relexer.tokenize(text);
   const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0)];
   const tokens = withoutUnknownSections(
     closingUnterminated(lexed.tokens),
