@@ -113,6 +113,14 @@ export interface LoadedPlaybook {
   diagnostics: Diagnostic[];
 }
 
+/** Whether a null stands as a setting in parsed data (a merge removes it, so the data cannot stand for the merged model; lists are kept whole). */
+function holdsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== "object" || Array.isArray(value)) return false;
+  for (const key in value) if (holdsNull((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
 /** Parses a playbook and the chain of playbooks it extends, and merges them. */
 export function loadPlaybook(document: ParsedDocument, readFile: ReadFile): LoadedPlaybook {
   const layers = [document];
@@ -146,7 +154,9 @@ export function loadPlaybook(document: ParsedDocument, readFile: ReadFile): Load
     current = base;
   }
   let merged: unknown = {};
-  for (const layer of [...layers].reverse()) merged = mergePatch(merged, layer.data ?? {});
+  // A playbook that extends nothing is its own model: merging would only copy it (the editor checks after every keystroke).
+  if (layers.length === 1 && document.data && !holdsNull(document.data)) merged = document.data;
+  else for (const layer of [...layers].reverse()) merged = mergePatch(merged, layer.data ?? {});
   const model = merged as Playbook;
   if (layers.length > 1) {
     delete (model as { extends?: string }).extends;
