@@ -32,6 +32,17 @@ export interface DslParseResult {
 
 const KEYWORD_TYPES = new Set<TokenType>(Object.values(K));
 
+/** Whether only white space stands before the token on its line (read back without copying the line: it runs for every keyword). */
+function startsLine(text: string, token: IToken): boolean {
+  for (let i = token.startOffset - 1; i >= 0; i--) {
+    const code = text.charCodeAt(i);
+    if (code === 10) return true;
+    if (code === 32 || code === 9 || code === 13 || code === 11 || code === 12) continue;
+    if (code < 128 || !/\s/.test(text[i]!)) return false;
+  }
+  return true;
+}
+
 /** The words a top-level item of a playbook starts with. */
 const SECTION_KEYWORDS = ["version", "description", "seed", "account", "events", "metric", "segment", "health", "tiers", "onboarding", "template", "offer", "trigger", "policies", "overrides"];
 
@@ -180,15 +191,9 @@ class PlaybookParser extends ExpressionGrammar {
     return `${this.startsLine(start) ? "^" : ""}${after}|${this.text.slice(start.startOffset, textEnd)}`;
   }
 
-  /** Whether only white space stands before the token on its line (read back without copying the line: it runs for every keyword). */
+  /** Whether the token begins its line (see startsLine). */
   private startsLine(token: IToken): boolean {
-    for (let i = token.startOffset - 1; i >= 0; i--) {
-      const code = this.text.charCodeAt(i);
-      if (code === 10) return true;
-      if (code === 32 || code === 9 || code === 13 || code === 11 || code === 12) continue;
-      if (code < 128 || !/\s/.test(this.text[i]!)) return false;
-    }
-    return true;
+    return startsLine(this.text, token);
   }
 
   // ---- helpers used from actions -------------------------------------------------
@@ -1424,22 +1429,14 @@ let sharedParser: PlaybookParser | undefined;
  * insides as sections (`health.score` as a health block) and report each.
  */
 function withoutUnknownSections(tokens: IToken[], text: string, problems: SyntaxProblem[]): IToken[] {
-  const startsLine = (token: IToken) => {
-    for (let i = token.startOffset - 1; i >= 0; i--) {
-      const code = text.charCodeAt(i);
-      if (code === 10) return true;
-      if (code !== 32 && code !== 9 && code !== 13) return false;
-    }
-    return true;
-  };
   const kept: IToken[] = [];
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (depth === 1 && token.tokenType === t.Identifier && startsLine(token)) {
+    if (depth === 1 && token.tokenType === t.Identifier && startsLine(text, token)) {
       let open = i + 1;
-      while (open < tokens.length && tokens[open]!.tokenType !== t.LBrace && tokens[open]!.tokenType !== t.RBrace && !startsLine(tokens[open]!)) open++;
-      if (tokens[open]?.tokenType === t.LBrace && !startsLine(tokens[open]!)) {
+      while (open < tokens.length && tokens[open]!.tokenType !== t.LBrace && tokens[open]!.tokenType !== t.RBrace && !startsLine(text, tokens[open]!)) open++;
+      if (tokens[open]?.tokenType === t.LBrace && !startsLine(text, tokens[open]!)) {
         const meant = closestName(token.image, SECTION_KEYWORDS);
         problems.push({
           code: "TL1002",
