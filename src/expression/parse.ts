@@ -20,7 +20,12 @@ export interface SyntaxProblem {
  * rest parses as written instead of failing for want of a value.
  */
 export function closingUnterminated(tokens: IToken[]): IToken[] {
-  return tokens.map((token) => (token.tokenType === UnterminatedString ? { ...token, tokenType: StringLiteral, tokenTypeIdx: StringLiteral.tokenTypeIdx!, image: `${token.image}${token.image[0]}` } : token));
+  return tokens.map((token) => (token.tokenType === UnterminatedString ? { ...token, tokenType: StringLiteral, tokenTypeIdx: StringLiteral.tokenTypeIdx!, image: `${token.image}${token.image[0]}`, unterminated: true } : token));
+}
+
+/** Whether the parser's error comes right after a text that missed its closing quote: that text swallowed what the parser looked for, and its own problem says so. */
+export function followsUnterminated(error: IRecognitionException): boolean {
+  return ((error as { previousToken?: { unterminated?: boolean } }).previousToken?.unterminated ?? false) === true;
 }
 
 /** Converts lexer errors to problems, treating an unterminated quote specially. */

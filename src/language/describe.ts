@@ -26,6 +26,7 @@ export function describePath(path: ModelPath): string {
       return rest[2] === "actions" && rest[3] !== undefined ? `action ${Number(rest[3]) + 1} in ${step}` : step;
     }
     if (section === "triggers" && rest[0] === "actions" && rest[1] !== undefined) return `action ${Number(rest[1]) + 1} of ${owner}`;
+    if (section === "triggers" && rest[0] === "for" && rest[1] !== undefined) return `item ${Number(rest[1]) + 1} of \`for\` in ${owner}`;
     if (section === "events" && rest[0] === "properties" && rest[1] !== undefined) return `property \`${rest[1]}\` of ${owner}`;
     return owner;
   }
@@ -40,6 +41,6 @@ export function describePath(path: ModelPath): string {
     if (name === "frequency_caps" && rest[0] !== undefined) return `frequency cap ${Number(rest[0]) + 1}`;
     return name ? `the ${name.replace(/_/g, " ")} policy` : "the policies";
   }
-  if (section === "overrides") return "the overrides";
+  if (section === "overrides") return name === "allow" && rest[0] !== undefined ? `item ${Number(rest[0]) + 1} of \`allow\` in the overrides` : "the overrides";
   return `\`${section}\``;
 }

@@ -2,7 +2,7 @@ import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
-import { closingUnterminated, depthProblems, firstPerLine, lexingProblems, malformedDurationProblems, parsingProblems, shiftSpans, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { closingUnterminated, depthProblems, firstPerLine, followsUnterminated, lexingProblems, malformedDurationProblems, parsingProblems, shiftSpans, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
@@ -468,15 +468,27 @@ class PlaybookParser extends ExpressionGrammar {
     let defaultValue: unknown;
     let defaultSpan: Span | undefined;
     this.OPTION3(() => {
-      this.CONSUME(t.Equals);
-      const expr = this.memoized(() => this.SUBRULE(this.expression));
-      this.ACTION(() => {
-        defaultValue = literalValue(expr);
-        defaultSpan = expr.span;
-        if (defaultValue === undefined) {
-          this.literalProblems.push({ code: "TL2022", span: expr.span, message: `a default value must be a plain value such as 0, "UTC" or true, not \`${printExpr(expr)}\`` });
-        }
-      });
+      const equals = this.CONSUME(t.Equals);
+      // A default is written on the field's line: the next line is the next field, not the value.
+      this.OR7([
+        {
+          GATE: () => !this.startsLine(this.LA(1)),
+          ALT: () => {
+            const expr = this.memoized(() => this.SUBRULE(this.expression));
+            this.ACTION(() => {
+              defaultValue = literalValue(expr);
+              defaultSpan = expr.span;
+              if (defaultValue === undefined) {
+                this.literalProblems.push({ code: "TL2022", span: expr.span, message: `a default value must be a plain value such as 0, "UTC" or true, not \`${printExpr(expr)}\`` });
+              }
+            });
+          },
+        },
+        {
+          ALT: () =>
+            this.ACTION(() => this.literalProblems.push({ code: "TL2022", span: this.span(equals), message: `the default value of \`${name.image}\` is missing after \`=\`: write one such as 0, "UTC" or true, or remove the \`=\`` })),
+        },
+      ]);
     });
     return this.ACTION(() => {
       const doc = this.docBefore(name);
@@ -1033,12 +1045,24 @@ class PlaybookParser extends ExpressionGrammar {
         {
           ALT: () => {
             const head = this.CONSUME(K.for);
-            const names = this.SUBRULE(this.scopeNames);
-            this.ACTION(() => {
-              trigger.for = names.map((n) => n.image);
-              this.record([...path, "for"], this.span(head, names[names.length - 1]));
-              names.forEach((n, i) => this.record([...path, "for", i], this.span(n)));
-            });
+            // The tiers and segments are on the line of `for`: a keyword on the next line starts the next setting.
+            this.OR8([
+              {
+                GATE: () => !this.startsLine(this.LA(1)),
+                ALT: () => {
+                  const names = this.SUBRULE(this.scopeNames);
+                  this.ACTION(() => {
+                    trigger.for = names.map((n) => n.image);
+                    this.record([...path, "for"], this.span(head, names[names.length - 1]));
+                    names.forEach((n, i) => this.record([...path, "for", i], this.span(n)));
+                  });
+                },
+              },
+              {
+                ALT: () =>
+                  this.ACTION(() => this.literalProblems.push({ code: "TL1002", span: this.span(head), message: "`for` names the tiers or segments the trigger is for, on the same line, as in `for tech_touch, low_touch`" })),
+              },
+            ]);
           },
         },
         {
@@ -1480,7 +1504,7 @@ export function parseDsl(text: string): DslParseResult {
   const tooDeep = depthProblems(tokens, 0, (token) => KEYWORD_TYPES.has(token.tokenType) || token.tokenType === t.LBrace || token.tokenType === t.RBrace);
   if (tooDeep.length > 0) return { model: undefined, entries: [], problems: [...problems, ...tooDeep], comments: [], broken: [] };
   const model = sharedParser.parseFile(tokens, comments, text);
-  problems.push(...sharedParser.literalProblems, ...firstPerLine(parsingProblems(sharedParser.errors, 0, text.length, DSL_KEYWORDS), text, 0));
+  problems.push(...sharedParser.literalProblems, ...firstPerLine(parsingProblems(sharedParser.errors.filter((error) => !followsUnterminated(error)), 0, text.length, DSL_KEYWORDS), text, 0));
   for (const duplicate of sharedParser.duplicates) {
     const message = duplicate.kind === "setting" ? `\`${duplicate.name}\` is set more than once here; this one is ignored (the first holds)` : `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored`;
     problems.push({ code: "TL2001", span: duplicate.span, message });
