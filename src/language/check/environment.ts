@@ -41,6 +41,8 @@ export class PlaybookEnvironment implements CheckEnvironment {
   private readonly segmentTypes = new Map<string, Type | "checking">();
   private componentTypes: Map<string, Type> | undefined;
   private readonly owners: { node: DefinitionNode; path: ModelPath }[] = [];
+  private readonly rejectedMetrics: Set<string>;
+  private readonly rejectedSegments: Set<string>;
 
   constructor(private readonly ctx: CheckContext) {
     const model = ctx.model;
@@ -50,6 +52,8 @@ export class PlaybookEnvironment implements CheckEnvironment {
     }
     // A field the schema rejected (no type written yet) is still a field: its uses are not unknown names on top of that one error.
     for (const name of ctx.rejectedNames("account")) if (!this.fields.has(name)) this.fields.set(name, T.unknown);
+    this.rejectedMetrics = new Set(ctx.rejectedNames("metrics"));
+    this.rejectedSegments = new Set(ctx.rejectedNames("segments"));
     if (model.events) {
       this.eventTypes = new Map();
       for (const [name, spec] of Object.entries(model.events)) {
@@ -102,6 +106,9 @@ export class PlaybookEnvironment implements CheckEnvironment {
         return { type, kind: "metric", ...(type.nullable ? { missingBecause: `metric \`${head}\` can be missing` } : {}) };
       }
       if (Object.hasOwn(this.ctx.model.segments ?? {}, head)) return { type: this.segmentType(head), kind: "segment" };
+      // A metric or segment the schema rejected (no value written yet) is still defined: its uses are not unknown names on top of that one error.
+      if (this.rejectedMetrics.has(head)) return { type: T.unknown, kind: "metric" };
+      if (this.rejectedSegments.has(head)) return { type: T.unknown, kind: "segment" };
       if (head === "tier" && this.tierNames.length > 0) {
         const hasDefault = (this.ctx.model.tiers?.rules ?? []).some((r) => r && r.when === undefined);
         return { type: enumType(this.tierNames, !hasDefault), kind: "builtin", ...(!hasDefault ? { missingBecause: "no tier rule is the default (otherwise)" } : {}) };
