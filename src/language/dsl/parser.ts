@@ -1448,9 +1448,11 @@ let sharedParser: PlaybookParser | undefined;
 
 /**
  * A word that starts no section but opens a block among the playbook's
- * sections (a misspelt `triger upsell_ready {`): one diagnostic, and the
- * block is left out before parsing. Left in, the parser would read its
- * insides as sections (`health.score` as a health block) and report each.
+ * sections (a misspelt `triger upsell_ready {`): one diagnostic. A word
+ * close to a section's keyword is read as that keyword, so what the block
+ * defines is defined; any other such block is left out before parsing.
+ * Left as it is, the parser would read the block's insides as sections
+ * (`health.score` as a health block) and report each.
  */
 function withoutUnknownSections(tokens: IToken[], text: string, problems: SyntaxProblem[]): IToken[] {
   const kept: IToken[] = [];
@@ -1468,6 +1470,12 @@ function withoutUnknownSections(tokens: IToken[], text: string, problems: Syntax
           message: meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : `\`${token.image}\` starts no section; a section starts with ${SECTION_KEYWORDS.map((k) => `\`${k}\``).join(", ")}`,
           ...(meant ? { replacement: meant } : {}),
         });
+        if (meant) {
+          // Read as the section meant: its fields, metrics or triggers are then defined, not reported at every use.
+          const keyword = K[meant as keyof typeof K];
+          kept.push({ ...token, tokenType: keyword, tokenTypeIdx: keyword.tokenTypeIdx! });
+          continue;
+        }
         let inner = 0;
         for (i = open; i < tokens.length; i++) {
           if (tokens[i]!.tokenType === t.LBrace) inner++;
