@@ -5,6 +5,7 @@ import { RESERVED_NAMES } from "../expression/check.js";
 import type { SyntaxProblem } from "../expression/parse.js";
 import type { Playbook } from "../model/playbook.js";
 import { mergePatch } from "../model/resolve.js";
+import { playbookJsonSchema } from "../model/json-schema.js";
 import { type Diagnostic } from "../text/diagnostic.js";
 import { DiagnosticSink } from "../text/diagnostic-sink.js";
 import { SourceFile } from "../text/source.js";
@@ -45,6 +46,27 @@ function reportProblems(sink: DiagnosticSink, problems: SyntaxProblem[]): void {
   }
 }
 
+/** The sections a playbook may have at its top. */
+const TOP_LEVEL_KEYS = Object.keys((playbookJsonSchema() as { properties?: object }).properties ?? {});
+
+/**
+ * A top-level key close to a section the playbook does not have (`acount:`)
+ * is said once, with the fix, and read as that section: its fields,
+ * metrics or triggers are then defined, not reported at every use.
+ */
+function readMisspeltSections(data: Record<string, unknown>, map: SourceMap, sink: DiagnosticSink): void {
+  for (const key of Object.keys(data)) {
+    if (TOP_LEVEL_KEYS.includes(key)) continue;
+    const meant = closestName(key, TOP_LEVEL_KEYS.filter((k) => !Object.hasOwn(data, k)));
+    if (!meant) continue;
+    const span = map.keySpan([key]);
+    sink.report("TL3002", span, `unknown setting \`${key}\` in the playbook; did you mean \`${meant}\`?`, { fixes: [sink.replaceFix(`Change to \`${meant}\``, span, meant)] });
+    data[meant] = data[key];
+    delete data[key];
+    map.renameTop(key, meant);
+  }
+}
+
 /** Parses and validates one playbook text. Never throws. */
 export function parseDocument(path: string, text: string, notation: Notation = notationOf(path) ?? "yaml"): ParsedDocument {
   const source = new SourceFile(path, text);
@@ -62,6 +84,7 @@ export function parseDocument(path: string, text: string, notation: Notation = n
     data = undefined;
   } else if (typeof parsed.model === "object" && parsed.model !== null && !Array.isArray(parsed.model)) {
     data = parsed.model as Record<string, unknown>;
+    if (notation === "yaml") readMisspeltSections(data, map, sink);
     refuseReservedKeys(data, [], map, sink);
     // An expression that did not parse has had its say: validating or checking the fragment read would only add guesses.
     const broken = notation === "play" ? (parsed as ReturnType<typeof parseDsl>).broken.map(pathKey) : [];

@@ -66,6 +66,15 @@ export class SourceMap {
   has(path: ModelPath): boolean {
     return this.entries.has(pathKey(path));
   }
+
+  /** Moves every entry at or under top-level key `from` to `to` (a misspelt section read as the one meant). */
+  renameTop(from: string, to: string): void {
+    for (const [key, entry] of [...this.entries]) {
+      if (key !== from && !key.startsWith(`${from}/`)) continue;
+      this.entries.delete(key);
+      this.entries.set(to + key.slice(from.length), entry);
+    }
+  }
 }
 
 /**
