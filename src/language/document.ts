@@ -77,7 +77,7 @@ export function parseDocument(path: string, text: string, notation: Notation = n
   for (const { path: modelPath, entry } of parsed.entries) map.set(modelPath, entry);
   const syntaxOk = sink.items.length === 0;
   // Broken YAML structure makes every later message a guess: report the syntax alone.
-  const unreadable = notation === "yaml" && sink.items.some((d) => d.code === "TL1004");
+  const unreadable = notation === "yaml" && sink.items.some((d) => d.code === "TL1004" || d.code === "TL1003");
   let data: Record<string, unknown> | undefined;
   let rejected: string[] = [];
   if (unreadable) {
