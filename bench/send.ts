@@ -6,8 +6,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import nodemailer from "nodemailer";
 import { deliverDue } from "../src/actions/deliver.js";
-import { smtpTransportOptions } from "../src/actions/channels/email.js";
-import { messageIdOf } from "../src/actions/keys.js";
+import { mailOptions, smtpTransportOptions } from "../src/actions/channels/email.js";
 import { OutboxLedger, type NewOutboxRow } from "../src/actions/ledger.js";
 import type { EmailPayload } from "../src/actions/plan.js";
 import type { DeliverySettings } from "../src/actions/settings.js";
@@ -73,21 +72,8 @@ async function plainNodemailer(): Promise<number> {
   const start = nowMs();
   // The same transport, set up exactly as Touchline's email channel sets it up: only the ledger differs.
   const transport = nodemailer.createTransport(smtpTransportOptions(settings, 10_000));
-  for (const { key, payload } of messages) {
-    const messageId = messageIdOf(key, FROM);
-    await transport.sendMail({
-      from: FROM,
-      to: payload.to,
-      subject: payload.subject,
-      text: payload.text,
-      html: payload.html,
-      messageId,
-      baseBoundary: messageId.slice(1, 17),
-      headers: { "List-Unsubscribe": `<${payload.unsubscribe}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "X-Touchline-Key": key },
-      disableFileAccess: true,
-      disableUrlAccess: true,
-    });
-  }
+  // And the very message that channel sends (mailOptions).
+  for (const { key, payload } of messages) await transport.sendMail(mailOptions(payload, key, FROM));
   transport.close();
   return (nowMs() - start) / 1000;
 }

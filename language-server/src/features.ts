@@ -323,7 +323,6 @@ export function workspaceSymbols(checked: CheckedPlaybook, file: string, query: 
     .map((d) => ({ name: d.name, kind: OUTLINE_KINDS[d.kind]!, containerName: `${d.kind} in ${checked.model.playbook ?? file}`, location: definitionLocation(d, ranges) }));
 }
 
-/** A template's `file` value under the cursor: the template file itself, to open. */
 /** The playbook an `extends` path names, when `offset` is on that path in `file`: for go to definition and hover. */
 export function baseAt(checked: CheckedPlaybook, file: string, offset: number): { path: string; name: string | undefined; span: Span } | undefined {
   const own = checked.layers.find((layer) => layer.source.path === file);
@@ -336,6 +335,7 @@ export function baseAt(checked: CheckedPlaybook, file: string, offset: number): 
   return { path, name: typeof base?.data?.playbook === "string" ? base.data.playbook : undefined, span };
 }
 
+/** A template's `file` value under the cursor: the template file itself, to open. */
 export function templateFileAt(checked: CheckedPlaybook, file: string, offset: number): Location | undefined {
   for (const [name, template] of Object.entries(checked.model.templates ?? {})) {
     if (typeof template?.file !== "string") continue;

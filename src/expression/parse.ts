@@ -20,6 +20,7 @@ export interface SyntaxProblem {
  * rest parses as written instead of failing for want of a value.
  */
 export function closingUnterminated(tokens: IToken[]): IToken[] {
+  if (!tokens.some((token) => token.tokenType === UnterminatedString)) return tokens;
   return tokens.map((token) => (token.tokenType === UnterminatedString ? { ...token, tokenType: StringLiteral, tokenTypeIdx: StringLiteral.tokenTypeIdx!, image: `${token.image}${token.image[0]}`, unterminated: true } : token));
 }
 
@@ -162,28 +163,45 @@ export interface ParsedExpression {
  */
 export function parseExpression(text: string, baseOffset = 0): ParsedExpression {
   // The editor checks the same expressions after every keystroke: each text is parsed once, and its tree copied to where it now is.
-  let cached = parsedTexts.get(text);
-  if (!cached) {
-    cached = new Map([[0, parseAt(text, 0)]]);
+  let atPlace = parsedTexts.get(text);
+  if (!atPlace) {
+    atPlace = placedCopies(parseAt(text, 0), 0);
     if (parsedTexts.size >= 20_000) parsedTexts.clear();
-    parsedTexts.set(text, cached);
+    parsedTexts.set(text, atPlace);
   }
-  // Trees are never changed after parsing: the one made for this place last time is this one
-  // (every expression before an edit, and all of them after an edit that keeps lengths).
-  let tree = cached.get(baseOffset);
-  if (!tree) {
-    tree = shiftSpans(cached.get(0)!, baseOffset) as ParsedExpression;
-    if (cached.size >= 256) for (const base of cached.keys()) if (base !== 0) cached.delete(base);
-    cached.set(baseOffset, tree);
-  }
-  return tree;
+  return atPlace(baseOffset);
 }
 
-/** Each text's tree at offset 0, and copies of it at the places it was last found. */
-const parsedTexts = new Map<string, Map<number, ParsedExpression>>();
+/** Each text's tree, by the place it is asked for. */
+const parsedTexts = new Map<string, (offset: number) => ParsedExpression>();
+
+/** Forgets every expression text parsed before: a benchmark of a first read, or a test comparing with a parse from scratch. */
+export function forgetParsedTexts(): void {
+  parsedTexts.clear();
+}
+
+/**
+ * A parsed tree (with its problems) made at `offset`, and copies of it moved
+ * to the other places it is asked for: trees are never changed after
+ * parsing, so the copy made for a place last time is reused (every
+ * expression before an edit, all of them after an edit that keeps lengths,
+ * the same condition written in several triggers).
+ */
+export function placedCopies<T>(value: T, offset: number): (at: number) => T {
+  const copies = new Map<number, T>([[offset, value]]);
+  return (at) => {
+    let copy = copies.get(at);
+    if (!copy) {
+      if (copies.size >= 256) copies.clear();
+      copy = shiftSpans(value, at - offset) as T;
+      copies.set(at, copy);
+    }
+    return copy;
+  };
+}
 
 /** A copy of a parsed tree with every span moved by `by`. */
-export function shiftSpans(value: unknown, by: number): unknown {
+function shiftSpans(value: unknown, by: number): unknown {
   if (Array.isArray(value)) return value.map((item) => shiftSpans(item, by));
   if (value === null || typeof value !== "object") return value;
   const record = value as Record<string, unknown>;

@@ -3,15 +3,15 @@ import { basename, dirname, resolve } from "node:path";
 import { closestName } from "../text/suggest.js";
 import { RESERVED_NAMES } from "../expression/check.js";
 import type { SyntaxProblem } from "../expression/parse.js";
-import type { Playbook } from "../model/playbook.js";
+import { Playbook as PlaybookModel, type Playbook } from "../model/playbook.js";
 import { mergePatch } from "../model/resolve.js";
-import { playbookJsonSchema } from "../model/json-schema.js";
 import { type Diagnostic } from "../text/diagnostic.js";
 import { DiagnosticSink } from "../text/diagnostic-sink.js";
 import { SourceFile } from "../text/source.js";
 import { parseDsl, type Comment } from "./dsl/parser.js";
 import { LayeredSourceMap, pathKey, SourceMap } from "./source-map.js";
-import { validatePlaybookData } from "./validate.js";
+import { describePath } from "./describe.js";
+import { reportUnknownSetting, validatePlaybookData } from "./validate.js";
 import { parseYaml } from "./yaml/load.js";
 
 export type Notation = "yaml" | "play";
@@ -47,7 +47,7 @@ function reportProblems(sink: DiagnosticSink, problems: SyntaxProblem[]): void {
 }
 
 /** The sections a playbook may have at its top. */
-const TOP_LEVEL_KEYS = Object.keys((playbookJsonSchema() as { properties?: object }).properties ?? {});
+const TOP_LEVEL_KEYS = Object.keys(PlaybookModel.shape);
 
 /**
  * A top-level key close to a section the playbook does not have (`acount:`)
@@ -59,8 +59,7 @@ function readMisspeltSections(data: Record<string, unknown>, map: SourceMap, sin
     if (TOP_LEVEL_KEYS.includes(key)) continue;
     const meant = closestName(key, TOP_LEVEL_KEYS.filter((k) => !Object.hasOwn(data, k)));
     if (!meant) continue;
-    const span = map.keySpan([key]);
-    sink.report("TL3002", span, `unknown setting \`${key}\` in the playbook; did you mean \`${meant}\`?`, { fixes: [sink.replaceFix(`Change to \`${meant}\``, span, meant)] });
+    reportUnknownSetting(sink, map.keySpan([key]), key, describePath([]), meant);
     data[meant] = data[key];
     delete data[key];
     map.renameTop(key, meant);

@@ -2,6 +2,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { playbookJsonSchema } from "../model/json-schema.js";
 import { DURATION_PATTERN, PERCENT_PATTERN } from "../model/playbook.js";
 import type { DiagnosticSink } from "../text/diagnostic-sink.js";
+import { SCALAR_TYPES } from "../expression/types.js";
+import type { Span } from "../text/source.js";
 import { closestName } from "../text/suggest.js";
 import { describePath } from "./describe.js";
 import { pathKey, type ModelPath, type SourceMap } from "./source-map.js";
@@ -20,6 +22,16 @@ export interface ValidateOptions {
   prune?: boolean;
   /** values whose problem was already reported (an expression that did not parse): not reported again */
   reported?: ReadonlySet<string>;
+}
+
+/** "unknown setting `x` in <where>", with "did you mean" and its quick fix when a known setting is close. */
+export function reportUnknownSetting(sink: DiagnosticSink, span: Span, key: string, where: string, suggestion: string | undefined, otherwise = ""): void {
+  sink.report("TL3002", span, `unknown setting \`${key}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : otherwise}`, suggestion ? { fixes: [sink.replaceFix(`Change to \`${suggestion}\``, span, suggestion)] } : {});
+}
+
+/** What is said of a field written without its type, in either notation. */
+export function fieldWithoutTypeMessage(name: string): string {
+  return `field \`${name}\` has no type: write one after the colon, such as ${SCALAR_TYPES.slice(0, 5).join(", ")} or enum(a, b)`;
 }
 
 /**
@@ -173,8 +185,7 @@ function reportError(error: ErrorObject, path: ModelPath, map: SourceMap, sink: 
       const suggestion = closestName(unknown, allowed);
       const span = map.keySpan([...path, unknown]);
       const known = allowed.length > 0 ? `; ${where} can have ${allowed.map((a) => `\`${a}\``).join(", ")}` : "";
-      sink.report("TL3002", span, `unknown setting \`${unknown}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : known}`,
-        suggestion ? { fixes: [sink.replaceFix(`Change to \`${suggestion}\``, span, suggestion)] } : {});
+      reportUnknownSetting(sink, span, unknown, where, suggestion, known);
       return;
     }
     case "oneOfKeys": {
@@ -185,15 +196,14 @@ function reportError(error: ErrorObject, path: ModelPath, map: SourceMap, sink: 
         if (allowed.includes(key)) continue;
         const suggestion = closestName(key, keys) ?? closestName(key, allowed);
         const span = map.keySpan([...path, key]);
-        sink.report("TL3002", span, `unknown setting \`${key}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : ""}`,
-          suggestion ? { fixes: [sink.replaceFix(`Change to \`${suggestion}\``, span, suggestion)] } : {});
+        reportUnknownSetting(sink, span, key, where, suggestion);
       }
       return;
     }
     case "type": {
       if (path.length === 2 && path[0] === "account" && error.data === null) {
         // The same advice as in .play: a field whose type is not written yet.
-        sink.report("TL3003", map.keySpan(path), `field \`${String(path[1])}\` has no type: write one after the colon, such as int, number, money, percent, string or enum(a, b)`);
+        sink.report("TL3003", map.keySpan(path), fieldWithoutTypeMessage(String(path[1])));
         return;
       }
       const pattern = (error.parentSchema as { pattern?: string } | undefined)?.pattern;

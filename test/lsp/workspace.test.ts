@@ -5,17 +5,21 @@ import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "vscode-languageserver-protocol";
 import { LspClient } from "../helpers/lsp-client.js";
 
+/** A folder with a base playbook (its metric misspells a field) and one that extends it, and a server started on it. */
+async function baseAndChild() {
+  const dir = mkdtempSync(join(tmpdir(), "touchline-workspace-"));
+  const base = 'playbook "base" {\n  account { arr: money }\n  metric m = arrr * 2\n}\n';
+  const child = 'playbook "child" extends "./base.play" {\n  metric n = m + 1\n}\n';
+  writeFileSync(join(dir, "base.play"), base);
+  writeFileSync(join(dir, "child.play"), child);
+  const client = new LspClient();
+  await client.initialize(dir);
+  return { dir, base, child, client, childUri: LspClient.uri(join(dir, "child.play")), baseUri: LspClient.uri(join(dir, "base.play")) };
+}
+
 describe("a base playbook and one that extends it", () => {
   it("shows the base's errors at the extends line, and checks the child again when the base is edited", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "touchline-workspace-"));
-    const base = 'playbook "base" {\n  account { arr: money }\n  metric m = arrr * 2\n}\n';
-    const child = 'playbook "child" extends "./base.play" {\n  metric n = m + 1\n}\n';
-    writeFileSync(join(dir, "base.play"), base);
-    writeFileSync(join(dir, "child.play"), child);
-    const client = new LspClient();
-    await client.initialize(dir);
-    const childUri = LspClient.uri(join(dir, "child.play"));
-    const baseUri = LspClient.uri(join(dir, "base.play"));
+    const { dir, base, child, client, childUri, baseUri } = await baseAndChild();
     const diagnostics = (await client.open(childUri, child)) as (Diagnostic & { relatedInformation?: { location: { uri: string } }[] })[];
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({ code: "TL2003", range: { start: { line: 0, character: 25 } } });
@@ -41,15 +45,7 @@ describe("a base playbook and one that extends it", () => {
   }, 60_000);
 
   it("checks the child again when an open base is closed unsaved, and when the base changes on disk", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "touchline-workspace-"));
-    const base = 'playbook "base" {\n  account { arr: money }\n  metric m = arrr * 2\n}\n';
-    const child = 'playbook "child" extends "./base.play" {\n  metric n = m + 1\n}\n';
-    writeFileSync(join(dir, "base.play"), base);
-    writeFileSync(join(dir, "child.play"), child);
-    const client = new LspClient();
-    await client.initialize(dir);
-    const childUri = LspClient.uri(join(dir, "child.play"));
-    const baseUri = LspClient.uri(join(dir, "base.play"));
+    const { dir, base, child, client, childUri, baseUri } = await baseAndChild();
     expect(await client.open(childUri, child)).toHaveLength(1);
     // The extends path goes to the base, and says what it is.
     const onPath = { textDocument: { uri: childUri }, position: { line: 0, character: 30 } };

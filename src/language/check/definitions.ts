@@ -3,6 +3,7 @@ import { parseExpression } from "../../expression/parse.js";
 import { formatType, isAssignable, parseTypeText, SCALAR_TYPES } from "../../expression/types.js";
 import { fieldSpec } from "../../model/resolve.js";
 import { closestName } from "../../text/suggest.js";
+import { fieldWithoutTypeMessage } from "../validate.js";
 import { FUNCTIONS } from "../../expression/functions.js";
 import type { ModelPath } from "../source-map.js";
 import type { SymbolKind } from "../symbols.js";
@@ -40,7 +41,7 @@ export function checkContract(ctx: CheckContext): void {
       continue;
     }
     if (spec.type === "") {
-      ctx.report("TL2002", typePath, `field \`${name}\` has no type: write one after the colon, such as ${TYPE_NAMES.slice(0, 5).join(", ")} or enum(a, b)`);
+      ctx.report("TL2002", typePath, fieldWithoutTypeMessage(name));
       continue;
     }
     if (!type) {

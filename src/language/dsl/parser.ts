@@ -2,7 +2,7 @@ import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
-import { closingUnterminated, depthProblems, firstPerLine, followsUnterminated, lexingProblems, malformedDurationProblems, parsingProblems, shiftSpans, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { closingUnterminated, depthProblems, firstPerLine, followsUnterminated, forgetParsedTexts, lexingProblems, malformedDurationProblems, parsingProblems, placedCopies, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
@@ -59,6 +59,13 @@ const ENUM_VALUE_TOKENS: TokenType[] = [
   t.NumberLiteral, t.PercentLiteral, t.DurationLiteral, t.DateLiteral, t.DateTimeLiteral, ...t.EXPRESSION_KEYWORDS,
 ];
 
+/** Which section a `metric` or `segment` statement fills, and under which key its expression goes when it has a description. */
+interface NamedKind {
+  section: string;
+  kind: string;
+  key: string;
+}
+
 /** The parser's place in its tokens and its errors so far: Chevrotain keeps them, without declaring them in its types. */
 interface ChevrotainPosition {
   exportLexerState(): number;
@@ -68,24 +75,6 @@ interface ChevrotainPosition {
 
 /** Expressions parsed cleanly, by what decides their parse (see memoKey): each with how many tokens it took and its tree at a given place. */
 const expressionMemo = new Map<string, { tokens: number; at: (offset: number) => Expr }>();
-
-/**
- * A parsed tree, and copies of it moved to the other places the same text
- * is found (the same condition in several triggers; everything after an
- * edit that changed a length). Trees are never changed after parsing.
- */
-function placedTrees(expr: Expr, offset: number): (offset: number) => Expr {
-  const trees = new Map([[offset, expr]]);
-  return (at) => {
-    let tree = trees.get(at);
-    if (!tree) {
-      if (trees.size >= 64) trees.clear();
-      tree = shiftSpans(expr, at - offset) as Expr;
-      trees.set(at, tree);
-    }
-    return tree;
-  };
-}
 
 const dslLexer = new Lexer(dslTokens, { positionTracking: "full", ensureOptimizations: false });
 const relexer = new Relexer(dslLexer);
@@ -104,7 +93,7 @@ class PlaybookParser extends ExpressionGrammar {
   duplicates: { path: ModelPath; span: Span; kind: string; name: string }[] = [];
   broken: ModelPath[] = [];
   private brokenExprs = new WeakSet<Expr>();
-  private pendingNamed: { section: string; kind: string; key: string; head: IToken; name: IToken; equals: IToken } | undefined;
+  private pendingNamed: (NamedKind & { head: IToken; name: IToken; equals: IToken }) | undefined;
 
   constructor() {
     super(dslTokens);
@@ -165,7 +154,7 @@ class PlaybookParser extends ExpressionGrammar {
     // Only a clean parse is kept: errors and their recovery depend on more than the expression's own text.
     if (key !== undefined && position._errors.length === errors && this.literalProblems.length === literalProblems && position.exportLexerState() > before) {
       if (expressionMemo.size >= 20_000) expressionMemo.clear();
-      expressionMemo.set(key, { tokens: position.exportLexerState() - before, at: placedTrees(expr, this.input[before + 1]!.startOffset) });
+      expressionMemo.set(key, { tokens: position.exportLexerState() - before, at: placedCopies(expr, this.input[before + 1]!.startOffset) });
     }
     return expr;
   }
@@ -535,29 +524,22 @@ class PlaybookParser extends ExpressionGrammar {
     this.CONSUME(t.RBrace);
   });
 
-  private readonly metricItem = this.RULE("metricItem", () => {
-    const head = this.CONSUME(K.metric);
-    const name = this.CONSUME(t.Identifier);
-    const equals = this.CONSUME(t.Equals);
-    this.ACTION(() => (this.pendingNamed = { section: "metrics", kind: "metric", key: "value", head, name, equals }));
-    const expr = this.memoized(() => this.SUBRULE(this.expression));
-    this.ACTION(() => {
-      this.pendingNamed = undefined;
-      this.namedExpression("metrics", "metric", "value", head, name, expr);
-    });
-  });
+  private readonly metricItem = this.RULE("metricItem", () => this.namedItem(K.metric, { section: "metrics", kind: "metric", key: "value" }));
 
-  private readonly segmentItem = this.RULE("segmentItem", () => {
-    const head = this.CONSUME(K.segment);
+  private readonly segmentItem = this.RULE("segmentItem", () => this.namedItem(K.segment, { section: "segments", kind: "segment", key: "when" }));
+
+  /** `metric name = expr` and `segment name = expr`: remembered as pending until the expression is read, so a cut-short one is still defined. */
+  private namedItem(keyword: TokenType, what: NamedKind): void {
+    const head = this.CONSUME(keyword);
     const name = this.CONSUME(t.Identifier);
     const equals = this.CONSUME(t.Equals);
-    this.ACTION(() => (this.pendingNamed = { section: "segments", kind: "segment", key: "when", head, name, equals }));
+    this.ACTION(() => (this.pendingNamed = { ...what, head, name, equals }));
     const expr = this.memoized(() => this.SUBRULE(this.expression));
     this.ACTION(() => {
       this.pendingNamed = undefined;
-      this.namedExpression("segments", "segment", "when", head, name, expr);
+      this.namedExpression(what.section, what.kind, what.key, head, name, expr);
     });
-  });
+  }
 
   /**
    * A metric or segment whose expression could not be read at all (`metric
@@ -1455,7 +1437,8 @@ let sharedParser: PlaybookParser | undefined;
  * (`health.score` as a health block) and report each.
  */
 function withoutUnknownSections(tokens: IToken[], text: string, problems: SyntaxProblem[]): IToken[] {
-  const kept: IToken[] = [];
+  // Copied only from the first change on: most texts have nothing to change, and this runs on every keystroke.
+  let kept: IToken[] | undefined;
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
@@ -1473,9 +1456,11 @@ function withoutUnknownSections(tokens: IToken[], text: string, problems: Syntax
         if (meant) {
           // Read as the section meant: its fields, metrics or triggers are then defined, not reported at every use.
           const keyword = K[meant as keyof typeof K];
+          kept ??= tokens.slice(0, i);
           kept.push({ ...token, tokenType: keyword, tokenTypeIdx: keyword.tokenTypeIdx! });
           continue;
         }
+        kept ??= tokens.slice(0, i);
         let inner = 0;
         for (i = open; i < tokens.length; i++) {
           if (tokens[i]!.tokenType === t.LBrace) inner++;
@@ -1486,15 +1471,16 @@ function withoutUnknownSections(tokens: IToken[], text: string, problems: Syntax
     }
     if (token.tokenType === t.LBrace) depth++;
     if (token.tokenType === t.RBrace) depth--;
-    kept.push(token);
+    kept?.push(token);
   }
-  return kept;
+  return kept ?? tokens;
 }
 
-/** Forgets every expression parsed before: for tests that compare a parse from the memo with one from scratch. */
+/** Forgets every text lexed and expression parsed before (the checker's too): a first read, for benchmarks and for tests that compare with one. */
 export function forgetParsedExpressions(): void {
   expressionMemo.clear();
   relexer.forget();
+  forgetParsedTexts();
 }
 
 /** Parses a `.play` text. Never throws: problems come back with spans. */
@@ -1502,11 +1488,7 @@ export function parseDsl(text: string): DslParseResult {
   sharedParser ??= new PlaybookParser();
   const lexed = relexer.tokenize(text);
   const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0)];
-  const tokens = withoutUnknownSections(
-    closingUnterminated(lexed.tokens),
-    text,
-    problems,
-  );
+  const tokens = withoutUnknownSections(closingUnterminated(lexed.tokens), text, problems);
   const comments = (lexed.groups.comments ?? []) as IToken[];
   // Nested or chained beyond what can be walked: said, and the file is not read further.
   const tooDeep = depthProblems(tokens, 0, (token) => KEYWORD_TYPES.has(token.tokenType) || token.tokenType === t.LBrace || token.tokenType === t.RBrace);

@@ -40,7 +40,6 @@ function yamlComments(text: string): { text: string; span: { start: number; end:
 export function parseYaml(text: string): YamlParseResult {
   const problems: SyntaxProblem[] = [];
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true, logLevel: "error" });
-  const linesSaid = new Set<number>();
   for (const error of doc.errors) {
     const [start, end] = error.pos;
     const lineStart = text.lastIndexOf("\n", start - 1) + 1;
@@ -65,10 +64,8 @@ export function parseYaml(text: string): YamlParseResult {
       problems.push({ code: "TL1004", span: { start: from, end: from + Math.max(1, key?.[2]!.trimEnd().length ?? 1) }, message: "this line is indented differently from the settings around it: the settings of one section start in the same column" });
       continue;
     }
-    if (error.code === "BLOCK_AS_IMPLICIT_KEY" && value && value[2]!.includes(":") && !/^["']/.test(value[2]!)) {
-      // An expression with `:` in it (bands) read as a section: one message per line, with the fix.
-      if (linesSaid.has(lineStart)) continue;
-      linesSaid.add(lineStart);
+    if ((error.code as string) === "BLOCK_AS_IMPLICIT_KEY" && unquotedColon) {
+      // An expression with `:` in it (bands) read as a section: said with the fix.
       const from = lineStart + value[1]!.length;
       problems.push({ code: "TL1004", span: { start: from, end: from + value[2]!.length }, message: `YAML reads the \`:\` in this expression as the start of a section: put the whole expression in quotes, as in ${value[1]!.trim()} "${value[2]!.replace(/"/g, "'")}"` });
       continue;
