@@ -58,7 +58,6 @@ function offsetCase(zone: ZoneOffsets): string {
     const next = zone.changes[i + 1];
     branches.push(next ? `WHEN e.t < ${sqlNumber(next.at)} THEN ${sqlNumber(change.offset)}` : `ELSE ${sqlNumber(change.offset)}`);
   });
-  if (zone.changes.length === 0) branches.push(`ELSE ${sqlNumber(zone.offset)}`);
   return `(CASE ${branches.join(" ")} END)`;
 }
 
@@ -330,20 +329,29 @@ export class EventAggregation {
         case "max_of":
           columns.push(`max(${value}) FILTER (WHERE ${base}) AS p${i}`);
           break;
+        case "days_since_last":
+          columns.push(`count(*) FILTER (WHERE ${base}) AS p${i}`);
+          // Before the replay's days only the latest event matters: its instant (or wall-clock time), turned into a local
+          // day as a run does, since the zone offsets are only known from `from` on.
+          columns.push(`max(e.t) FILTER (WHERE ${base} AND e.z AND e.day < ${sqlNumber(from)}) AS p${i}_t`);
+          columns.push(`max(e.t) FILTER (WHERE ${base} AND NOT e.z AND e.day < ${sqlNumber(from)}) AS p${i}_tl`);
+          break;
         default:
           columns.push(`count(*) FILTER (WHERE ${base}) AS p${i}`);
       }
     });
     const keepsAll = this.aggregates.some((a) => a.fn === "days_since_last");
+    // Every day before `from` is one group (`from - 1`): a look-back over years stays one row per account.
+    const day = keepsAll ? `CASE WHEN e.day < ${sqlNumber(from)} THEN ${sqlNumber(from - 1)} ELSE e.day END` : "e.day";
     await this.engine.run(
       `CREATE OR REPLACE TEMP TABLE ev_daily AS
-       SELECT CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, e.__idx AS acc, e.day, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
+       SELECT CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, e.__idx AS acc, ${day} AS day, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
          count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared,
          min(e.type) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared_type${columns.length > 0 ? ", " : ""}${columns.join(", ")}
        FROM ${this.localDaysSql(sql, accounts, offsets)} e
        WHERE e.day IS NULL OR (e.day <= ${sqlNumber(to)}${keepsAll ? "" : ` AND e.day >= ${sqlNumber(from)}`})
        -- Known accounts group by their number (small keys); only events of unknown accounts keep their id, to be reported.
-       GROUP BY e.__idx, CASE WHEN e.__idx IS NULL THEN e.acc END, e.day`,
+       GROUP BY e.__idx, CASE WHEN e.__idx IS NULL THEN e.acc END, ${day}`,
       sql.params,
     );
     return this.report("ev_daily", rejections, strict, undefined);

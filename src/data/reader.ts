@@ -1,7 +1,7 @@
-import { Calendars, isKnownTimeZone, localTimeToInstant } from "../engine/clock.js";
+import { Calendars, isKnownTimeZone, lastLocalDay, localTimeToInstant } from "../engine/clock.js";
 import type { DayClock } from "../engine/clock.js";
 import type { CompiledPlaybook, FieldContract } from "../engine/compiled.js";
-import { MS_PER_DAY, type Value } from "../expression/value.js";
+import type { Value } from "../expression/value.js";
 import { loadAccounts, type AccountSource, type LoadedAccounts } from "./accounts.js";
 import type { DuckDBDataChunk } from "@duckdb/node-api";
 import { booleanColumn, DataError, numberColumn, textColumn, type DataEngine } from "./duckdb.js";
@@ -133,9 +133,7 @@ export class ProjectData {
           const value = main[r] ?? null;
           if (exact) xs[a] = spec.fn === "sum" ? exactNumber(exact[r] ?? 0n) : exactAverage(exact[r] ?? null, second![r] ?? 0);
           else if (spec.fn === "days_since_last") {
-            const utcDay = value === null ? null : clock.localDay(value);
-            const localDay = local![r] === null || local![r] === undefined ? null : Math.floor(local![r]! / MS_PER_DAY);
-            const last = utcDay === null ? localDay : localDay === null ? utcDay : Math.max(utcDay, localDay);
+            const last = lastLocalDay(value, local![r] ?? null, clock);
             xs[a] = last === null ? null : clock.asOfDay - last;
           } else xs[a] = value === null ? (spec.fn === "count" || spec.fn === "sum" || spec.fn === "distinct" || spec.fn === "trend" ? 0 : null) : value;
         }

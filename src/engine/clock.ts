@@ -100,6 +100,17 @@ function zonedDayClock(zone: string, asOfDay: number): DayClock {
 }
 
 /**
+ * The local day of an account's latest event, from the latest instant (events
+ * stamped with a zone) and the latest wall-clock time (zone-less events, read
+ * in the account's zone): whichever is later; null when there is neither.
+ */
+export function lastLocalDay(instant: number | null, wallClock: number | null, clock: Pick<DayClock, "localDay">): number | null {
+  const zoned = instant === null ? null : clock.localDay(instant);
+  const local = wallClock === null ? null : Math.floor(wallClock / MS_PER_DAY);
+  return zoned === null ? local : local === null ? zoned : Math.max(zoned, local);
+}
+
+/**
  * The instant of a wall-clock time in a zone, given as milliseconds as if
  * that time were UTC: how a date-time written without a zone is read in the
  * account's own time zone.

@@ -7,7 +7,7 @@ import { fieldValuesSql, readFields } from "../data/reader.js";
 import type { Rejections } from "../data/rejects.js";
 import { readSmallTable, type FileSpec } from "../data/sources.js";
 import { Sql, sqlNumber } from "../data/sql.js";
-import { isKnownTimeZone, offsetChanges } from "../engine/clock.js";
+import { Calendars, isKnownTimeZone, lastLocalDay, offsetChanges } from "../engine/clock.js";
 import type { CompiledPlaybook } from "../engine/compiled.js";
 import { epochDayOf } from "../expression/literals.js";
 import { MS_PER_DAY, type Value } from "../expression/value.js";
@@ -163,7 +163,8 @@ export async function loadHistory(
     account.counts = plan.aggregates.map((spec) => (spec.fn === "sum" || spec.fn === "avg" ? new Float64Array(span) : undefined));
     account.lastBefore = plan.aggregates.map(() => undefined);
   }
-  const columns = plan.aggregates.flatMap((spec, i) => [`p${i}`, ...(spec.fn === "sum" || spec.fn === "avg" ? [`p${i}_n`] : [])]);
+  const columns = plan.aggregates.flatMap((spec, i) => [`p${i}`, ...(spec.fn === "sum" || spec.fn === "avg" ? [`p${i}_n`] : spec.fn === "days_since_last" ? [`p${i}_t`, `p${i}_tl`] : [])]);
+  const calendars = new Calendars(firstDay);
   const rows = `SELECT acc, day${columns.length > 0 ? ", " : ""}${columns.join(", ")} FROM ev_daily WHERE acc IS NOT NULL AND day IS NOT NULL ORDER BY acc, day`;
   for await (const chunk of engine.chunks(rows)) {
     const accs = numberColumn(chunk, 0);
@@ -173,17 +174,18 @@ export async function loadHistory(
       const exact = spec.fn === "sum" || spec.fn === "avg" ? decimalColumn(chunk, column) : undefined;
       const vector = chunk.getColumnVector(column++);
       const counts = exact ? numberColumn(chunk, column++) : undefined;
-      return { spec, vector, exact, counts };
+      const latest = spec.fn === "days_since_last" ? { zoned: numberColumn(chunk, column++), local: numberColumn(chunk, column++) } : undefined;
+      return { spec, vector, exact, counts, latest };
     });
     for (let r = 0; r < chunk.rowCount; r++) {
       const account = order[accs[r]!]!;
       const day = days[r]!;
       const index = day - firstDay;
-      readers.forEach(({ spec, vector, exact, counts }, a) => {
+      readers.forEach(({ spec, vector, exact, counts, latest }, a) => {
         const value = vector.getItem(r) as unknown;
         if (index < 0) {
           // Before the replay's look-back: only when the account last had such an event matters.
-          if (spec.fn === "days_since_last" && Number(value) > 0) account.lastBefore[a] = Math.max(account.lastBefore[a] ?? -Infinity, day);
+          if (latest) account.lastBefore[a] = lastLocalDay(latest.zoned[r] ?? null, latest.local[r] ?? null, calendars.clock(account.zone)) ?? undefined;
           return;
         }
         if (spec.fn === "distinct") return;

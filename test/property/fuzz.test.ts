@@ -145,7 +145,13 @@ describe("no input crashes the playbook parsers and checker", () => {
           }
         }
       }),
-      { numRuns: 400 },
+      {
+        numRuns: 400,
+        examples: [
+          // Found by CI: a doc comment at the very start of the text after formatting; the relexer lost its first slash.
+          [{ sample: samples.findIndex((s) => s.name === "tech-touch-onboarding.play"), edits: [{ kind: "insert", at: 0, length: 0, text: "- " }, { kind: "delete", at: 0, length: 38, text: "" }, { kind: "delete", at: 0, length: 8, text: "arr" }, { kind: "delete", at: 0, length: 32, text: "arr" }] }],
+        ],
+      },
     );
   });
 

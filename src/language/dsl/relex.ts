@@ -32,7 +32,8 @@ export class Relexer {
     let suffix = 0;
     while (suffix < shortest - prefix && before.charCodeAt(before.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
     // Whole lines are lexed again: from the start of the first changed line to the end of the last.
-    const from = before.lastIndexOf("\n", prefix - 1) + 1;
+    // (lastIndexOf reads a negative start as 0: a change at the very start must not find the text's first line break)
+    const from = prefix === 0 ? 0 : before.lastIndexOf("\n", prefix - 1) + 1;
     const changedEnd = before.length - suffix;
     const beforeEnd = lineEnd(before, Math.max(changedEnd, from));
     const delta = text.length - before.length;
