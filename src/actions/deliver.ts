@@ -6,7 +6,7 @@ import { postSigned } from "./channels/http.js";
 import type { Outcome } from "./channels/outcome.js";
 import { TaskChannel } from "./channels/tasks.js";
 import { DeliveryJournal, foldAbandonedJournals } from "./journal.js";
-import type { ActionKind, OutboxLedger, OutboxRow } from "./ledger.js";
+import type { ActionKind, DueRow, OutboxLedger } from "./ledger.js";
 import type { EmailPayload, OfferPayload, TaskPayload, WebhookPayload } from "./plan.js";
 import { redact, type DeliverySettings } from "./settings.js";
 
@@ -101,7 +101,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
   const total = ledger.dueCount(now());
   /** rows looked at in this pass that are still due (chosen for the next claim, or a claim lost to a change): never looked at twice */
   const seen = new Set<string>();
-  let page: OutboxRow[] = [];
+  let page: DueRow[] = [];
   /** rows chosen for the claim being put together, by account: the caps count them before they are claimed */
   const chosen = new Map<string, ActionKind[]>();
   const holidays = new Set(options.holidays);
@@ -119,7 +119,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
    * The next row that may go out now, after the suppression list, the
    * calendar and the caps; what they hold back is recorded on the way.
    */
-  const advance = (): OutboxRow | undefined => {
+  const advance = (): DueRow | undefined => {
     for (;;) {
       if (index >= page.length) {
         page = ledger.due(now(), PAGE, seen);
@@ -173,7 +173,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       return row;
     }
   };
-  const transmit = async (row: OutboxRow, payload: unknown): Promise<Outcome> => {
+  const transmit = async (row: DueRow, payload: unknown): Promise<Outcome> => {
     let outcome: Outcome = { ok: false, error: "not tried", transient: true };
     for (let tries = 0; tries <= PASS_PAUSES_MS.length; tries++) {
       if (tries > 0) await sleep(PASS_PAUSES_MS[tries - 1]!);
@@ -183,7 +183,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
     return outcome;
   };
   /** claimed rows, with their messages, in the order they go out */
-  const queue: { row: OutboxRow; payload: unknown }[] = [];
+  const queue: { row: DueRow; payload: unknown }[] = [];
   /**
    * Claims the next batch of rows that may go out, in the commit that also
    * folds the journal's acknowledgements of the batch before: one commit per
@@ -192,15 +192,17 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
   const refill = () => {
     // Whether anyone is suppressed at all, asked again for each batch: an unsubscribe during a long pass counts from the next batch.
     suppressions = ledger.hasSuppressions();
-    const batch: OutboxRow[] = [];
+    const batch: DueRow[] = [];
     for (let row = advance(); row; row = batch.length < BATCH ? advance() : undefined) batch.push(row);
     if (batch.length === 0) return;
     const claimed = journal.fold(ledger, () => ledger.claimMany(batch, OWNER, now()));
     chosen.clear();
     // Claimed rows leave the due set; one whose claim was lost stays in it, and is not looked at again.
-    for (const key of claimed) seen.delete(key);
-    const payloads = ledger.payloads([...claimed]);
-    for (const row of batch) if (claimed.has(row.key)) queue.push({ row, payload: JSON.parse(payloads.get(row.key) ?? "null") as unknown });
+    for (const key of claimed.keys()) seen.delete(key);
+    for (const row of batch) {
+      const payload = claimed.get(row.key);
+      if (payload !== undefined) queue.push({ row, payload: JSON.parse(payload) as unknown });
+    }
   };
   try {
     refill();
@@ -256,7 +258,7 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
 const NONE: readonly ActionKind[] = [];
 const OPEN: DeliveryPolicy = { quietFrom: undefined, quietTo: undefined, businessDaysOnly: false };
 
-async function deliverOne(row: OutboxRow, payload: unknown, settings: DeliverySettings, options: DeliveryOptions, email: () => EmailChannel, tasks: TaskChannel): Promise<Outcome> {
+async function deliverOne(row: DueRow, payload: unknown, settings: DeliverySettings, options: DeliveryOptions, email: () => EmailChannel, tasks: TaskChannel): Promise<Outcome> {
   switch (row.kind) {
     case "email":
       return email().deliver(payload as EmailPayload, row.key);
