@@ -46,10 +46,10 @@ import { LEGEND, semanticTokens } from "./tokens.js";
 /**
  * How long after an edit a document is checked. A lone edit waits only long
  * enough to gather the changes one action of the author sends together
- * (auto-closed brackets, a multi-cursor edit, a quick fix: a few ms apart);
- * while someone types fast, the wait is longer than their pace.
+ * (an editor sends them back to back, within a millisecond or two); while
+ * someone types fast, the wait is longer than their pace.
  */
-const DEBOUNCE_MS = 15;
+const DEBOUNCE_MS = 5;
 const TYPING_DEBOUNCE_MS = 70;
 
 /**

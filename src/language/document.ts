@@ -105,8 +105,13 @@ export type ReadResult = string | { refused: string } | undefined;
  * out, so no later stage ever meets it.
  */
 function refuseReservedKeys(node: unknown, path: (string | number)[], map: SourceMap, sink: DiagnosticSink): void {
+  // One path, grown and shrunk on the way down: it is copied only for a key that is refused (every check visits every node).
   if (Array.isArray(node)) {
-    node.forEach((item, index) => refuseReservedKeys(item, [...path, index], map, sink));
+    for (let index = 0; index < node.length; index++) {
+      path.push(index);
+      refuseReservedKeys(node[index], path, map, sink);
+      path.pop();
+    }
     return;
   }
   if (typeof node !== "object" || node === null) return;
@@ -117,7 +122,9 @@ function refuseReservedKeys(node: unknown, path: (string | number)[], map: Sourc
       delete (node as Record<string, unknown>)[key];
       continue;
     }
-    refuseReservedKeys((node as Record<string, unknown>)[key], [...path, key], map, sink);
+    path.push(key);
+    refuseReservedKeys((node as Record<string, unknown>)[key], path, map, sink);
+    path.pop();
   }
 }
 

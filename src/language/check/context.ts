@@ -1,12 +1,13 @@
-import type { Expr } from "../../expression/ast.js";
-import { checkExpression, type CheckedExpression, type CheckEnvironment, type CheckOptions, type QuickFix } from "../../expression/check.js";
+import type { Expr, RefNode } from "../../expression/ast.js";
+import type { CheckedExpression, CheckEnvironment, CheckOptions, NameInfo, QuickFix } from "../../expression/check.js";
 import { parseExpression } from "../../expression/parse.js";
 import type { Playbook } from "../../model/playbook.js";
 import type { Diagnostic, DiagnosticCode, Fix } from "../../text/diagnostic.js";
 import { createDiagnostic, type ReportOptions } from "../../text/diagnostic-sink.js";
 import type { SourceFile, Span } from "../../text/source.js";
 import type { ReadFile } from "../document.js";
-import { pathKey, type LayeredSourceMap, type ModelPath } from "../source-map.js";
+import { checkReusing } from "./reuse.js";
+import { pathKey, type LayeredSourceMap, type ModelPath, type SourceEntry } from "../source-map.js";
 import type { SymbolKind, SymbolTable } from "../symbols.js";
 
 /** An expression of the playbook after checking: what the engine compiles. */
@@ -82,35 +83,17 @@ export class CheckContext {
     const text = valueAt(this.model, path);
     if (typeof text !== "string") return undefined;
     const { map, entry, exact } = this.sources.locate(path);
-    const source = map.source;
-    const offsets = exact && entry.textOffset === undefined ? entry.textOffsets : undefined;
-    // Spread over lines: each character's own place in the file.
-    const mapped = (span: Span): Span => {
-      const last = offsets![Math.max(span.start, span.end - 1)] ?? offsets![offsets!.length - 1]!;
-      return { start: offsets![span.start] ?? last, end: last + 1 };
-    };
-    const verbatim = exact && (entry.textOffset !== undefined || offsets !== undefined);
-    const base = exact && entry.textOffset !== undefined ? entry.textOffset : 0;
-    const place = (span: Span): Span => (!verbatim ? entry.span : offsets ? mapped(span) : span);
-    const parsed = parseExpression(text, base);
+    const site = new ExpressionSite(this, env, map.source, entry, exact);
+    const parsed = parseExpression(text, site.base);
     for (const problem of parsed.problems) {
-      const fixes = problem.replacement !== undefined && verbatim ? [this.fix(`Change to \`${problem.replacement}\``, source, place(problem.span), problem.replacement)] : [];
-      this.reportAt(problem.code, source, place(problem.span), problem.message, { fixes });
+      site.report(problem.code, problem.span, problem.message, problem.replacement !== undefined ? { title: `Change to \`${problem.replacement}\``, span: problem.span, newText: problem.replacement } : undefined);
     }
-    const reporter = (code: DiagnosticCode, span: Span, message: string, quickFix?: QuickFix) =>
-      this.reportAt(code, source, place(span), message, {
-        fixes: quickFix && verbatim ? [this.fix(quickFix.title, source, place(quickFix.span), quickFix.newText)] : [],
-      });
-    // The environment itself, seen through an object that adds where references are recorded (no copy of it per expression).
-    const scopedEnv = Object.create(env) as CheckEnvironment;
-    scopedEnv.onReference = (ref, info) => {
-      env.onReference?.(ref, info);
-      if (!verbatim) return;
-      const target = referenceTarget(ref.path, info.kind);
-      if (target) this.symbols.reference({ kind: target.kind, name: target.name, file: source.path, span: place(ref.segmentSpans[target.segment]!) });
-    };
-    const checked = checkExpression(parsed.expr, scopedEnv, reporter, options);
-    const result = { ...checked, expr: parsed.expr, path };
+    const checked = checkReusing(parsed.expr, site, site.report, options);
+    let result = finished.get(checked);
+    if (result?.expr !== parsed.expr || result.path.length !== path.length || result.path.some((part, i) => part !== path[i])) {
+      result = { ...checked, expr: parsed.expr, path };
+      finished.set(checked, result);
+    }
     this.expressions.set(key, result);
     return result;
   }
@@ -120,6 +103,73 @@ export class CheckContext {
     const { map, entry, exact } = this.sources.locate(path);
     if (!exact) return;
     this.symbols.reference({ kind, name, file: map.source.path, span: unquotedSpan(map.source.text, entry.span) });
+  }
+}
+
+/** The checked expression as the playbook's check hands it out, by the check it came from: a reused check reuses it too. */
+const finished = new WeakMap<CheckedExpression, CheckedPlaybookExpression>();
+
+/**
+ * Where one expression of the playbook is written, and the environment its
+ * check sees: the playbook's names, with each reference recorded in the
+ * symbol table at its place in the file. One object per expression, made
+ * for every expression on every check.
+ */
+class ExpressionSite implements CheckEnvironment {
+  readonly base: number;
+  /** the file holds the expression as written: spans inside it can be pointed at */
+  private readonly verbatim: boolean;
+  /** each character's place in the file, for an expression spread over lines */
+  private readonly offsets: readonly number[] | undefined;
+  readonly unknownNameHint: string | undefined;
+
+  constructor(
+    private readonly ctx: CheckContext,
+    private readonly env: CheckEnvironment,
+    private readonly source: SourceFile,
+    private readonly entry: SourceEntry,
+    exact: boolean,
+  ) {
+    this.offsets = exact && entry.textOffset === undefined ? entry.textOffsets : undefined;
+    this.verbatim = exact && (entry.textOffset !== undefined || this.offsets !== undefined);
+    this.base = exact && entry.textOffset !== undefined ? entry.textOffset : 0;
+    this.unknownNameHint = env.unknownNameHint;
+    if (env.onFilterReference) this.onFilterReference = env.onFilterReference.bind(env);
+  }
+
+  onFilterReference?: CheckEnvironment["onFilterReference"];
+
+  get eventTypes() {
+    return this.env.eventTypes;
+  }
+
+  resolve(path: readonly string[]) {
+    return this.env.resolve(path);
+  }
+
+  namesUnder(prefix: readonly string[]) {
+    return this.env.namesUnder(prefix);
+  }
+
+  onReference(ref: RefNode, info: NameInfo): void {
+    this.env.onReference?.(ref, info);
+    if (!this.verbatim) return;
+    const target = referenceTarget(ref.path, info.kind);
+    if (target) this.ctx.symbols.reference({ kind: target.kind, name: target.name, file: this.source.path, span: this.place(ref.segmentSpans[target.segment]!) });
+  }
+
+  readonly report = (code: DiagnosticCode, span: Span, message: string, quickFix?: QuickFix): void => {
+    this.ctx.reportAt(code, this.source, this.place(span), message, {
+      fixes: quickFix && this.verbatim ? [this.ctx.fix(quickFix.title, this.source, this.place(quickFix.span), quickFix.newText)] : [],
+    });
+  };
+
+  private place(span: Span): Span {
+    if (!this.verbatim) return this.entry.span;
+    const offsets = this.offsets;
+    if (!offsets) return span;
+    const last = offsets[Math.max(span.start, span.end - 1)] ?? offsets[offsets.length - 1]!;
+    return { start: offsets[span.start] ?? last, end: last + 1 };
   }
 }
 

@@ -60,6 +60,9 @@ const ENUM_VALUE_TOKENS: TokenType[] = [
 ];
 
 /** Which section a `metric` or `segment` statement fills, and under which key its expression goes when it has a description. */
+const METRIC: NamedKind = { section: "metrics", kind: "metric", key: "value" };
+const SEGMENT: NamedKind = { section: "segments", kind: "segment", key: "when" };
+
 interface NamedKind {
   section: string;
   kind: string;
@@ -93,7 +96,7 @@ class PlaybookParser extends ExpressionGrammar {
   duplicates: { path: ModelPath; span: Span; kind: string; name: string }[] = [];
   broken: ModelPath[] = [];
   private brokenExprs = new WeakSet<Expr>();
-  private pendingNamed: (NamedKind & { head: IToken; name: IToken; equals: IToken }) | undefined;
+  private pendingNamed: { what: NamedKind; head: IToken; name: IToken; equals: IToken } | undefined;
 
   constructor() {
     super(dslTokens);
@@ -189,6 +192,15 @@ class PlaybookParser extends ExpressionGrammar {
 
   private record(path: ModelPath, span: Span, keySpan?: Span, textOffset?: number): void {
     this.entries.push({ path, entry: { span, ...(keySpan ? { keySpan } : {}), ...(textOffset !== undefined ? { textOffset } : {}) } });
+  }
+
+  /** The latest place recorded for `path`, found from the end: a block's own entry is a few entries back when it closes. */
+  private lastEntryAt(path: ModelPath): SourceEntry | undefined {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const candidate = this.entries[i]!;
+      if (candidate.path.length === path.length && candidate.path.every((part, k) => part === path[k])) return candidate.entry;
+    }
+    return undefined;
   }
 
   /** Sets one setting of a model node and remembers where its value was written. */
@@ -524,21 +536,26 @@ class PlaybookParser extends ExpressionGrammar {
     this.CONSUME(t.RBrace);
   });
 
-  private readonly metricItem = this.RULE("metricItem", () => this.namedItem(K.metric, { section: "metrics", kind: "metric", key: "value" }));
+  private readonly metricItem = this.RULE("metricItem", () => this.namedItem(K.metric, METRIC));
 
-  private readonly segmentItem = this.RULE("segmentItem", () => this.namedItem(K.segment, { section: "segments", kind: "segment", key: "when" }));
+  private readonly segmentItem = this.RULE("segmentItem", () => this.namedItem(K.segment, SEGMENT));
 
-  /** `metric name = expr` and `segment name = expr`: remembered as pending until the expression is read, so a cut-short one is still defined. */
+  private readonly namedValue = (): Expr => this.SUBRULE(this.expression);
+
+  /**
+   * `metric name = expr` and `segment name = expr`: remembered as pending until the expression is read, so a cut-short one is still defined.
+   * (Actions are written as RECORDING_PHASE tests, not ACTION closures: this runs for every definition on every keystroke.)
+   */
   private namedItem(keyword: TokenType, what: NamedKind): void {
     const head = this.CONSUME(keyword);
     const name = this.CONSUME(t.Identifier);
     const equals = this.CONSUME(t.Equals);
-    this.ACTION(() => (this.pendingNamed = { ...what, head, name, equals }));
-    const expr = this.memoized(() => this.SUBRULE(this.expression));
-    this.ACTION(() => {
+    if (!this.RECORDING_PHASE) this.pendingNamed = { what, head, name, equals };
+    const expr = this.memoized(this.namedValue);
+    if (!this.RECORDING_PHASE) {
       this.pendingNamed = undefined;
       this.namedExpression(what.section, what.kind, what.key, head, name, expr);
-    });
+    }
   }
 
   /**
@@ -553,7 +570,7 @@ class PlaybookParser extends ExpressionGrammar {
     const after = this.span(pending.equals).end;
     const expr: Expr = { kind: "error", span: { start: after, end: after } };
     this.brokenExprs.add(expr);
-    this.namedExpression(pending.section, pending.kind, pending.key, pending.head, pending.name, expr);
+    this.namedExpression(pending.what.section, pending.what.kind, pending.what.key, pending.head, pending.name, expr);
   }
 
   /** Metrics and segments: the plain expression, or an object when a doc comment describes it. */
@@ -745,8 +762,8 @@ class PlaybookParser extends ExpressionGrammar {
               });
             });
             this.ACTION(() => {
-              const entry = [...this.entries].reverse().find((e) => e.path.join("/") === componentPath.join("/"));
-              if (entry) entry.entry.span = { start: this.span(name).start, end };
+              const entry = this.lastEntryAt(componentPath);
+              if (entry) entry.span = { start: this.span(name).start, end };
             });
           },
         },
@@ -1015,8 +1032,8 @@ class PlaybookParser extends ExpressionGrammar {
     this.MANY(() => this.SUBRULE(this.triggerItem, { ARGS: [trigger, path] }));
     const close = this.CONSUME(t.RBrace);
     this.ACTION(() => {
-      const entry = [...this.entries].reverse().find((e) => e.path.join("/") === path.join("/"));
-      if (entry) entry.entry.span = this.span(head, close);
+      const entry = this.lastEntryAt(path);
+      if (entry) entry.span = this.span(head, close);
     });
   });
 
