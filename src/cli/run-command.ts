@@ -98,14 +98,16 @@ export async function runRun(projectPath: string, options: RunCommandOptions, io
     if (!options.send) {
       const results = await runEveryPlaybook(project, runOptions);
       progress.end();
-      io.out(results.map((result) => renderRunSummary(result)).join("\n\n"));
+      const said = new Set<string>();
+      io.out(results.map((result) => renderRunSummary(result, undefined, said)).join("\n\n"));
       return EXIT.ok;
     }
     if (options.noState) throw new UsageError("--send needs the state file (it keeps the outbox ledger): drop --no-state");
     const now = clockOption(options.now);
     const sent = await runAndSend(project, runOptions, { now, progress: deliveryProgress(io, options.progress) });
     progress.end();
-    io.out(sent.runs.map((run) => renderRunSummary(run, "Sending: its actions are recorded in the outbox and delivered below.")).join("\n\n"));
+    const said = new Set<string>();
+    io.out(sent.runs.map((run) => renderRunSummary(run, "Sending: its actions are recorded in the outbox and delivered below.", said)).join("\n\n"));
     io.out("");
     io.out(`Sending: ${thousands(sent.recorded)} new actions recorded in the outbox.`);
     if (sent.unprepared.count > 0) {
@@ -135,12 +137,20 @@ export function deliveryProgress(io: Io, enabled: boolean): (done: number, total
   };
 }
 
-export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was sent."): string {
+/**
+ * One playbook's run, for the terminal. `said` collects the warnings already
+ * printed for the playbooks before it: the playbooks of a project read the
+ * same data, and the same warning about it is not repeated for each.
+ */
+export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was sent.", said = new Set<string>()): string {
   const { plan, summary } = result;
   const lines: string[] = [];
   lines.push(`Playbook ${plan.name}${plan.version !== undefined ? ` v${plan.version}` : ""} (${plan.hash}) as of ${isoDateOf(result.day)}: ${thousands(summary.accounts)} accounts evaluated${result.rejected > 0 ? `, ${thousands(result.rejected)} rows rejected` : ""}.`);
   lines.push(mode);
-  for (const warning of result.warnings) lines.push(`warning: ${warning}`);
+  const repeated = result.warnings.filter((warning) => said.has(warning));
+  for (const warning of result.warnings) if (!said.has(warning)) lines.push(`warning: ${warning}`);
+  if (repeated.length > 0) lines.push(`warning: ${repeated.length === 1 ? "the same warning" : `the same ${repeated.length} warnings`} about the data as above`);
+  for (const warning of result.warnings) said.add(warning);
   if (result.rejected > 0) {
     lines.push("");
     lines.push(`Rejected input (${thousands(result.rejected)} row${result.rejected === 1 ? "" : "s"}; all listed in ${relative(process.cwd(), result.rejectsPath ?? "")}):`);

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { smtpServersPerTest, type TestSmtpServer } from "../helpers/smtp.js";
-import { listOutbox, sendPlaybook, sendProject } from "../helpers/send-project.js";
+import { accountsCsv, listOutbox, sendPlaybook, sendProject } from "../helpers/send-project.js";
 
 const onboarding = sendPlaybook({
   policies: `  policies {\n    cap email 1 per 7d\n  }`,
@@ -32,10 +32,14 @@ describe("several playbooks in one project", () => {
 
   it("evaluates each playbook, keeps each one's state apart, and says which playbook decided each action", async () => {
     const p = project();
+    // A problem with the data both playbooks read is told once, not once per playbook.
+    p.write("accounts.csv", accountsCsv([{ id: "A1", name: "Ada", email: "ada@customer.example", timezone: "Mars/Olympus" }, { id: "A2", name: "Bob", email: "bob@customer.example" }]));
     const dry = await p.main("run", p.dir, "--as-of", "2026-03-02");
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain("Playbook onboarding");
     expect(dry.stdout).toContain("Playbook renewals");
+    expect(dry.stdout.match(/time zone nobody knows/g)).toHaveLength(1);
+    expect(dry.stdout).toMatch(/Playbook renewals[\s\S]*warning: the same warning about the data as above/);
     const explained = await p.main("explain", p.dir, "A1", "--as-of", "2026-03-02");
     expect(explained.code, explained.stderr).toBe(0);
     expect(explained.stdout).toMatch(/playbook onboarding[\s\S]*welcome: email welcome[\s\S]*playbook renewals[\s\S]*renewal_notice: email renewal/);
