@@ -122,6 +122,26 @@ playbook "messy" {
     expect(formatPlay("c.play", commented).text).toBe(commented);
   });
 
+  it("keeps comments in blocks written over several lines, and a /// line that is not a description", () => {
+    const text = `playbook "t" {
+  account { seats: int }
+  metric m = seats * 2
+  /// Healthy accounts.
+  // TODO: check with sales
+  trigger upsell_ready { // inline note
+    when m > 2
+    cooldown 90d // quarterly
+    task "Call" due 2d
+  }
+}
+`;
+    const formatted = formatPlay("t.play", text).text!;
+    for (const comment of ["/// Healthy accounts.", "// TODO: check with sales", "// inline note", "// quarterly"]) expect(formatted).toContain(comment);
+    expect(formatted).toMatch(/trigger upsell_ready \{ +\/\/ inline note\n/);
+    expect(formatted).toMatch(/cooldown 90d +\/\/ quarterly\n/);
+    expect(formatPlay("t.play", formatted).text).toBe(formatted);
+  });
+
   it("convert carries // and # comments across, each with its statement", () => {
     const play = `// Header note
 playbook "c" {

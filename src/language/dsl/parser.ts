@@ -92,6 +92,8 @@ class PlaybookParser extends ExpressionGrammar {
   private model: Obj = {};
   private entries: { path: ModelPath; entry: SourceEntry }[] = [];
   private docComments: IToken[] = [];
+  /** the `///` lines read as a description: the others stay comments, so the formatter never drops one */
+  readonly usedDocs = new Set<IToken>();
   private text = "";
   duplicates: { path: ModelPath; span: Span; kind: string; name: string }[] = [];
   broken: ModelPath[] = [];
@@ -114,6 +116,7 @@ class PlaybookParser extends ExpressionGrammar {
     this.pendingNamed = undefined;
     this.literalProblems = [];
     this.docComments = comments.filter((c) => c.tokenType === t.DocComment);
+    this.usedDocs.clear();
     this.playbookFile();
     return this.model;
   }
@@ -246,6 +249,7 @@ class PlaybookParser extends ExpressionGrammar {
       const doc = this.docComments[i]!;
       if (!this.onlyBlankBetween(doc.endOffset! + 1, cursor)) break;
       lines.unshift(doc.image.replace(/^\/\/\/ ?/, "").trimEnd());
+      this.usedDocs.add(doc);
       cursor = doc.startOffset;
     }
     return lines.length > 0 ? lines.join("\n") : undefined;
@@ -1511,6 +1515,7 @@ export function parseDsl(text: string): DslParseResult {
   const tooDeep = depthProblems(tokens, 0, (token) => KEYWORD_TYPES.has(token.tokenType) || token.tokenType === t.LBrace || token.tokenType === t.RBrace);
   if (tooDeep.length > 0) return { model: undefined, entries: [], problems: [...problems, ...tooDeep], comments: [], broken: [] };
   const model = sharedParser.parseFile(tokens, comments, text);
+  const usedDocs = sharedParser.usedDocs;
   problems.push(...sharedParser.literalProblems, ...firstPerLine(parsingProblems(sharedParser.errors.filter((error) => !followsUnterminated(error)), 0, text.length, DSL_KEYWORDS), text, 0));
   for (const duplicate of sharedParser.duplicates) {
     const message = duplicate.kind === "setting" ? `\`${duplicate.name}\` is set more than once here; this one is ignored (the first holds)` : `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored`;
@@ -1526,7 +1531,7 @@ export function parseDsl(text: string): DslParseResult {
     model,
     entries: sharedParser.takeEntries(),
     problems: unique,
-    comments: comments.filter((c) => c.tokenType !== t.DocComment).map((c) => ({ text: c.image, span: { start: c.startOffset, end: c.endOffset! + 1 } })),
+    comments: comments.filter((c) => c.tokenType !== t.DocComment || !usedDocs.has(c)).map((c) => ({ text: c.image, span: { start: c.startOffset, end: c.endOffset! + 1 } })),
     broken: sharedParser.broken,
   };
 }

@@ -24,12 +24,12 @@ export interface AttachedComments {
  */
 export function attachComments(comments: readonly Comment[], map: SourceMap, paths: Iterable<ModelPath>): AttachedComments {
   const text = map.source.text;
-  const anchors: { key: string; start: number; end: number; depth: number }[] = [];
+  const anchors: { key: string; start: number; end: number; depth: number; expression: boolean }[] = [];
   for (const path of paths) {
     const entry = map.get(path);
     if (!entry) continue;
     const start = Math.min(entry.span.start, entry.keySpan?.start ?? Infinity);
-    anchors.push({ key: pathKey(path), start, end: entry.span.end, depth: path.length });
+    anchors.push({ key: pathKey(path), start, end: entry.span.end, depth: path.length, expression: entry.textOffset !== undefined || entry.textOffsets !== undefined });
   }
   // How deep a place is: open braces in a .play file, the line's indentation in YAML.
   const yaml = /\.ya?ml$/i.test(map.source.path);
@@ -41,7 +41,7 @@ export function attachComments(comments: readonly Comment[], map: SourceMap, pat
   const tail: string[] = [];
   for (const comment of comments) {
     // Inside an expression written over several lines: it stays there, written with the expression's own lines.
-    if (!yaml && anchors.some((a) => a.start < comment.span.start && a.end > comment.span.end && text.slice(a.start, a.end).includes("\n"))) continue;
+    if (!yaml && anchors.some((a) => a.expression && a.start < comment.span.start && a.end > comment.span.end && text.slice(a.start, a.end).includes("\n"))) continue;
     const lineStart = text.lastIndexOf("\n", comment.span.start - 1) + 1;
     const before = text.slice(lineStart, comment.span.start);
     if (before.trim().length > 0) {
