@@ -23,7 +23,7 @@ import { RESERVED_NAMES } from "../../src/expression/check.js";
 import { FUNCTIONS } from "../../src/expression/functions.js";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
 import { unquotedSpan } from "../../src/language/check/context.js";
-import { healthModelPath } from "../../src/language/check/environment.js";
+import { HEALTH_MEMBERS, healthModelPath, ONBOARDING_MEMBERS } from "../../src/language/check/environment.js";
 import { normalisedWeights, percentValue } from "../../src/language/check/health.js";
 import type { Definition, SymbolKind as TouchlineKind } from "../../src/language/symbols.js";
 import type { Diagnostic } from "../../src/text/diagnostic.js";
@@ -138,10 +138,15 @@ export function renameRefusal(checked: CheckedPlaybook, kind: TouchlineKind, nam
   if (RESERVED_NAMES.has(newName) || RESERVED_WORDS.has(newName)) return `\`${newName}\` is a reserved word and cannot be a name`;
   const taken = checked.symbols.definitions.find((d) => d.name === newName && (d.kind === kind || (EXPRESSION_KINDS.has(d.kind) && EXPRESSION_KINDS.has(kind))));
   if (taken) return `a ${taken.kind} named \`${newName}\` already exists: choose another name`;
+  // Names expressions already give a meaning: \`health.score\` is the score, not a component named score.
+  if (EXPRESSION_KINDS.has(kind) && BUILT_IN_NAMES.has(newName)) return `\`${newName}\` is a built-in name (health, tier, onboarding): choose another name`;
+  if (kind === "component" && (HEALTH_MEMBERS as readonly string[]).includes(newName)) return `\`health.${newName}\` already means something (${HEALTH_MEMBERS.join(", ")}): choose another name`;
+  if (kind === "milestone" && (ONBOARDING_MEMBERS as readonly string[]).includes(newName)) return `\`onboarding.${newName}\` already means something (${ONBOARDING_MEMBERS.join(", ")}): choose another name`;
   return undefined;
 }
 
 const RESERVED_WORDS = new Set(["and", "or", "not", "in", "true", "false", "null", "else"]);
+const BUILT_IN_NAMES = new Set(["health", "tier", "onboarding"]);
 
 /** `{{ account.<field> }}` in template texts and template files follows a renamed field. */
 function renameInTemplates(checked: CheckedPlaybook, name: string, newName: string, changes: Record<string, TextEdit[]>, ranges: Ranges): void {

@@ -181,7 +181,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   };
 
   /** The workspace's playbooks that extend `file` (directly or further up): a definition there is theirs too. */
-  const extendersOf = (file: string) => workspacePlaybooks().filter((p) => p.file !== file && p.checked.layers.some((layer) => layer.source.path === file));
+  /**
+   * The playbooks a name of this one can reach: those that share a file with
+   * it (its bases, the playbooks that extend any of them). A rename edits
+   * them all and must not clash in any of them.
+   */
+  const familyOf = (checked: CheckedPlaybook, file: string) => {
+    const files = new Set(checked.layers.map((layer) => layer.source.path));
+    return workspacePlaybooks().filter((p) => p.file !== file && p.checked.layers.some((layer) => files.has(layer.source.path)));
+  };
 
   /** Open playbooks that read a file (extend it, directly or further up), other than that file itself. */
   const dependentsOf = (path: string): TextDocument[] =>
@@ -289,9 +297,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         const symbol = symbolAt(checked, file, document.offsetAt(position));
         if (!symbol) return null;
         const locations = referenceLocations(checked, symbol.kind, symbol.name, new Ranges(checked), context.includeDeclaration);
-        // Playbooks that extend the file where the name is defined use it too.
-        const home = symbol.definition?.file ?? file;
-        for (const extender of extendersOf(home)) {
+        // Its bases and the playbooks that extend any of them use it too.
+        for (const extender of familyOf(checked, file)) {
           for (const location of referenceLocations(extender.checked, symbol.kind, symbol.name, new Ranges(extender.checked), false)) {
             if (!locations.some((l) => l.uri === location.uri && l.range.start.line === location.range.start.line && l.range.start.character === location.range.start.character)) locations.push(location);
           }
@@ -320,15 +327,21 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         const checked = analyses.get(document);
         const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
         if (!symbol) return null;
-        const refusal = renameRefusal(checked, symbol.kind, symbol.name, newName);
-        if (refusal) throw new ResponseError(ErrorCodes.InvalidParams, refusal);
+        // The bases, and every playbook that extends one of them, follow the rename; the new name must be free in each.
+        const family = familyOf(checked, uriToPath(document.uri));
+        for (const member of [{ checked, file: uriToPath(document.uri) }, ...family]) {
+          const refusal = renameRefusal(member.checked, symbol.kind, symbol.name, newName);
+          if (refusal) throw new ResponseError(ErrorCodes.InvalidParams, member.checked === checked ? refusal : `${refusal} (in ${relative(dirname(uriToPath(document.uri)), member.file)}, which shares a file with this playbook)`);
+        }
         const edit = renameEdits(checked, symbol.kind, symbol.name, newName, new Ranges(checked));
         if (!edit) return null;
-        // Playbooks that extend the defining file follow the rename too (their own files only: the base's edits are made once).
-        const home = symbol.definition?.file ?? uriToPath(document.uri);
-        for (const extender of extendersOf(home)) {
-          const theirs = renameEdits(extender.checked, symbol.kind, symbol.name, newName, new Ranges(extender.checked));
-          for (const [uri, edits] of Object.entries(theirs?.changes ?? {})) if (!edit.changes![uri]) edit.changes![uri] = edits;
+        for (const member of family) {
+          const theirs = renameEdits(member.checked, symbol.kind, symbol.name, newName, new Ranges(member.checked));
+          // A file two playbooks share (their base) gets the union of what each check found in it, each place once.
+          for (const [uri, edits] of Object.entries(theirs?.changes ?? {})) {
+            const ours = (edit.changes![uri] ??= []);
+            for (const e of edits) if (!ours.some((o) => o.range.start.line === e.range.start.line && o.range.start.character === e.range.start.character)) ours.push(e);
+          }
         }
         return edit;
       }),

@@ -44,6 +44,37 @@ describe("a base playbook and one that extends it", () => {
     expect(await client.shutdown()).toBe(0);
   }, 60_000);
 
+  it("renames from any playbook of a family (a base and those that extend it), refuses names taken anywhere in it, and follows event types", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "touchline-family-"));
+    const files = {
+      "base.play": 'playbook "base" {\n  account { arr: money }\n  events { login { user: string } }\n  metric logins = count("login", 7d)\n  health {\n    adoption 100% = scale(logins, 0 .. 10)\n  }\n  segment weak = health.adoption < 40\n}\n',
+      "v2.play": 'playbook "v2" extends "./base.play" {\n  health {\n    adoption 100% = scale(logins, 0 .. 20)\n  }\n}\n',
+      "sibling.play": 'playbook "sibling" extends "./base.play" {\n  account { seats: int }\n  metric active = distinct("login", "user", 30d)\n}\n',
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const uri = (name: string) => LspClient.uri(join(dir, name));
+    const client = new LspClient();
+    await client.initialize(dir);
+    await client.open(uri("v2.play"), files["v2.play"]);
+    const onComponent = { textDocument: { uri: uri("v2.play") }, position: { line: 2, character: 5 } };
+    // From the playbook that extends the base: the base's own definition and uses, and the other playbook extending it, follow.
+    const rename = await client.request<{ changes: Record<string, { range: { start: { line: number } } }[]> }>("textDocument/rename", { ...onComponent, newName: "usage" });
+    expect(Object.keys(rename.changes).sort()).toEqual([uri("base.play"), uri("v2.play")].sort());
+    expect(rename.changes[uri("base.play")]!.map((e) => e.range.start.line).sort()).toEqual([5, 7]);
+    // Names the family already uses, or that expressions already give a meaning, are refused.
+    await expect(client.request("textDocument/rename", { ...onComponent, newName: "score" })).rejects.toThrow(/health.score` already means something/);
+    await expect(client.request("textDocument/rename", { textDocument: { uri: uri("v2.play") }, position: { line: 2, character: 27 }, newName: "seats" })).rejects.toThrow(/a field named `seats` already exists.*sibling.play/);
+    await expect(client.request("textDocument/rename", { textDocument: { uri: uri("v2.play") }, position: { line: 2, character: 27 }, newName: "health" })).rejects.toThrow(/built-in name/);
+    // An event type is used in quotes by aggregates: references and rename reach them.
+    await client.open(uri("base.play"), files["base.play"]);
+    const onEvent = { textDocument: { uri: uri("base.play") }, position: { line: 2, character: 12 } };
+    const references = await client.request<{ uri: string; range: { start: { line: number } } }[]>("textDocument/references", { ...onEvent, context: { includeDeclaration: false } });
+    expect(references.map((r) => `${r.uri.split("/").pop()}:${r.range.start.line}`).sort()).toEqual(["base.play:3", "sibling.play:2"]);
+    const renamed = await client.request<{ changes: Record<string, { newText: string }[]> }>("textDocument/rename", { ...onEvent, newName: "signin" });
+    expect(Object.values(renamed.changes).flat()).toHaveLength(3);
+    expect(await client.shutdown()).toBe(0);
+  }, 60_000);
+
   it("checks the child again when an open base is closed unsaved, and when the base changes on disk", async () => {
     const { dir, base, child, client, childUri, baseUri } = await baseAndChild();
     expect(await client.open(childUri, child)).toHaveLength(1);

@@ -1,4 +1,5 @@
-import type { Expr, RefNode } from "../../expression/ast.js";
+import { walkExpr, type Expr, type RefNode } from "../../expression/ast.js";
+import { FUNCTIONS } from "../../expression/functions.js";
 import type { CheckedExpression, CheckEnvironment, CheckOptions, NameInfo, QuickFix } from "../../expression/check.js";
 import { parseExpression } from "../../expression/parse.js";
 import type { Playbook } from "../../model/playbook.js";
@@ -89,6 +90,7 @@ export class CheckContext {
       site.report(problem.code, problem.span, problem.message, problem.replacement !== undefined ? { title: `Change to \`${problem.replacement}\``, span: problem.span, newText: problem.replacement } : undefined);
     }
     const checked = checkReusing(parsed.expr, site, site.report, options);
+    if (checked.usesEvents) site.referenceEvents(parsed.expr);
     let result = finished.get(checked);
     if (result?.expr !== parsed.expr || result.path.length !== path.length || result.path.some((part, i) => part !== path[i])) {
       result = { ...checked, expr: parsed.expr, path };
@@ -156,6 +158,17 @@ class ExpressionSite implements CheckEnvironment {
     if (!this.verbatim) return;
     const target = referenceTarget(ref.path, info.kind);
     if (target) this.ctx.symbols.reference({ kind: target.kind, name: target.name, file: this.source.path, span: this.place(ref.segmentSpans[target.segment]!) });
+  }
+
+  /** The event types named by aggregates (`count("login", 7d)`): references, so that they are found, followed and renamed. */
+  referenceEvents(expr: Expr): void {
+    if (!this.verbatim) return;
+    walkExpr(expr, (node) => {
+      if (node.kind !== "call" || FUNCTIONS.get(node.name)?.params[0]?.kind !== "event") return;
+      const event = node.args[0];
+      if (event?.kind !== "string" || event.span.end - event.span.start !== event.value.length + 2) return;
+      this.ctx.symbols.reference({ kind: "event", name: event.value, file: this.source.path, span: this.place({ start: event.span.start + 1, end: event.span.end - 1 }) });
+    });
   }
 
   readonly report = (code: DiagnosticCode, span: Span, message: string, quickFix?: QuickFix): void => {

@@ -5,7 +5,7 @@ import { closestName } from "../../text/suggest.js";
 import type { Fix } from "../../text/diagnostic.js";
 import type { CheckContext } from "./context.js";
 import { define } from "./definitions.js";
-import { declaredComponentPath, healthModelPath, type PlaybookEnvironment } from "./environment.js";
+import { declaredComponentPath, HEALTH_MEMBERS, healthModelPath, type PlaybookEnvironment } from "./environment.js";
 
 /** The number in a percentage such as "40%", or undefined. */
 export function percentValue(text: unknown): number | undefined {
@@ -54,6 +54,8 @@ export function checkHealth(ctx: CheckContext, env: PlaybookEnvironment): void {
     for (const [name, component] of components) {
       const ownPath = [...modelPath, "components", name];
       if (modelName === DEFAULT_HEALTH_MODEL || declared?.components?.[name] !== undefined) {
+        // `health.score` is the score: a component of that name could never be read.
+        if ((HEALTH_MEMBERS as readonly string[]).includes(name)) ctx.report("TL2001", ownPath, `\`health.${name}\` already means the health ${name === "model" ? "model that applies" : name}: name this component otherwise`, { at: "key" });
         define(ctx, "component", name, ownPath, { type: formatType(env.componentTypeMap().get(name)!), ...(component?.description ? { description: component.description } : {}) });
       }
       if (ctx.wasRejectedWithin(ownPath)) continue;
