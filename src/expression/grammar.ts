@@ -105,7 +105,7 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
   );
 
   /**
-   * An operator from another language (`&&`, `||`, `=`): read as the one
+   * An operator from another language (`&&`, `||`, `=`, `=>`, `<>`): read as the one
    * meant, so the rest parses as written, with one error that says what to
    * write. Returns a token standing for the operator meant.
    */
@@ -142,6 +142,9 @@ export abstract class ExpressionGrammar extends EmbeddedActionsParser {
               { ALT: () => this.CONSUME(t.Less) },
               { ALT: () => this.CONSUME(t.Greater) },
               { ALT: () => this.insteadOf(this.CONSUME(t.Equals), "==") },
+              { ALT: () => this.insteadOf(this.CONSUME(t.ArrowGreaterEqual), ">=") },
+              { ALT: () => this.insteadOf(this.CONSUME(t.ArrowLessEqual), "<=") },
+              { ALT: () => this.insteadOf(this.CONSUME(t.LessGreater), "!=") },
             ]);
             const right = this.SUBRULE2(this.rangeExpression);
             result = this.ACTION(() => binary(op.image as BinaryOperator, left, right));

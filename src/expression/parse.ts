@@ -4,7 +4,7 @@ import type { Span } from "../text/source.js";
 import type { Expr } from "./ast.js";
 import { ExpressionGrammar, type LiteralProblem } from "./grammar.js";
 import { closestName } from "../text/suggest.js";
-import { AmpAmp, And, Coalesce, DotDot, EqualEqual, Greater, GreaterEqual, LBracket, Less, LessEqual, LParen, MalformedDuration, Minus, NotEqual, Or, PipePipe, Plus, RBracket, RParen, Slash, Star, StringLiteral, tokenVocabulary, UnterminatedString } from "./tokens.js";
+import { AmpAmp, And, ArrowGreaterEqual, ArrowLessEqual, LessGreater, Coalesce, DotDot, EqualEqual, Greater, GreaterEqual, LBracket, Less, LessEqual, LParen, MalformedDuration, Minus, NotEqual, Or, PipePipe, Plus, RBracket, RParen, Slash, Star, StringLiteral, tokenVocabulary, UnterminatedString } from "./tokens.js";
 
 export interface SyntaxProblem {
   code: DiagnosticCode;
@@ -83,7 +83,7 @@ export const MAX_CHAIN = 1000;
 
 const OPENING = new Set<TokenType>([LParen, LBracket]);
 const CLOSING = new Set<TokenType>([RParen, RBracket]);
-const OPERATORS = new Set<TokenType>([Plus, Minus, Star, Slash, Coalesce, And, Or, AmpAmp, PipePipe, EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, DotDot]);
+const OPERATORS = new Set<TokenType>([Plus, Minus, Star, Slash, Coalesce, And, Or, AmpAmp, PipePipe, EqualEqual, NotEqual, LessEqual, GreaterEqual, ArrowGreaterEqual, ArrowLessEqual, LessGreater, Less, Greater, DotDot]);
 
 /**
  * Expressions nested or chained beyond what any pass can walk: found on the

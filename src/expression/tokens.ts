@@ -62,6 +62,9 @@ export const Greater = createToken({ name: "Greater", pattern: />/, label: "'>'"
 export const Equals = createToken({ name: "Equals", pattern: /=/, label: "'='" });
 /** Operators of other languages, read so that the message can say what to write instead. */
 export const AmpAmp = createToken({ name: "AmpAmp", pattern: /&&/, label: "'&&'" });
+export const ArrowGreaterEqual = createToken({ name: "ArrowGreaterEqual", pattern: /=>/, label: "'=>'" });
+export const ArrowLessEqual = createToken({ name: "ArrowLessEqual", pattern: /=</, label: "'=<'" });
+export const LessGreater = createToken({ name: "LessGreater", pattern: /<>/, label: "'<>'" });
 export const PipePipe = createToken({ name: "PipePipe", pattern: /\|\|/, label: "'||'" });
 export const Plus = createToken({ name: "Plus", pattern: /\+/, label: "'+'" });
 export const Minus = createToken({ name: "Minus", pattern: /-/, label: "'-'" });
@@ -74,7 +77,7 @@ export const EXPRESSION_KEYWORDS = [And, Or, Not, In, True, False, Null, Else];
 
 export const PUNCTUATION = [
   LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, DotDot, Dot, Coalesce, Question, Colon,
-  EqualEqual, NotEqual, LessEqual, GreaterEqual, Less, Greater, Equals, Plus, Minus, Star, Slash, Semicolon, AmpAmp, PipePipe,
+  EqualEqual, NotEqual, LessEqual, GreaterEqual, ArrowGreaterEqual, ArrowLessEqual, LessGreater, Less, Greater, Equals, Plus, Minus, Star, Slash, Semicolon, AmpAmp, PipePipe,
 ];
 
 /**
