@@ -64,6 +64,12 @@ export function parseYaml(text: string): YamlParseResult {
       problems.push({ code: "TL1004", span: { start: from, end: from + Math.max(1, key?.[2]!.trimEnd().length ?? 1) }, message: "this line is indented differently from the settings around it: the settings of one section start in the same column" });
       continue;
     }
+    if (value !== null && value[2]!.startsWith("{{")) {
+      // A text that starts with a placeholder: YAML reads its braces as a section.
+      const from = lineStart + value[1]!.length;
+      problems.push({ code: "TL1004", span: { start: from, end: from + value[2]!.length }, message: `YAML reads the \`{{\` that starts this text as a section: put the whole text in quotes, as in ${value[1]!.trim()} "${value[2]!.replace(/"/g, "'")}"` });
+      continue;
+    }
     if ((error.code as string) === "BLOCK_AS_IMPLICIT_KEY" && unquotedColon) {
       // An expression with `:` in it (bands) read as a section: said with the fix.
       const from = lineStart + value[1]!.length;
@@ -123,8 +129,12 @@ function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], 
     for (const pair of node.items) {
       const key = pair.key as YamlNode | null;
       const keyValue = isScalar(key) ? String(key.value) : undefined;
-      if (keyValue === undefined && key?.range) {
-        problems.push({ code: "TL1004", span: { start: key.range[0], end: key.range[1] }, message: "YAML: a key must be a plain name, not a list or a section" });
+      // (Unless the structure is already said to be broken there: this key is what YAML made of it.)
+      if (keyValue === undefined && key?.range && !problems.some((p) => p.code === "TL1004" && p.span.start <= key.range![1] && p.span.end >= key.range![0])) {
+        if (text.startsWith("{{", range[0])) {
+          const end = text.indexOf("\n", range[0]) < 0 ? text.length : text.indexOf("\n", range[0]);
+          problems.push({ code: "TL1004", span: { start: range[0], end }, message: `YAML reads the \`{{\` that starts this text as a section: put the whole text in quotes, as in "${text.slice(range[0], end).trim().replace(/"/g, "'")}"` });
+        } else problems.push({ code: "TL1004", span: { start: key.range[0], end: key.range[1] }, message: "YAML: a key must be a plain name, not a list or a section" });
       }
       if (keyValue === undefined || !key?.range) continue;
       const childKeySpan = { start: key.range[0], end: key.range[1] };
