@@ -1,4 +1,4 @@
-import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
+import { Lexer, tokenMatcher, type ILexingResult, type IToken, type TokenType } from "chevrotain";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
@@ -1505,10 +1505,42 @@ export function forgetParsedExpressions(): void {
 }
 
 /** Parses a `.play` text. Never throws: problems come back with spans. */
-export function parseDsl(text: string): DslParseResult {
+/**
+ * Lexes a .play text; typographic double quotes (“ ”, pasted from a
+ * document) outside texts and comments are read as the straight quotes
+ * meant, each with one error and a quick fix, instead of a cascade of
+ * "unexpected character" errors. The text is the same length either way.
+ */
+function lexWithStraightQuotes(written: string): { text: string; lexed: ILexingResult; problems: SyntaxProblem[] } {
+  const lexed = relexer.tokenize(written);
+  const problems: SyntaxProblem[] = [];
+  const offsets: number[] = [];
+  for (const error of lexed.errors) {
+    for (let i = error.offset; i < error.offset + error.length; i++) {
+      const c = written[i];
+      if (c !== "\u201c" && c !== "\u201d") continue;
+      offsets.push(i);
+    }
+  }
+  if (offsets.length === 0) return { text: written, lexed, problems };
+  // A pair on one line is one mistake: one error over the quoted text, fixed whole.
+  for (let k = 0; k < offsets.length; k++) {
+    const open = offsets[k]!;
+    const close = offsets[k + 1];
+    const paired = written[open] === "\u201c" && close !== undefined && written[close] === "\u201d" && !written.slice(open, close).includes("\n");
+    const end = paired ? close + 1 : open + 1;
+    problems.push({ code: "TL1002", span: { start: open, end }, message: `typographic quotes (“ ”) are not read as quotes: write straight ones "`, replacement: paired ? `"${written.slice(open + 1, close)}"` : '"' });
+    if (paired) k++;
+  }
+  const at = new Set(offsets);
+  const text = written.replace(/[\u201c\u201d]/g, (c: string, i: number) => (at.has(i) ? '"' : c));
+  return { text, lexed: dslLexer.tokenize(text), problems };
+}
+
+export function parseDsl(written: string): DslParseResult {
   sharedParser ??= new PlaybookParser();
-  const lexed = relexer.tokenize(text);
-  const problems: SyntaxProblem[] = [...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0)];
+  const { text, lexed, problems } = lexWithStraightQuotes(written);
+  problems.push(...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0));
   const tokens = withoutUnknownSections(closingUnterminated(lexed.tokens), text, problems);
   const comments = (lexed.groups.comments ?? []) as IToken[];
   // Nested or chained beyond what can be walked: said, and the file is not read further.
