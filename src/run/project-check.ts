@@ -62,6 +62,15 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
   };
   const parsed = ProjectConfig.safeParse(document.toJS());
   if (!parsed.success) {
+    // A required setting misspelt is one mistake: "did you mean" says it, "is required" would say it again.
+    const meantKeys = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      if (issue.code !== "unrecognized_keys") continue;
+      for (const key of issue.keys) {
+        const meant = closestName(key, settingsAt(issue.path));
+        if (meant) meantKeys.add([...issue.path, meant].join("."));
+      }
+    }
     for (const issue of parsed.error.issues) {
       const where = issue.path.length > 0 ? `\`${issue.path.join(".")}\`` : "the project file";
       if (issue.code === "unrecognized_keys") {
@@ -73,7 +82,8 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
         continue;
       }
       const value = document.getIn(issue.path as (string | number)[]);
-      const missing = issue.code === "invalid_type" && value === undefined;
+      const missing = (issue.code === "invalid_type" || issue.code === "invalid_union") && value === undefined;
+      if (missing && meantKeys.has(issue.path.join("."))) continue;
       const code: DiagnosticCode = missing ? "TL3001" : issue.code === "invalid_type" || issue.code === "invalid_union" ? "TL3003" : issue.code === "invalid_value" ? "TL3004" : "TL3005";
       const message = missing
         ? `${where} is required`

@@ -35,6 +35,13 @@ describe("touchline check (as a process)", () => {
     expect(broken.stdout).toContain("touchline.yaml:3:1 error TL3002 unknown setting `histroy` in touchline.yaml; did you mean `history`?");
     expect(broken.stdout).toContain("touchline.yaml:5:11 error TL3003 `timezone` should be text, not 5");
     expect(broken.stdout).toContain("0 playbooks and 1 project file checked: 2 errors, 0 warnings");
+    // A required setting misspelt: "did you mean" alone; left out: said to be required, not "invalid input".
+    writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\nacounts: a.csv\n");
+    const misspelt = touchline(["check", join(dir, "touchline.yaml")]);
+    expect(misspelt.stdout).toContain("touchline.yaml:2:1 error TL3002 unknown setting `acounts` in touchline.yaml; did you mean `accounts`?");
+    expect(misspelt.stdout).toContain("1 project file checked: 1 error, 0 warnings");
+    writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\n");
+    expect(touchline(["check", join(dir, "touchline.yaml")]).stdout).toContain("touchline.yaml:1:1 error TL3001 `accounts` is required");
     // Files that are not there and unknown time zones, at their setting, with a suggestion.
     writeFileSync(join(dir, "accounts.csv"), "account_id\n");
     writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\naccounts: acounts.csv\ntimezone: Europe/Londn\n");
