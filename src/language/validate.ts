@@ -209,7 +209,10 @@ function reportError(error: ErrorObject, path: ModelPath, map: SourceMap, sink: 
       const pattern = (error.parentSchema as { pattern?: string } | undefined)?.pattern;
       const expected = pattern ? patternWords(pattern) : kindWords(String(error.params.type));
       // An empty value has no text to mark: its key is marked instead.
-      sink.report("TL3003", error.data === null ? map.keySpan(path) : map.valueSpan(path), `${setting} must be ${expected}, not ${actualKind(error.data)}`);
+      // Text written in braces, in YAML: the braces made it a section.
+      const braced = typeof error.data === "object" && error.data !== null && String(error.params.type) === "string" && /\.ya?ml$/i.test(map.source.path) && map.source.text[map.valueSpan(path).start] === "{";
+      const advice = braced ? ": YAML reads `{ }` as a section; write it without the braces, or put it all in quotes" : "";
+      sink.report("TL3003", error.data === null ? map.keySpan(path) : map.valueSpan(path), `${setting} must be ${expected}, not ${actualKind(error.data)}${advice}`);
       return;
     }
     case "enum": {

@@ -29,7 +29,8 @@ export function checkTriggers(ctx: CheckContext, env: PlaybookEnvironment): void
         ctx.report(code, scopePath, `\`${scope}\` is neither a tier nor a segment${suggestion ? `; did you mean \`${suggestion}\`?` : `; tiers: ${env.tierNames.join(", ") || "none"}; segments: ${segments.join(", ") || "none"}`}`);
       }
     });
-    if (trigger.when === undefined) ctx.report("TL3001", path, `trigger \`${name}\` needs \`when\`: the condition that starts it`, { at: "key" });
+    // (A \`when\` the schema refused is already reported: it is written, just not readable.)
+    if (trigger.when === undefined && !ctx.wasRejectedWithin([...path, "when"])) ctx.report("TL3001", path, `trigger \`${name}\` needs \`when\`: the condition that starts it`, { at: "key" });
     env.within(`trigger:${name}`, [...path, "when"], () => {
       ctx.checkExpressionAt([...path, "when"], env, { expect: "bool", role: `the condition of trigger \`${name}\`` });
       ctx.checkExpressionAt([...path, "goal"], env, { expect: "bool", role: `the goal of trigger \`${name}\`` });
