@@ -162,9 +162,8 @@ function renameInTemplates(checked: CheckedPlaybook, name: string, newName: stri
         (changes[pathToUri(located.map.source.path)] ??= []).push({ range: ranges.range(located.map.source.path, { start, end: start + name.length }), newText: newName });
       }
     }
-    if (template?.file) {
-      const base = checked.sources.locate(["templates", definition.name, "file"]).map.source.path;
-      const file = new URL(template.file, `file://${base}`).pathname;
+    const file = templateFilePath(checked, definition.name);
+    if (file) {
       let text: string;
       try {
         text = readFileSync(file, "utf8");
@@ -338,6 +337,18 @@ export function baseAt(checked: CheckedPlaybook, file: string, offset: number): 
   const path = resolve(dirname(file), written);
   const base = checked.layers.find((layer) => layer.source.path === path);
   return { path, name: typeof base?.data?.playbook === "string" ? base.data.playbook : undefined, span };
+}
+
+/** Where a template's `file` is on disk (relative to the playbook file that names it), if it has one. */
+function templateFilePath(checked: CheckedPlaybook, name: string): string | undefined {
+  const file = checked.model.templates?.[name]?.file;
+  if (typeof file !== "string") return undefined;
+  return resolve(dirname(checked.sources.locate(["templates", name, "file"]).map.source.path), file);
+}
+
+/** Every template file a playbook uses. */
+export function templateFilesOf(checked: CheckedPlaybook): Set<string> {
+  return new Set(Object.keys(checked.model.templates ?? {}).flatMap((name) => templateFilePath(checked, name) ?? []));
 }
 
 /** A template's `file` value under the cursor: the template file itself, to open. */

@@ -34,6 +34,7 @@ import {
   renameEdits,
   renameRefusal,
   signatureHelp,
+  templateFilesOf,
   symbolAt,
   templateFileAt,
   baseAt,
@@ -186,9 +187,16 @@ export function startServer(connection: Connection = createConnection(ProposedFe
    * it (its bases, the playbooks that extend any of them). A rename edits
    * them all and must not clash in any of them.
    */
-  const familyOf = (checked: CheckedPlaybook, file: string) => {
+  const familyOf = (checked: CheckedPlaybook, file: string, kind?: string) => {
     const files = new Set(checked.layers.map((layer) => layer.source.path));
-    return workspacePlaybooks().filter((p) => p.file !== file && p.checked.layers.some((layer) => files.has(layer.source.path)));
+    const family = workspacePlaybooks().filter((p) => p.file !== file && p.checked.layers.some((layer) => files.has(layer.source.path)));
+    if (kind !== "field") return family;
+    // A field is also named in template files: a playbook sharing one of them follows its rename too.
+    const templates = templateFilesOf(checked);
+    for (const member of family) for (const template of templateFilesOf(member.checked)) templates.add(template);
+    const members = new Set(family.map((p) => p.file));
+    const sharing = workspacePlaybooks().filter((p) => p.file !== file && !members.has(p.file) && [...templateFilesOf(p.checked)].some((t) => templates.has(t)));
+    return [...family, ...sharing];
   };
 
   /** Open playbooks that read a file (extend it, directly or further up), other than that file itself. */
@@ -328,7 +336,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         const symbol = symbolAt(checked, uriToPath(document.uri), document.offsetAt(position));
         if (!symbol) return null;
         // The bases, and every playbook that extends one of them, follow the rename; the new name must be free in each.
-        const family = familyOf(checked, uriToPath(document.uri));
+        const family = familyOf(checked, uriToPath(document.uri), symbol.kind);
         for (const member of [{ checked, file: uriToPath(document.uri) }, ...family]) {
           const refusal = renameRefusal(member.checked, symbol.kind, symbol.name, newName);
           if (refusal) throw new ResponseError(ErrorCodes.InvalidParams, member.checked === checked ? refusal : `${refusal} (in ${relative(dirname(uriToPath(document.uri)), member.file)}, which shares a file with this playbook)`);

@@ -75,6 +75,24 @@ describe("a base playbook and one that extends it", () => {
     expect(await client.shutdown()).toBe(0);
   }, 60_000);
 
+  it("renames a field in every playbook that shares a template file naming it (the same playbook in both notations)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "touchline-shared-template-"));
+    const play = (name: string) =>
+      `playbook "${name}" {\n  account { seats: int\n    admin_email: email }\n  template "tips" { file "tips.liquid" }\n  trigger t {\n    when seats > 1\n    cooldown 7d\n    email "tips" to admin_email\n  }\n}\n`;
+    writeFileSync(join(dir, "a.play"), play("a"));
+    writeFileSync(join(dir, "b.play"), play("b"));
+    writeFileSync(join(dir, "tips.liquid"), "---\nsubject: Tips\n---\nYou use {{ account.seats }} seats. {{ unsubscribe_url }}\n");
+    const client = new LspClient();
+    await client.initialize(dir);
+    const aUri = LspClient.uri(join(dir, "a.play"));
+    await client.open(aUri, play("a"));
+    const rename = await client.request<{ changes: Record<string, unknown[]> }>("textDocument/rename", { textDocument: { uri: aUri }, position: { line: 1, character: 13 }, newName: "licences" });
+    expect(Object.keys(rename.changes).map((u) => u.split("/").pop()).sort()).toEqual(["a.play", "b.play", "tips.liquid"]);
+    expect(rename.changes[LspClient.uri(join(dir, "tips.liquid"))]).toHaveLength(1);
+    expect(rename.changes[LspClient.uri(join(dir, "b.play"))]).toHaveLength(2);
+    expect(await client.shutdown()).toBe(0);
+  }, 60_000);
+
   it("checks the child again when an open base is closed unsaved, and when the base changes on disk", async () => {
     const { dir, base, child, client, childUri, baseUri } = await baseAndChild();
     expect(await client.open(childUri, child)).toHaveLength(1);
