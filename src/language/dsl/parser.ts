@@ -1506,6 +1506,19 @@ export function forgetParsedExpressions(): void {
 
 /** Parses a `.play` text. Never throws: problems come back with spans. */
 /**
+ * A text left open on a line makes the next quote close it, and what was
+ * meant as text after that is read as code: characters that are not code
+ * (`@` in an address) on a line whose quotes do not pair up are the open
+ * quote's consequence, said by its one error.
+ */
+function withoutQuoteFollowOns(lexing: SyntaxProblem[], unterminated: readonly SyntaxProblem[], text: string): SyntaxProblem[] {
+  if (unterminated.length === 0) return lexing;
+  const lineOf = (offset: number) => text.lastIndexOf("\n", offset - 1);
+  const open = new Set(unterminated.map((p) => lineOf(p.span.start)));
+  return lexing.filter((p) => !open.has(lineOf(p.span.start)));
+}
+
+/**
  * Lexes a .play text; typographic double quotes (“ ”, pasted from a
  * document) outside texts and comments are read as the straight quotes
  * meant, each with one error and a quick fix, instead of a cascade of
@@ -1540,7 +1553,13 @@ function lexWithStraightQuotes(written: string): { text: string; lexed: ILexingR
 export function parseDsl(written: string): DslParseResult {
   sharedParser ??= new PlaybookParser();
   const { text, lexed, problems } = lexWithStraightQuotes(written);
-  problems.push(...lexingProblems(lexed.errors, text, 0), ...unterminatedStringProblems(lexed.tokens, 0), ...malformedDurationProblems(lexed.tokens, 0));
+  const unterminated = unterminatedStringProblems(lexed.tokens, 0).map((problem) => {
+    // A text earlier on the line may be the one left open: its closing quote is then the one that opens this text.
+    const lineStart = text.lastIndexOf("\n", problem.span.start - 1) + 1;
+    const earlier = lexed.tokens.some((token) => token.tokenType === t.StringLiteral && token.startOffset >= lineStart && token.startOffset < problem.span.start);
+    return earlier ? { ...problem, message: `${problem.message}, or the text before it on this line is (then its closing quote is the one meant to open this text)` } : problem;
+  });
+  problems.push(...withoutQuoteFollowOns(lexingProblems(lexed.errors, text, 0), unterminated, text), ...unterminated, ...malformedDurationProblems(lexed.tokens, 0));
   const tokens = withoutUnknownSections(closingUnterminated(lexed.tokens), text, problems);
   const comments = (lexed.groups.comments ?? []) as IToken[];
   // Nested or chained beyond what can be walked: said, and the file is not read further.
