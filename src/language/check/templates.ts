@@ -112,7 +112,11 @@ function unknownMembers(text: string, fields: readonly string[], metrics: readon
         continue;
       }
       const known = root === "account" ? [...fields, "id"] : root === "metrics" ? metrics : root === "health" ? HEALTH_MEMBERS : OFFER_MEMBERS;
-      if (!known.includes(name)) {
+      if (root === "account" && !known.includes(name) && metrics.includes(name)) {
+        problems.push({ offset, written, root, message: `\`${name}\` is a metric, not a field of the account: write \`metrics.${name}\`` });
+      } else if (root === "metrics" && !known.includes(name) && fields.includes(name)) {
+        problems.push({ offset, written, root, message: `\`${name}\` is a field of the account, not a metric: write \`account.${name}\`` });
+      } else if (!known.includes(name)) {
         const meant = closestName(name, known);
         const what = { account: "the data contract has no field", metrics: "the playbook has no metric", health: "health has no", offer: "an offer has no" }[root];
         const listed = meant ? `; did you mean \`${root}.${meant}\`?` : root === "health" || root === "offer" ? `: it has ${known.map((k) => `\`${k}\``).join(", ")}` : "";
