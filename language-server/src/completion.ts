@@ -1,6 +1,7 @@
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem } from "vscode-languageserver/node";
 import { FUNCTIONS } from "../../src/expression/functions.js";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
+import { TEMPLATE_HEALTH_MEMBERS, TEMPLATE_OFFER_MEMBERS, TEMPLATE_ROOTS } from "../../src/language/check/templates.js";
 import { playbookJsonSchema } from "../../src/model/json-schema.js";
 import type { CompletionContext } from "./context.js";
 import { BLOCK_KEYWORDS, DURATIONS, KEYWORD_DOCS, TYPES } from "./knowledge.js";
@@ -31,6 +32,16 @@ export function completions(context: CompletionContext, checked: CheckedPlaybook
       }
       for (const word of ["and", "or", "not", "in", "true", "false", "null"]) names.push({ label: word, kind: CompletionItemKind.Keyword });
       return names;
+    }
+    case "placeholder": {
+      // What a template is rendered with: the account's fields, the metrics, health and the offer (src/actions/render.ts).
+      if (context.root === undefined) return TEMPLATE_ROOTS.map((root) => ({ label: root, kind: CompletionItemKind.Module }));
+      if (context.root === "account" || context.root === "metrics") {
+        const kind = context.root === "account" ? "field" : "metric";
+        const items = symbols.definitions.filter((d) => d.kind === kind).map((d) => ({ label: d.name, kind: kind === "field" ? CompletionItemKind.Field : CompletionItemKind.Variable, detail: `${kind}: ${d.type ?? ""}`, documentation: doc(d.description) }));
+        return context.root === "account" ? [{ label: "id", kind: CompletionItemKind.Field, detail: "the account's id" }, ...items] : items;
+      }
+      return (context.root === "health" ? TEMPLATE_HEALTH_MEMBERS : TEMPLATE_OFFER_MEMBERS).map((name) => ({ label: name, kind: CompletionItemKind.Property }));
     }
     case "string": {
       const kind = context.of;

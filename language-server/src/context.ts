@@ -12,6 +12,8 @@ export type CompletionContext =
   | { kind: "type" }
   | { kind: "keyword"; block: string }
   | { kind: "yaml-key"; path: ModelPath }
+  /** inside a template's `{{ }}` or `{% %}`: a root (`account`, `metrics`...) or, after `<root>.`, one of its members */
+  | { kind: "placeholder"; root: string | undefined; prefix: string }
   | { kind: "none" };
 
 /** The innermost open `{ ... }` block before `offset` of a `.play` text, by its header's first word. */
@@ -44,10 +46,23 @@ export function enclosingBlock(text: string, offset: number): string {
   return "";
 }
 
+/** Inside a Liquid placeholder of a template text, what is being typed there. */
+function placeholderContext(before: string): CompletionContext | undefined {
+  const open = Math.max(before.lastIndexOf("{{"), before.lastIndexOf("{%"));
+  if (open < 0 || Math.max(before.lastIndexOf("}}"), before.lastIndexOf("%}")) > open) return undefined;
+  const inside = before.slice(open + 2);
+  const member = /\b(account|metrics|health|offer)\.([A-Za-z_][A-Za-z0-9_]*)?$/.exec(inside);
+  if (member) return { kind: "placeholder", root: member[1]!, prefix: member[2] ?? "" };
+  const root = /(?:^|[\s(-])([A-Za-z_][A-Za-z0-9_]*)?$/.exec(inside);
+  return root ? { kind: "placeholder", root: undefined, prefix: root[1] ?? "" } : undefined;
+}
+
 /** What may be typed at `offset` of a `.play` text. */
 export function playContext(text: string, offset: number): CompletionContext {
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   const before = text.slice(lineStart, offset);
+  const placeholder = placeholderContext(before);
+  if (placeholder) return placeholder;
   const quotes = (before.match(/(?<!\\)"/g) ?? []).length;
   if (quotes % 2 === 1) {
     if (/\b(email|template)\s+"[^"]*$/.test(before)) return { kind: "string", of: "template" };
@@ -77,6 +92,8 @@ export function playContext(text: string, offset: number): CompletionContext {
 export function yamlContext(text: string, offset: number, checked: CheckedPlaybook): CompletionContext {
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   const before = text.slice(lineStart, offset);
+  const placeholder = placeholderContext(before);
+  if (placeholder) return placeholder;
   const path = yamlPathAt(text, lineStart, before);
   const keyTyping = /^(\s*)(- )?([A-Za-z0-9_-]*)$/.exec(before);
   // An item of a trigger's `for` list is a tier or segment, not a key.

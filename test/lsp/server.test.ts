@@ -122,6 +122,16 @@ describe("the language server over stdio", () => {
     expect(labels(keywords)).toEqual(expect.arrayContaining(["when", "cooldown", "email", "holdout"]));
   });
 
+  it("completes inside a template's placeholders: what a template reads, then the fields, metrics, health and offer members", async () => {
+    const text = 'playbook "p" {\n  account { arr: money\n    admin_email: email }\n  metric big = arr > 100\n  template "hello" {\n    subject "Hi {{ account.a }} {{ metrics.b }} {{ he"\n    body "x {{ unsubscribe_url }}"\n  }\n}\n';
+    const uri = LspClient.uri(join(dir, "placeholders.play"));
+    await client.open(uri, text);
+    const at = (marker: string, shift: number) => positionOf(text, marker, shift);
+    expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: at("account.a }}", 9) }))).toEqual(["id", "arr", "admin_email"]);
+    expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: at("metrics.b }}", 9) }))).toEqual(["big"]);
+    expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: at('{{ he"', 5) }))).toEqual(expect.arrayContaining(["account", "metrics", "health", "unsubscribe_url"]));
+  });
+
   it("completes template names, tiers and schema keys, also in YAML", async () => {
     const templates = await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri: playUri }, position: positionOf(playText, 'email "adoption-tips"', 7) });
     expect(labels(templates)).toEqual(expect.arrayContaining(["adoption-tips", "renewal-check-in"]));

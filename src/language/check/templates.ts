@@ -11,8 +11,8 @@ export const TEMPLATE_ROOTS = ["account", "metrics", "health", "tier", "offer", 
 const UNSUBSCRIBE_LINK = /\{\{-?\s*unsubscribe_url\b/;
 const MEMBER = /(?<![\w.])(account|metrics|health|offer|tier)\.([A-Za-z_][A-Za-z0-9_]*)(\.[A-Za-z_][A-Za-z0-9_]*)?/g;
 /** What `health` and `offer` have (see src/actions/render.ts). */
-const HEALTH_MEMBERS = ["score", "status", "model"];
-const OFFER_MEMBERS = ["offer_id", "offer", "product", "discount", "expires", "account"];
+export const TEMPLATE_HEALTH_MEMBERS = ["score", "status", "model"];
+export const TEMPLATE_OFFER_MEMBERS = ["offer_id", "offer", "product", "discount", "expires", "account"];
 /** A whole object printed where a value belongs: `{{ metrics }}` would print [object Object]. */
 const BARE_OBJECT = /\{\{-?\s*(account|metrics|health|offer)\s*-?\}\}/g;
 
@@ -111,7 +111,7 @@ function unknownMembers(text: string, fields: readonly string[], metrics: readon
         problems.push({ offset, written, root, message: `\`tier\` is the tier's name and has no \`${name}\`: write {{ tier }}` });
         continue;
       }
-      const known = root === "account" ? [...fields, "id"] : root === "metrics" ? metrics : root === "health" ? HEALTH_MEMBERS : OFFER_MEMBERS;
+      const known = root === "account" ? [...fields, "id"] : root === "metrics" ? metrics : root === "health" ? TEMPLATE_HEALTH_MEMBERS : TEMPLATE_OFFER_MEMBERS;
       if (root === "account" && !known.includes(name) && metrics.includes(name)) {
         problems.push({ offset, written, root, message: `\`${name}\` is a metric, not a field of the account: write \`metrics.${name}\`` });
       } else if (root === "metrics" && !known.includes(name) && fields.includes(name)) {
