@@ -148,18 +148,25 @@ export function renameRefusal(checked: CheckedPlaybook, kind: TouchlineKind, nam
 const RESERVED_WORDS = new Set(["and", "or", "not", "in", "true", "false", "null", "else"]);
 const BUILT_IN_NAMES = new Set(["health", "tier", "onboarding"]);
 
-/** `{{ account.<field> }}` in template texts and template files follows a renamed field. */
+/**
+ * `{{ account.<field> }}` in template texts and template files follows a
+ * renamed field. (Texts the file holds as written are references in the
+ * symbol table already; this finds them in texts spread over lines too, each
+ * place edited once.)
+ */
 function renameInTemplates(checked: CheckedPlaybook, name: string, newName: string, changes: Record<string, TextEdit[]>, ranges: Ranges): void {
   const pattern = new RegExp(`(\\{\\{[^}]*\\baccount\\.)${name}\\b`, "g");
   for (const definition of checked.symbols.definitions.filter((d) => d.kind === "template")) {
     const template = checked.model.templates?.[definition.name];
-    for (const key of ["subject", "body"] as const) {
+    for (const key of ["subject", "body", "text"] as const) {
       const located = checked.sources.locate(["templates", definition.name, key]);
       if (!located.exact || template?.[key] === undefined) continue;
       const text = located.map.source.text.slice(located.entry.span.start, located.entry.span.end);
       for (const match of text.matchAll(pattern)) {
+        const edits = (changes[pathToUri(located.map.source.path)] ??= []);
         const start = located.entry.span.start + match.index! + match[1]!.length;
-        (changes[pathToUri(located.map.source.path)] ??= []).push({ range: ranges.range(located.map.source.path, { start, end: start + name.length }), newText: newName });
+        const range = ranges.range(located.map.source.path, { start, end: start + name.length });
+        if (!edits.some((e) => e.range.start.line === range.start.line && e.range.start.character === range.start.character)) edits.push({ range, newText: newName });
       }
     }
     const file = templateFilePath(checked, definition.name);

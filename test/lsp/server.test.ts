@@ -130,6 +130,17 @@ describe("the language server over stdio", () => {
     expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: at("account.a }}", 9) }))).toEqual(["id", "arr", "admin_email"]);
     expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: at("metrics.b }}", 9) }))).toEqual(["big"]);
     expect(labels(await client.request<CompletionItem[]>("textDocument/completion", { textDocument: { uri }, position: at('{{ he"', 5) }))).toEqual(expect.arrayContaining(["account", "metrics", "health", "unsubscribe_url"]));
+    // A field or metric named in a placeholder: hover, go to definition, references and rename reach it.
+    const named = 'playbook "q" {\n  account { arr: money\n    admin_email: email }\n  metric big = arr > 100\n  template "hello" {\n    subject "ARR {{ account.arr }}, big {{ metrics.big }}"\n    body "x {{ unsubscribe_url }}"\n  }\n}\n';
+    const namedUri = LspClient.uri(join(dir, "named.play"));
+    await client.open(namedUri, named);
+    const onArr = { textDocument: { uri: namedUri }, position: positionOf(named, "arr }}", 1) };
+    expect((await client.request<{ contents: { value: string } }>("textDocument/hover", onArr)).contents.value).toContain("**field** `arr`: `money`");
+    expect(await client.request("textDocument/definition", onArr)).toMatchObject({ range: { start: { line: 1, character: 12 } } });
+    const rename = await client.request<{ changes: Record<string, { range: { start: { line: number; character: number } } }[]> }>("textDocument/rename", { textDocument: { uri: namedUri }, position: positionOf(named, "big }}", 1), newName: "large" });
+    expect(rename.changes[namedUri]!.map((e) => `${e.range.start.line}:${e.range.start.character}`).sort()).toEqual(["3:9", "5:51"]);
+    const renameField = await client.request<{ changes: Record<string, unknown[]> }>("textDocument/rename", { ...onArr, newName: "revenue" });
+    expect(renameField.changes[namedUri]).toHaveLength(3);
   });
 
   it("completes template names, tiers and schema keys, also in YAML", async () => {

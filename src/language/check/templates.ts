@@ -34,6 +34,10 @@ export function checkTemplatePlaceholders(ctx: CheckContext): void {
       // Where the file holds the text character for character (a quoted .play text, a plain YAML value), point at the name itself.
       const start = !exact ? undefined : entry.textOffset ?? (written === JSON.stringify(text) || written === `'${text}'` ? entry.span.start + 1 : written === text ? entry.span.start : undefined);
       const problems = unknownMembers(text, fields, metrics);
+      // Fields and metrics named here are references: hover, go to definition, find references and rename reach them.
+      if (start !== undefined) {
+        for (const used of knownMembers(text, fields, metrics)) ctx.symbols.reference({ kind: used.kind, name: used.name, file: map.source.path, span: { start: start + used.offset, end: start + used.offset + used.name.length } });
+      }
       for (const problem of problems) {
         const span: Span = start !== undefined ? { start: start + problem.offset + (problem.root ? problem.root.length + 1 : 0), end: start + problem.offset + problem.written.length } : entry.span;
         ctx.reportAt("TL2003", map.source, span, problem.message);
@@ -69,6 +73,20 @@ export function checkTemplatePlaceholders(ctx: CheckContext): void {
       );
     }
   }
+}
+
+/** Each `account.<field>` and `metrics.<metric>` of a template text that names one the playbook has: where its name starts. */
+function knownMembers(text: string, fields: readonly string[], metrics: readonly string[]): { kind: "field" | "metric"; name: string; offset: number }[] {
+  const found: { kind: "field" | "metric"; name: string; offset: number }[] = [];
+  for (const placeholder of text.matchAll(PLACEHOLDER)) {
+    const innerStart = placeholder.index! + 2;
+    for (const member of placeholder[1]!.matchAll(MEMBER)) {
+      const [, root, name] = member as unknown as [string, string, string];
+      const kind = root === "account" && fields.includes(name) ? "field" : root === "metrics" && metrics.includes(name) ? "metric" : undefined;
+      if (kind) found.push({ kind, name, offset: innerStart + member.index! + root.length + 1 });
+    }
+  }
+  return found;
 }
 
 function unknownMembers(text: string, fields: readonly string[], metrics: readonly string[]): { offset: number; written: string; root: string; message: string }[] {
