@@ -45,8 +45,10 @@ export function lexingProblems(errors: ILexingError[], text: string, baseOffset:
  * Converts parser errors to problems with the span of the offending token.
  * A name close to one of `keywords` (a misspelt `cooldwn`) says which one.
  */
-export function parsingProblems(errors: IRecognitionException[], baseOffset: number, textLength: number, keywords: readonly string[] = []): SyntaxProblem[] {
+export function parsingProblems(errors: IRecognitionException[], baseOffset: number, textLength: number, keywords: readonly string[] = [], text?: string): SyntaxProblem[] {
   return errors.map((error) => {
+    const joined = text === undefined ? undefined : missingJoin(error, text, baseOffset);
+    if (joined) return joined;
     const token = error.token;
     let start = token.startOffset;
     let end = (token.endOffset ?? token.startOffset) + 1;
@@ -60,6 +62,31 @@ export function parsingProblems(errors: IRecognitionException[], baseOffset: num
     const message = meant ? `\`${token.image}\` is not a keyword here; did you mean \`${meant}\`?` : error.message;
     return { code: "TL1002" as const, span: { start: baseOffset + start, end: baseOffset + end }, message, ...(meant ? { replacement: meant } : {}) };
   });
+}
+
+const ENDS_OPERAND = new Set(["NumberLiteral", "PercentLiteral", "StringLiteral", "Identifier", "RParen", "RBracket", "True", "False", "Null", "DateLiteral"]);
+const STARTS_OPERAND = new Set(["NumberLiteral", "PercentLiteral", "StringLiteral", "Identifier", "LParen", "Not", "True", "False", "Null"]);
+const COMPARISON = /==|!=|<=|>=|<|>|\band\b|\bor\b/;
+
+/**
+ * Two conditions side by side (`health.score >= 80 utilization >= 0.9`):
+ * the parser stops at the second, expecting the end of the first. Said as
+ * what is missing between them, where the line is a condition.
+ */
+function missingJoin(error: IRecognitionException, text: string, baseOffset: number): SyntaxProblem | undefined {
+  const token = error.token;
+  if (Number.isNaN(token.startOffset) || !STARTS_OPERAND.has(token.tokenType.name)) return undefined;
+  const lineStart = text.lastIndexOf("\n", token.startOffset - 1) + 1;
+  const before = text.slice(lineStart, token.startOffset);
+  // What ends just before: the parser's previous token, or (when the whole expression was read and more follows) the text.
+  const previous = (error as { previousToken?: IToken }).previousToken;
+  const endsOperand = previous && !Number.isNaN(previous.startOffset) ? previous.startLine === token.startLine && ENDS_OPERAND.has(previous.tokenType.name) : /[A-Za-z0-9_)\]"'%]\s+$/.test(before) && !/\b(and|or|not|in)\s+$/.test(before);
+  if (!endsOperand || !COMPARISON.test(before.replace(/"[^"]*"|'[^']*'/g, ""))) return undefined;
+  return {
+    code: "TL1002",
+    span: { start: baseOffset + token.startOffset, end: baseOffset + (token.endOffset ?? token.startOffset) + 1 },
+    message: `\`${token.image}\` starts a second condition right after the first: join them with \`and\` or \`or\``,
+  };
 }
 
 /**
@@ -227,6 +254,6 @@ function parseAt(text: string, baseOffset: number): ParsedExpression {
   if (tooDeep.length > 0) return { expr: { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems: [...problems, ...tooDeep] };
   sharedParser.input = tokens;
   const expr = sharedParser.parseAt(baseOffset);
-  problems.push(...sharedParser.takeLiteralProblems(), ...firstPerLine(parsingProblems(sharedParser.errors, baseOffset, text.length), text, baseOffset));
+  problems.push(...sharedParser.takeLiteralProblems(), ...firstPerLine(parsingProblems(sharedParser.errors, baseOffset, text.length, [], text), text, baseOffset));
   return { expr: expr ?? { kind: "error", span: { start: baseOffset, end: baseOffset + text.length } }, problems };
 }

@@ -1567,7 +1567,7 @@ export function parseDsl(written: string): DslParseResult {
   if (tooDeep.length > 0) return { model: undefined, entries: [], problems: [...problems, ...tooDeep], comments: [], broken: [] };
   const model = sharedParser.parseFile(tokens, comments, text);
   const usedDocs = sharedParser.usedDocs;
-  problems.push(...sharedParser.literalProblems, ...firstPerLine(parsingProblems(sharedParser.errors.filter((error) => !followsUnterminated(error)), 0, text.length, DSL_KEYWORDS), text, 0));
+  problems.push(...sharedParser.literalProblems, ...firstPerLine(parsingProblems(sharedParser.errors.filter((error) => !followsUnterminated(error)), 0, text.length, DSL_KEYWORDS, text), text, 0));
   for (const duplicate of sharedParser.duplicates) {
     const message = duplicate.kind === "setting" ? `\`${duplicate.name}\` is set more than once here; this one is ignored (the first holds)` : `${duplicate.kind} \`${duplicate.name}\` is defined more than once; this one is ignored`;
     problems.push({ code: "TL2001", span: duplicate.span, message });
