@@ -104,6 +104,11 @@ export function definitionLocation(definition: Definition, ranges: Ranges): Loca
   return { uri: pathToUri(definition.file), range: ranges.range(definition.file, bareNameSpan(ranges.text(definition.file), definition.nameSpan, definition.name)) };
 }
 
+/** Whether two edits or locations start at the same place: each place is edited or listed once. */
+export function samePlace(a: { range: Range }, b: { range: Range }): boolean {
+  return a.range.start.line === b.range.start.line && a.range.start.character === b.range.start.character;
+}
+
 export function referenceLocations(checked: CheckedPlaybook, kind: TouchlineKind, name: string, ranges: Ranges, includeDeclaration: boolean): Location[] {
   const locations = checked.symbols.referencesTo(kind, name).map((r) => ({ uri: pathToUri(r.file), range: ranges.range(r.file, r.span) }));
   const definition = checked.symbols.lookup(kind, name);
@@ -118,7 +123,7 @@ export function renameEdits(checked: CheckedPlaybook, kind: TouchlineKind, name:
   const add = (file: string, span: Span) => {
     const edits = (changes[pathToUri(file)] ??= []);
     const range = ranges.range(file, span);
-    if (!edits.some((e) => e.range.start.line === range.start.line && e.range.start.character === range.start.character)) edits.push({ range, newText: newName });
+    if (!edits.some((e) => samePlace(e, { range }))) edits.push({ range, newText: newName });
   };
   for (const definition of checked.symbols.definitions.filter((d) => d.kind === kind && d.name === name)) add(definition.file, bareNameSpan(ranges.text(definition.file), definition.nameSpan, definition.name));
   for (const reference of checked.symbols.referencesTo(kind, name)) add(reference.file, reference.span);
@@ -166,7 +171,7 @@ function renameInTemplates(checked: CheckedPlaybook, name: string, newName: stri
         const edits = (changes[pathToUri(located.map.source.path)] ??= []);
         const start = located.entry.span.start + match.index! + match[1]!.length;
         const range = ranges.range(located.map.source.path, { start, end: start + name.length });
-        if (!edits.some((e) => e.range.start.line === range.start.line && e.range.start.character === range.start.character)) edits.push({ range, newText: newName });
+        if (!edits.some((e) => samePlace(e, { range }))) edits.push({ range, newText: newName });
       }
     }
     const file = templateFilePath(checked, definition.name);

@@ -33,6 +33,7 @@ import {
   referenceLocations,
   renameEdits,
   renameRefusal,
+  samePlace,
   signatureHelp,
   templateFilesOf,
   symbolAt,
@@ -181,7 +182,6 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return found;
   };
 
-  /** The workspace's playbooks that extend `file` (directly or further up): a definition there is theirs too. */
   /**
    * The playbooks a name of this one can reach: those that share a file with
    * it (its bases, the playbooks that extend any of them). A rename edits
@@ -189,13 +189,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
    */
   const familyOf = (checked: CheckedPlaybook, file: string, kind?: string) => {
     const files = new Set(checked.layers.map((layer) => layer.source.path));
-    const family = workspacePlaybooks().filter((p) => p.file !== file && p.checked.layers.some((layer) => files.has(layer.source.path)));
+    const others = workspacePlaybooks().filter((p) => p.file !== file);
+    const family = others.filter((p) => p.checked.layers.some((layer) => files.has(layer.source.path)));
     if (kind !== "field") return family;
     // A field is also named in template files: a playbook sharing one of them follows its rename too.
     const templates = templateFilesOf(checked);
     for (const member of family) for (const template of templateFilesOf(member.checked)) templates.add(template);
-    const members = new Set(family.map((p) => p.file));
-    const sharing = workspacePlaybooks().filter((p) => p.file !== file && !members.has(p.file) && [...templateFilesOf(p.checked)].some((t) => templates.has(t)));
+    const sharing = others.filter((p) => !family.includes(p) && [...templateFilesOf(p.checked)].some((t) => templates.has(t)));
     return [...family, ...sharing];
   };
 
@@ -308,7 +308,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         // Its bases and the playbooks that extend any of them use it too.
         for (const extender of familyOf(checked, file)) {
           for (const location of referenceLocations(extender.checked, symbol.kind, symbol.name, new Ranges(extender.checked), false)) {
-            if (!locations.some((l) => l.uri === location.uri && l.range.start.line === location.range.start.line && l.range.start.character === location.range.start.character)) locations.push(location);
+            if (!locations.some((l) => l.uri === location.uri && samePlace(l, location))) locations.push(location);
           }
         }
         return locations;
@@ -348,7 +348,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
           // A file two playbooks share (their base) gets the union of what each check found in it, each place once.
           for (const [uri, edits] of Object.entries(theirs?.changes ?? {})) {
             const ours = (edit.changes![uri] ??= []);
-            for (const e of edits) if (!ours.some((o) => o.range.start.line === e.range.start.line && o.range.start.character === e.range.start.character)) ours.push(e);
+            for (const e of edits) if (!ours.some((o) => samePlace(o, e))) ours.push(e);
           }
         }
         return edit;

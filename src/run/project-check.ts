@@ -62,25 +62,23 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
   };
   const parsed = ProjectConfig.safeParse(document.toJS());
   if (!parsed.success) {
-    // A required setting misspelt is one mistake: "did you mean" says it, "is required" would say it again.
+    const whereOf = (path: PropertyKey[]) => (path.length > 0 ? `\`${path.join(".")}\`` : "the project file");
+    // Unknown settings first, each with the closest one where it is: a required setting misspelt is one mistake,
+    // which "did you mean" says ("is required" would say it again).
     const meantKeys = new Set<string>();
     for (const issue of parsed.error.issues) {
       if (issue.code !== "unrecognized_keys") continue;
+      const known = settingsAt(issue.path);
+      const where = whereOf(issue.path);
       for (const key of issue.keys) {
-        const meant = closestName(key, settingsAt(issue.path));
+        const meant = closestName(key, known);
         if (meant) meantKeys.add([...issue.path, meant].join("."));
+        diagnostics.push(createDiagnostic(source, "TL3002", spanOf(issue.path, key), `unknown setting \`${key}\` in ${where === "the project file" ? CONFIG_FILE : where}${meant ? `; did you mean \`${meant}\`?` : `: the settings here are ${known.join(", ")}`}`));
       }
     }
     for (const issue of parsed.error.issues) {
-      const where = issue.path.length > 0 ? `\`${issue.path.join(".")}\`` : "the project file";
-      if (issue.code === "unrecognized_keys") {
-        const known = settingsAt(issue.path);
-        for (const key of issue.keys) {
-          const meant = closestName(key, known);
-          diagnostics.push(createDiagnostic(source, "TL3002", spanOf(issue.path, key), `unknown setting \`${key}\` in ${where === "the project file" ? CONFIG_FILE : where}${meant ? `; did you mean \`${meant}\`?` : `: the settings here are ${known.join(", ")}`}`));
-        }
-        continue;
-      }
+      if (issue.code === "unrecognized_keys") continue;
+      const where = whereOf(issue.path);
       const value = document.getIn(issue.path as (string | number)[]);
       const missing = (issue.code === "invalid_type" || issue.code === "invalid_union") && value === undefined;
       if (missing && meantKeys.has(issue.path.join("."))) continue;

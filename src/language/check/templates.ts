@@ -75,16 +75,23 @@ export function checkTemplatePlaceholders(ctx: CheckContext): void {
   }
 }
 
-/** Each `account.<field>` and `metrics.<metric>` of a template text that names one the playbook has: where its name starts. */
-function knownMembers(text: string, fields: readonly string[], metrics: readonly string[]): { kind: "field" | "metric"; name: string; offset: number }[] {
-  const found: { kind: "field" | "metric"; name: string; offset: number }[] = [];
+/** Each `<root>.<name>` inside a template text's placeholders, with where it is written (from the root). */
+function* placeholderMembers(text: string): Generator<{ written: string; root: "account" | "metrics" | "health" | "offer" | "tier"; name: string; further: string | undefined; offset: number }> {
   for (const placeholder of text.matchAll(PLACEHOLDER)) {
     const innerStart = placeholder.index! + 2;
     for (const member of placeholder[1]!.matchAll(MEMBER)) {
-      const [, root, name] = member as unknown as [string, string, string];
-      const kind = root === "account" && fields.includes(name) ? "field" : root === "metrics" && metrics.includes(name) ? "metric" : undefined;
-      if (kind) found.push({ kind, name, offset: innerStart + member.index! + root.length + 1 });
+      const [written, root, name, further] = member as unknown as [string, "account" | "metrics" | "health" | "offer" | "tier", string, string | undefined];
+      yield { written, root, name, further, offset: innerStart + member.index! };
     }
+  }
+}
+
+/** Each `account.<field>` and `metrics.<metric>` of a template text that names one the playbook has: where its name starts. */
+function knownMembers(text: string, fields: readonly string[], metrics: readonly string[]): { kind: "field" | "metric"; name: string; offset: number }[] {
+  const found: { kind: "field" | "metric"; name: string; offset: number }[] = [];
+  for (const { root, name, offset } of placeholderMembers(text)) {
+    const kind = root === "account" && fields.includes(name) ? "field" : root === "metrics" && metrics.includes(name) ? "metric" : undefined;
+    if (kind) found.push({ kind, name, offset: offset + root.length + 1 });
   }
   return found;
 }
@@ -119,29 +126,23 @@ function unknownMembers(text: string, fields: readonly string[], metrics: readon
       });
     }
   }
-  for (const placeholder of text.matchAll(PLACEHOLDER)) {
-    const inner = placeholder[1]!;
-    const innerStart = placeholder.index! + 2;
-    for (const member of inner.matchAll(MEMBER)) {
-      const [written, root, name, further] = member as unknown as [string, "account" | "metrics" | "health" | "offer" | "tier", string, string | undefined];
-      const offset = innerStart + member.index!;
-      if (root === "tier") {
-        problems.push({ offset, written, root, message: `\`tier\` is the tier's name and has no \`${name}\`: write {{ tier }}` });
-        continue;
-      }
-      const known = root === "account" ? [...fields, "id"] : root === "metrics" ? metrics : root === "health" ? TEMPLATE_HEALTH_MEMBERS : TEMPLATE_OFFER_MEMBERS;
-      if (root === "account" && !known.includes(name) && metrics.includes(name)) {
-        problems.push({ offset, written, root, message: `\`${name}\` is a metric, not a field of the account: write \`metrics.${name}\`` });
-      } else if (root === "metrics" && !known.includes(name) && fields.includes(name)) {
-        problems.push({ offset, written, root, message: `\`${name}\` is a field of the account, not a metric: write \`account.${name}\`` });
-      } else if (!known.includes(name)) {
-        const meant = closestName(name, known);
-        const what = { account: "the data contract has no field", metrics: "the playbook has no metric", health: "health has no", offer: "an offer has no" }[root];
-        const listed = meant ? `; did you mean \`${root}.${meant}\`?` : root === "health" || root === "offer" ? `: it has ${known.map((k) => `\`${k}\``).join(", ")}` : "";
-        problems.push({ offset, written, root, message: `${what} \`${name}\` (in \`${written}\`)${listed}` });
-      } else if (further) {
-        problems.push({ offset, written, root, message: `\`${root}.${name}\` is a value and has no \`${further.slice(1)}\`` });
-      }
+  for (const { written, root, name, further, offset } of placeholderMembers(text)) {
+    if (root === "tier") {
+      problems.push({ offset, written, root, message: `\`tier\` is the tier's name and has no \`${name}\`: write {{ tier }}` });
+      continue;
+    }
+    const known = root === "account" ? [...fields, "id"] : root === "metrics" ? metrics : root === "health" ? TEMPLATE_HEALTH_MEMBERS : TEMPLATE_OFFER_MEMBERS;
+    if (root === "account" && !known.includes(name) && metrics.includes(name)) {
+      problems.push({ offset, written, root, message: `\`${name}\` is a metric, not a field of the account: write \`metrics.${name}\`` });
+    } else if (root === "metrics" && !known.includes(name) && fields.includes(name)) {
+      problems.push({ offset, written, root, message: `\`${name}\` is a field of the account, not a metric: write \`account.${name}\`` });
+    } else if (!known.includes(name)) {
+      const meant = closestName(name, known);
+      const what = { account: "the data contract has no field", metrics: "the playbook has no metric", health: "health has no", offer: "an offer has no" }[root];
+      const listed = meant ? `; did you mean \`${root}.${meant}\`?` : root === "health" || root === "offer" ? `: it has ${known.map((k) => `\`${k}\``).join(", ")}` : "";
+      problems.push({ offset, written, root, message: `${what} \`${name}\` (in \`${written}\`)${listed}` });
+    } else if (further) {
+      problems.push({ offset, written, root, message: `\`${root}.${name}\` is a value and has no \`${further.slice(1)}\`` });
     }
   }
   for (const bare of text.matchAll(BARE_OBJECT)) {

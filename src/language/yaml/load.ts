@@ -65,9 +65,8 @@ export function parseYaml(text: string): YamlParseResult {
       continue;
     }
     if (value !== null && value[2]!.startsWith("{{")) {
-      // A text that starts with a placeholder: YAML reads its braces as a section.
       const from = lineStart + value[1]!.length;
-      problems.push({ code: "TL1004", span: { start: from, end: from + value[2]!.length }, message: `YAML reads the \`{{\` that starts this text as a section: put the whole text in quotes, as in ${value[1]!.trim()} "${value[2]!.replace(/"/g, "'")}"` });
+      problems.push(placeholderAsSection(text, from, from + value[2]!.length, `${value[1]!.trim()} `));
       continue;
     }
     if ((error.code as string) === "BLOCK_AS_IMPLICIT_KEY" && unquotedColon) {
@@ -106,6 +105,11 @@ export function parseYaml(text: string): YamlParseResult {
   return { model, entries, problems, comments: yamlComments(text) };
 }
 
+/** A text starting with an unquoted `{{ placeholder }}` (from `start` to `end`): YAML read its braces as a section. Said with the quoted form, after `key`. */
+function placeholderAsSection(text: string, start: number, end: number, key: string): SyntaxProblem {
+  return { code: "TL1004", span: { start, end }, message: `YAML reads the \`{{\` that starts this text as a section: put the whole text in quotes, as in ${key}"${text.slice(start, end).trim().replace(/"/g, "'")}"` };
+}
+
 function yamlMessage(message: string): string {
   const first = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
   return `YAML: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
@@ -131,10 +135,8 @@ function walk(node: YamlNode, path: ModelPath, keySpan: SourceEntry["keySpan"], 
       const keyValue = isScalar(key) ? String(key.value) : undefined;
       // (Unless the structure is already said to be broken there: this key is what YAML made of it.)
       if (keyValue === undefined && key?.range && !problems.some((p) => p.code === "TL1004" && p.span.start <= key.range![1] && p.span.end >= key.range![0])) {
-        if (text.startsWith("{{", range[0])) {
-          const end = text.indexOf("\n", range[0]) < 0 ? text.length : text.indexOf("\n", range[0]);
-          problems.push({ code: "TL1004", span: { start: range[0], end }, message: `YAML reads the \`{{\` that starts this text as a section: put the whole text in quotes, as in "${text.slice(range[0], end).trim().replace(/"/g, "'")}"` });
-        } else problems.push({ code: "TL1004", span: { start: key.range[0], end: key.range[1] }, message: "YAML: a key must be a plain name, not a list or a section" });
+        if (text.startsWith("{{", range[0])) problems.push(placeholderAsSection(text, range[0], text.indexOf("\n", range[0]) < 0 ? text.length : text.indexOf("\n", range[0]), ""));
+        else problems.push({ code: "TL1004", span: { start: key.range[0], end: key.range[1] }, message: "YAML: a key must be a plain name, not a list or a section" });
       }
       if (keyValue === undefined || !key?.range) continue;
       const childKeySpan = { start: key.range[0], end: key.range[1] };
