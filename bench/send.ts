@@ -20,7 +20,7 @@ import { nowMs, summarize } from "./stats.js";
  * against sending the same messages with the same nodemailer transport and
  * no ledger. Alternated, several rounds.
  *
- *   node dist/bench/send.js [--messages=10000] [--rounds=3]
+ *   node dist/bench/send.js [--messages=10000] [--rounds=5]
  *
  * Each round runs each contender in a fresh process (as a real `run --send`
  * is one), timing its work from inside: the same messages, the same SMTP
@@ -28,7 +28,7 @@ import { nowMs, summarize } from "./stats.js";
  */
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const count = Number(process.argv.find((a) => a.startsWith("--messages="))?.slice(11) ?? 10_000);
-const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 3);
+const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 5);
 const FROM = "Vendor CS <cs@vendor.example>";
 
 const worker = process.argv.find((a) => a.startsWith("--worker="))?.slice(9);

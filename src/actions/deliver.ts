@@ -173,12 +173,12 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
       return row;
     }
   };
+  const emailChannel = () => (email ??= new EmailChannel(settings, options.timeoutMs));
   const transmit = async (row: DueRow, payload: unknown): Promise<Outcome> => {
-    let outcome: Outcome = { ok: false, error: "not tried", transient: true };
-    for (let tries = 0; tries <= PASS_PAUSES_MS.length; tries++) {
-      if (tries > 0) await sleep(PASS_PAUSES_MS[tries - 1]!);
-      outcome = await deliverOne(row, payload, settings, options, () => (email ??= new EmailChannel(settings, options.timeoutMs)), tasks);
-      if (outcome.ok || !outcome.transient) break;
+    let outcome = await deliverOne(row, payload, settings, options, emailChannel, tasks);
+    for (let tries = 0; tries < PASS_PAUSES_MS.length && !outcome.ok && outcome.transient; tries++) {
+      await sleep(PASS_PAUSES_MS[tries]!);
+      outcome = await deliverOne(row, payload, settings, options, emailChannel, tasks);
     }
     return outcome;
   };
@@ -258,14 +258,15 @@ export async function deliverDue(ledger: OutboxLedger, settings: DeliverySetting
 const NONE: readonly ActionKind[] = [];
 const OPEN: DeliveryPolicy = { quietFrom: undefined, quietTo: undefined, businessDaysOnly: false };
 
-async function deliverOne(row: DueRow, payload: unknown, settings: DeliverySettings, options: DeliveryOptions, email: () => EmailChannel, tasks: TaskChannel): Promise<Outcome> {
+/** Not async itself: the channel's promise is handed on as it is (one hop less for every message). */
+function deliverOne(row: DueRow, payload: unknown, settings: DeliverySettings, options: DeliveryOptions, email: () => EmailChannel, tasks: TaskChannel): Promise<Outcome> {
   switch (row.kind) {
     case "email":
       return email().deliver(payload as EmailPayload, row.key);
     case "task":
       return tasks.deliver(payload as TaskPayload, row.key);
     case "offer":
-      return { ok: true, note: `offer ${(payload as OfferPayload).offer_id} recorded` };
+      return Promise.resolve({ ok: true, note: `offer ${(payload as OfferPayload).offer_id} recorded` });
     case "webhook": {
       const hook = payload as WebhookPayload;
       return postSigned(hook.url, hook.body, row.key, settings.webhookSecret!, options.timeoutMs, options.now());
