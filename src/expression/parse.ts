@@ -42,6 +42,31 @@ export function lexingProblems(errors: ILexingError[], text: string, baseOffset:
 }
 
 /**
+ * A percentage written with a space before its sign (`50 %`) is read as the
+ * `50%` meant, with one error and a quick fix, instead of an "unexpected
+ * character" and a value left without its sign. Returns the text with each
+ * such sign moved next to its number (the same length), or undefined when
+ * there is none.
+ */
+export function joinDetachedPercents(text: string, errors: readonly ILexingError[], baseOffset: number): { text: string; problems: SyntaxProblem[] } | undefined {
+  let chars: string[] | undefined;
+  const problems: SyntaxProblem[] = [];
+  for (const error of errors) {
+    const at = error.offset;
+    if (text[at] !== "%") continue;
+    const before = /(?:^|[^\w.])(\d[\d_]*(?:\.\d[\d_]*)?)([ \t]+)$/.exec(text.slice(Math.max(0, at - 64), at));
+    if (!before) continue;
+    const [, number, gap] = before as unknown as [string, string, string];
+    const numberEnd = at - gap.length;
+    chars ??= text.split("");
+    chars[numberEnd] = "%";
+    for (let i = numberEnd + 1; i <= at; i++) chars[i] = " ";
+    problems.push({ code: "TL1002", span: { start: baseOffset + numberEnd - number.length, end: baseOffset + at + 1 }, message: `write \`${number}%\`, with no space before the % sign`, replacement: `${number}%` });
+  }
+  return chars ? { text: chars.join(""), problems } : undefined;
+}
+
+/**
  * Converts parser errors to problems with the span of the offending token.
  * A name close to one of `keywords` (a misspelt `cooldwn`) says which one.
  */
@@ -240,9 +265,12 @@ function shiftSpans(value: unknown, by: number): unknown {
 
 function parseAt(text: string, baseOffset: number): ParsedExpression {
   sharedParser ??= new ExpressionParser();
-  const lexed = expressionLexer.tokenize(text);
+  let lexed = expressionLexer.tokenize(text);
+  const percents = joinDetachedPercents(text, lexed.errors, baseOffset);
+  if (percents) lexed = expressionLexer.tokenize(percents.text);
   const problems: SyntaxProblem[] = [
-    ...lexingProblems(lexed.errors, text, baseOffset),
+    ...(percents?.problems ?? []),
+    ...lexingProblems(lexed.errors, percents?.text ?? text, baseOffset),
     ...unterminatedStringProblems(lexed.tokens, baseOffset),
   ];
   const tokens = closingUnterminated(lexed.tokens);

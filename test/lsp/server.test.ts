@@ -98,6 +98,16 @@ describe("the language server over stdio", () => {
     }
   });
 
+  it("reads `40 %` as the 40% meant, with one error and its quick fix", async () => {
+    const at = positionOf(playText, "40% =", 2);
+    const diagnostics = await client.change(playUri, [{ range: { start: at, end: at }, text: " " }]);
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([["TL1002", "write `40%`, with no space before the % sign"]]);
+    const actions = await client.request<CodeAction[]>("textDocument/codeAction", { textDocument: { uri: playUri }, range: diagnostics[0]!.range, context: { diagnostics } });
+    const edit = actions[0]!.edit!.changes![playUri]![0]!;
+    expect(edit.newText).toBe("40%");
+    expect(await client.change(playUri, [{ range: edit.range, text: edit.newText }])).toEqual([]);
+  });
+
   it("completes names, members, functions and keywords in .play files", async () => {
     const document = cursor(`playbook "c" {
   account {

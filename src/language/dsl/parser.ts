@@ -2,7 +2,7 @@ import { Lexer, tokenMatcher, type ILexingResult, type IToken, type TokenType } 
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";
-import { closingUnterminated, depthProblems, firstPerLine, followsUnterminated, forgetParsedTexts, lexingProblems, malformedDurationProblems, parsingProblems, placedCopies, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
+import { closingUnterminated, depthProblems, firstPerLine, followsUnterminated, forgetParsedTexts, joinDetachedPercents, lexingProblems, malformedDurationProblems, parsingProblems, placedCopies, unterminatedStringProblems, type SyntaxProblem } from "../../expression/parse.js";
 import { printExpr } from "../../expression/print.js";
 import * as t from "../../expression/tokens.js";
 import { formatEnumValues } from "../../expression/types.js";
@@ -1550,9 +1550,17 @@ function lexWithStraightQuotes(written: string): { text: string; lexed: ILexingR
   return { text, lexed: dslLexer.tokenize(text), problems };
 }
 
+/** Lexes a .play text with its typographic quotes and detached percent signs (`50 %`) read as meant, each with one error. */
+function lexRepaired(written: string): { text: string; lexed: ILexingResult; problems: SyntaxProblem[] } {
+  const quoted = lexWithStraightQuotes(written);
+  const percents = joinDetachedPercents(quoted.text, quoted.lexed.errors, 0);
+  if (!percents) return quoted;
+  return { text: percents.text, lexed: dslLexer.tokenize(percents.text), problems: [...quoted.problems, ...percents.problems] };
+}
+
 export function parseDsl(written: string): DslParseResult {
   sharedParser ??= new PlaybookParser();
-  const { text, lexed, problems } = lexWithStraightQuotes(written);
+  const { text, lexed, problems } = lexRepaired(written);
   const unterminated = unterminatedStringProblems(lexed.tokens, 0).map((problem) => {
     // A text earlier on the line may be the one left open: its closing quote is then the one that opens this text.
     const lineStart = text.lastIndexOf("\n", problem.span.start - 1) + 1;
