@@ -2,7 +2,7 @@ import type { AccountSource } from "../data/accounts.js";
 import { loadAccounts } from "../data/accounts.js";
 import { DataEngine, DataError, numberColumn, textColumn, type SqlParam } from "../data/duckdb.js";
 import { decimalColumn } from "../data/exact.js";
-import { EventAggregation, type EventDeclarations, type EventSource, type ZoneOffsets } from "../data/events.js";
+import { EventAggregation, type EventDeclarations, type EventSource, type NumberedAccounts } from "../data/events.js";
 import { fieldValuesSql, readFields } from "../data/reader.js";
 import type { Rejections } from "../data/rejects.js";
 import { readSmallTable, type FileSpec } from "../data/sources.js";
@@ -144,15 +144,11 @@ export async function loadHistory(
   }
 
   // The events, reduced to daily partials per account and local day.
-  const zones = [...new Set(order.map((a) => a.zone))];
-  await engine.run("CREATE OR REPLACE TEMP TABLE sim_acc (__id VARCHAR, __idx INTEGER, __zone_idx INTEGER)");
-  await engine.appendRows("sim_acc", order.map((a, i) => [a.id, i, zones.indexOf(a.zone)]), ["text", "integer", "integer"]);
-  const margin = 2 * MS_PER_DAY;
-  const offsets: ZoneOffsets[] = zones.map((zone, index) => ({ index, ...offsetChanges(zone, firstDay * MS_PER_DAY - margin, (to + 1) * MS_PER_DAY + margin) }));
+  const { accounts: numbered, byNumber } = await numberAccounts(engine, order, firstDay, to);
   const aggregation = await EventAggregation.open(engine, sources.events, plan.aggregates, declared);
   // Partials are read back in their own order (ORDER BY): the input's order need not be kept, which lets DuckDB spill to disk.
   await engine.run("SET preserve_insertion_order = false");
-  const report = await aggregation.dailyPartials("sim_acc", offsets, firstDay, to, rejections, strict);
+  const report = await aggregation.dailyPartials(numbered, firstDay, to, rejections, strict);
   history.events = report.events;
   history.rejected += report.rejected;
   history.warnings.push(...report.warnings);
@@ -178,7 +174,7 @@ export async function loadHistory(
       return { spec, vector, exact, counts, latest };
     });
     for (let r = 0; r < chunk.rowCount; r++) {
-      const account = order[accs[r]!]!;
+      const account = byNumber[accs[r]!]!;
       const day = days[r]!;
       const index = day - firstDay;
       readers.forEach(({ spec, vector, exact, counts, latest }, a) => {
@@ -197,8 +193,30 @@ export async function loadHistory(
       });
     }
   }
-  for (let a = 0; a < plan.aggregates.length; a++) if (plan.aggregates[a]!.fn === "distinct") await loadDistinct(engine, aggregation.distinctValues(a, "sim_acc", offsets, firstDay, to), order, a, firstDay, span);
+  for (let a = 0; a < plan.aggregates.length; a++) if (plan.aggregates[a]!.fn === "distinct") await loadDistinct(engine, aggregation.distinctValues(a, numbered, firstDay, to), byNumber, a, firstDay, span);
   return history;
+}
+
+/**
+ * Numbers the accounts zone by zone, as an ENUM type of their ids (see
+ * NumberedAccounts), with each zone's UTC offsets from `firstDay` to `to`;
+ * `byNumber` gives the account of each number.
+ */
+async function numberAccounts(engine: DataEngine, order: readonly AccountHistory[], firstDay: number, to: number): Promise<{ accounts: NumberedAccounts; byNumber: AccountHistory[] }> {
+  const zoneNames = [...new Set(order.map((a) => a.zone))];
+  const zoneOf = new Map(zoneNames.map((zone, i) => [zone, i]));
+  const byNumber = [...order].sort((a, b) => zoneOf.get(a.zone)! - zoneOf.get(b.zone)!);
+  await engine.run("CREATE OR REPLACE TEMP TABLE sim_acc (__id VARCHAR, __number INTEGER)");
+  await engine.appendRows("sim_acc", byNumber.map((a, i) => [a.id, i]), ["text", "integer"]);
+  // A replay compared with another version numbers its accounts again, under the same name.
+  await engine.run("DROP TYPE IF EXISTS sim_account_id");
+  await engine.run("CREATE TYPE sim_account_id AS ENUM (SELECT __id FROM sim_acc ORDER BY __number)");
+  const counts = new Array<number>(zoneNames.length).fill(0);
+  for (const account of order) counts[zoneOf.get(account.zone)!]!++;
+  const margin = 2 * MS_PER_DAY;
+  let end = 0;
+  const zones = zoneNames.map((zone, i) => ({ ...offsetChanges(zone, firstDay * MS_PER_DAY - margin, (to + 1) * MS_PER_DAY + margin), end: (end += counts[i]!) }));
+  return { accounts: { type: "sim_account_id", zones }, byNumber };
 }
 
 /** Reads one distinct aggregate's values, account by account, into each account's DistinctDays. */
@@ -226,9 +244,12 @@ async function loadDistinct(engine: DataEngine, query: { sql: string; params: Sq
         days = [];
         values = [];
       }
+      const day = dayColumn[r]! - firstDay;
+      // Days before the look-back and after the replay come collapsed into one row each: not replayed.
+      if (day < 0 || day >= span) continue;
       let number = numbers.get(texts[r]!);
       if (number === undefined) numbers.set(texts[r]!, (number = numbers.size));
-      days.push(dayColumn[r]! - firstDay);
+      days.push(day);
       values.push(number);
     }
   }

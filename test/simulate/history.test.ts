@@ -93,4 +93,40 @@ describe("history for a replay", () => {
       engine.close();
     }
   });
+
+  it("warns of undeclared event types and unknown accounts within the days replayed only, and counts only those days' events", async () => {
+    const checked = checkText("/h/h.play", PLAYBOOK, () => undefined);
+    const plan = compilePlaybook(checked);
+    const dir = mkdtempSync(join(tmpdir(), "touchline-history-range-"));
+    writeFileSync(join(dir, "snapshots.csv"), "account_id,as_of,arr,timezone\nA,2026-01-01,1000,Asia/Tokyo\nB,2026-01-01,2000,America/New_York\n");
+    writeFileSync(
+      join(dir, "events.csv"),
+      [
+        "account_id,timestamp,type,minutes",
+        // Before the look-back (7 days before the 8th), after the 31st (local days), and inside: only the last two kinds count.
+        "A,2025-12-20T10:00:00Z,signup,1",
+        "B,2026-02-01T04:59:00Z,login,1",
+        "A,2026-01-31T15:00:00Z,export,1",
+        "B,2026-01-15T12:00:00Z,logout,1",
+        "A,2026-01-15T12:00:00Z,login,3",
+        "Z,2026-01-15T12:00:00Z,login,3",
+      ].join("\n") + "\n",
+    );
+    const engine = await DataEngine.open();
+    try {
+      const history = await loadHistory(engine, plan, checked.environment.eventTypes, csvHistory(join(dir, "snapshots.csv"), join(dir, "events.csv")), day("2026-01-08"), day("2026-01-31"), new Rejections(), false);
+      // 2026-01-31T15:00Z is February 1st in Tokyo; 2026-02-01T04:59Z is still January 31st in New York.
+      expect(history.warnings).toEqual([
+        "1 events of types the playbook's `events` does not declare were ignored (logout); declare a type to use it",
+        "1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)",
+      ]);
+      const [a, b] = history.accounts;
+      expect(a!.partials[0]![day("2026-01-15") - history.firstDay]).toBe(1);
+      expect(b!.partials[0]![day("2026-01-31") - history.firstDay]).toBe(1);
+      // The events read within the days: the two logins, the unknown account's (ignored, and said); the undeclared one is said apart.
+      expect(history.events).toBe(3);
+    } finally {
+      engine.close();
+    }
+  });
 });
