@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { DeliveryReport } from "../actions/deliver.js";
 import { OUTBOX_STATES, type OutboxFilter, type OutboxRow, type OutboxState } from "../actions/ledger.js";
 import { deliverProject, withLedger } from "../actions/send.js";
-import { loadDeliverySettings } from "../actions/settings.js";
+import { loadDeliverySettings, SettingsError } from "../actions/settings.js";
 import { verifyUnsubscribeToken } from "../actions/unsubscribe.js";
 import { loadProject, type Project } from "../run/project.js";
 import { preparePlaybook } from "../run/run.js";
@@ -16,13 +16,15 @@ export function renderDelivery(report: DeliveryReport): string {
   const lines: string[] = [];
   const sent = report.delivered;
   const total = sent.email + sent.task + sent.offer + sent.webhook;
-  lines.push(`Delivered: ${thousands(sent.email)} emails sent, ${thousands(sent.task)} tasks written, ${thousands(sent.offer)} offers recorded, ${thousands(sent.webhook)} webhooks called${total === 0 ? " (nothing was due)" : ""}.`);
+  lines.push(`Delivered: ${thousands(sent.email)} emails sent, ${thousands(sent.task)} tasks written, ${thousands(sent.offer)} offers recorded, ${thousands(sent.webhook)} webhooks called${total + report.failed + report.dead + report.deferred + report.capped + report.suppressed === 0 ? " (nothing was due)" : ""}.`);
   if (report.recovered > 0) lines.push(`Recovered: ${thousands(report.recovered)} actions a stopped process was sending were sent again (at least once for those; the receiver sees the same Message-ID).`);
   if (report.waiting > 0) lines.push(`Waiting: ${thousands(report.waiting)} (quiet hours, business days, holidays); the first may go out at ${new Date(report.nextAt!).toISOString()}: run \`touchline outbox deliver\` then.`);
   if (report.suppressed > 0) lines.push(`Suppressed: ${thousands(report.suppressed)} (suppression list or unsubscribed).`);
   if (report.capped > 0) lines.push(`Capped: ${thousands(report.capped)} (frequency caps across the project).`);
   if (report.failed + report.dead + report.deferred > 0) {
-    lines.push(`Not delivered: ${thousands(report.failed)} failed, ${thousands(report.dead)} given up, ${thousands(report.deferred)} left for the next pass because their channel could not be reached. Nothing is lost: \`touchline outbox --state failed\` lists them; the next \`run --send\` or \`outbox deliver\` tries again.`);
+    lines.push(
+      `Not delivered: ${thousands(report.failed)} failed, ${thousands(report.dead)} given up, ${thousands(report.deferred)} left for the next pass because their channel could not be reached. Nothing is lost: \`touchline outbox --state failed,dead\` lists them with why; a failure that may pass (a deferral, a server down) is tried again by the next \`run --send\` or \`outbox deliver\` once its wait is over, while a refusal and a given-up action wait for \`touchline outbox retry\`.`,
+    );
     for (const problem of report.problems.slice(0, 5)) lines.push(`  ${problem}`);
   }
   return lines.join("\n");
@@ -148,12 +150,16 @@ export async function runSuppress(projectPath: string, action: string, target: s
   });
 }
 
+/** The secret the project's unsubscribe links are signed with: without one no link can be checked, so nothing that applies links may start. */
+function unsubscribeSecret(project: Project): string {
+  const secret = loadDeliverySettings(project).unsubscribeSecret;
+  if (!secret) throw new SettingsError("no unsubscribe secret is set (TOUCHLINE_UNSUBSCRIBE_SECRET, or unsubscribe_secret in the delivery settings file), so no unsubscribe link can be checked; set the one the links were signed with");
+  return secret;
+}
+
 /** Applies an unsubscribe token: its address stops getting its category of email. Returns what to say. */
-function applyToken(projectPath: string, token: string, now: number): { ok: boolean; message: string } {
-  const project = loadProject(projectPath);
-  const settings = loadDeliverySettings(project);
-  if (!settings.unsubscribeSecret) return { ok: false, message: "no unsubscribe secret is set (TOUCHLINE_UNSUBSCRIBE_SECRET), so no token can be checked" };
-  const claim = verifyUnsubscribeToken(token, settings.unsubscribeSecret);
+function applyToken(project: Project, secret: string, token: string, now: number): { ok: boolean; message: string } {
+  const claim = verifyUnsubscribeToken(token, secret);
   if ("refused" in claim) return { ok: false, message: `refused: ${claim.refused}` };
   withLedger(project.state, (ledger) => ledger.suppress({ kind: "address", value: claim.address, category: claim.category, reason: `unsubscribed from ${claim.category} (account ${claim.account})`, source: "unsubscribe link" }, now));
   return { ok: true, message: `${claim.address} is unsubscribed from ${claim.category} emails.` };
@@ -162,7 +168,8 @@ function applyToken(projectPath: string, token: string, now: number): { ok: bool
 export async function runUnsubscribe(projectPath: string, token: string, options: { now?: string }, io: Io): Promise<number> {
   const now = clockOption(options.now);
   return withProject(projectPath, io, async () => {
-    const result = applyToken(projectPath, token, now());
+    const project = loadProject(projectPath);
+    const result = applyToken(project, unsubscribeSecret(project), token, now());
     (result.ok ? io.out : io.err)(result.ok ? result.message : `touchline: ${result.message}`);
     return result.ok ? EXIT.ok : EXIT.problems;
   });
@@ -177,7 +184,9 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number, not ${options.port}`);
   return withProject(projectPath, io, async () => {
-    loadProject(projectPath);
+    const project = loadProject(projectPath);
+    // Refused before listening: an endpoint without the secret would turn every customer's unsubscribe away.
+    const secret = unsubscribeSecret(project);
     const server = createServer((request, response) => {
       const url = new URL(request.url ?? "/", "http://localhost");
       const token = url.searchParams.get("token") ?? "";
@@ -187,7 +196,7 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
       };
       if (request.method === "GET") {
         // A link that was changed is said to be so at once; a valid one only asks (mail scanners follow links).
-        if (!tokenLooksValid(projectPath, token)) page(400, "<p>This link is not valid.</p>");
+        if ("refused" in verifyUnsubscribeToken(token, secret)) page(400, "<p>This link is not valid.</p>");
         else page(200, `<p>Stop getting these emails?</p><form method="post"><input type="hidden" name="token" value="${escapeAttribute(token)}"><button>Unsubscribe</button></form>`);
         return;
       }
@@ -202,11 +211,16 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
       });
       request.on("end", () => {
         const posted = new URLSearchParams(body).get("token") ?? token;
-        const result = applyToken(projectPath, posted, Date.now());
+        const result = applyToken(project, secret, posted, Date.now());
         page(result.ok ? 200 : 400, `<p>${escapeAttribute(result.ok ? "You are unsubscribed." : "This link is not valid.")}</p>`);
       });
     });
-    await new Promise<void>((resolve) => server.listen(port, options.host, resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) =>
+        reject(new SettingsError(error.code === "EADDRINUSE" ? `port ${port} on ${options.host} is already in use: choose another with --port` : `cannot listen on ${options.host}:${port} (${error.code ?? error.message})`)),
+      );
+      server.listen(port, options.host, resolve);
+    });
     const address = server.address();
     io.out(`Unsubscribe endpoint listening on http://${options.host}:${typeof address === "object" && address ? address.port : port}/ (Ctrl-C to stop)`);
     await new Promise<void>((resolve) => {
@@ -229,11 +243,6 @@ function emailCategories(project: Project): string[] {
     }
   }
   return [...categories].sort();
-}
-
-function tokenLooksValid(projectPath: string, token: string): boolean {
-  const secret = loadDeliverySettings(loadProject(projectPath)).unsubscribeSecret;
-  return secret !== undefined && !("refused" in verifyUnsubscribeToken(token, secret));
 }
 
 function escapeAttribute(text: string): string {

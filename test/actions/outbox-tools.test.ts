@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -89,6 +90,27 @@ describe("outbox tools", () => {
     } finally {
       server.child.kill("SIGTERM");
       await server.done;
+    }
+  });
+
+  it("serve-unsubscribe refuses to start without the secret the links are signed with, or on a port in use, and unsubscribe without it is the same mistake", async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }]);
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = String((busy.address() as { port: number }).port);
+      const inUse = await project.main("serve-unsubscribe", project.dir, "--port", port);
+      expect(inUse.code).toBe(2);
+      expect(inUse.stderr).toBe(`touchline: port ${port} on 127.0.0.1 is already in use: choose another with --port\n`);
+    } finally {
+      busy.close();
+    }
+    project.write("delivery.yaml", `smtp: smtp://127.0.0.1:${smtp.port}\n`);
+    for (const command of [["serve-unsubscribe", project.dir, "--port", "0"], ["unsubscribe", project.dir, "some-token"]]) {
+      const refused = await project.main(...command);
+      expect(refused.code, command[0]).toBe(2);
+      expect(refused.stderr).toContain("no unsubscribe secret is set (TOUCHLINE_UNSUBSCRIBE_SECRET, or unsubscribe_secret in the delivery settings file)");
     }
   });
 
