@@ -128,8 +128,7 @@ export class ActionPlanner {
         if (!isSingleAddress(to)) throw new RenderError(`the recipient ${JSON.stringify(to)} is not one email address`);
         const token = signUnsubscribeToken({ account: decision.account, address: to.toLowerCase(), category: category ?? DEFAULT_CATEGORY }, this.settings.unsubscribeSecret!);
         const unsubscribe = unsubscribeLink(this.settings.unsubscribeUrl!, token);
-        const offerAction = decision.actions.find((a) => a.kind === "offer" && a.trigger === action.trigger && a.step === action.step && a.status === "planned");
-        const offer = offerAction ? this.offer(offerAction, decision) : null;
+        const offer = offerOfEmail(this.plan, this.checked, action, decision);
         const message = this.renderer.render(action.target, { ...context, trigger: action.trigger, unsubscribe_url: unsubscribe, offer: offer as Record<string, unknown> | null });
         return { to, ...message, unsubscribe };
       }
@@ -148,7 +147,7 @@ export class ActionPlanner {
         };
       }
       case "offer":
-        return this.offer(action, decision);
+        return offerRecord(this.plan, this.checked, action, decision);
       case "webhook":
         return {
           url: action.target,
@@ -169,18 +168,26 @@ export class ActionPlanner {
     }
   }
 
-  private offer(action: ActionDecision, decision: AccountDecision): OfferPayload {
-    const spec = this.checked.model.offers?.[action.target];
-    const expires = action.details?.expires ?? spec?.expires;
-    return {
-      offer_id: shortHash(idempotencyKey(this.plan.name, decision.account, decision.day, action)).slice(0, 16),
-      offer: action.target,
-      product: spec?.product ?? null,
-      discount: action.details?.discount ?? spec?.discount ?? null,
-      expires: expires ? isoDateOf(decision.day + 1 + durationDays(durationOf(expires)!)) : null,
-      account: decision.account,
-    };
-  }
+}
+
+/** The offer an action records: its id (from the action's key), product, discount and expiry (counted from the day after the decision). */
+function offerRecord(plan: CompiledPlaybook, checked: CheckedPlaybook, action: ActionDecision, decision: AccountDecision): OfferPayload {
+  const spec = checked.model.offers?.[action.target];
+  const expires = action.details?.expires ?? spec?.expires;
+  return {
+    offer_id: shortHash(idempotencyKey(plan.name, decision.account, decision.day, action)).slice(0, 16),
+    offer: action.target,
+    product: spec?.product ?? null,
+    discount: action.details?.discount ?? spec?.discount ?? null,
+    expires: expires ? isoDateOf(decision.day + 1 + durationDays(durationOf(expires)!)) : null,
+    account: decision.account,
+  };
+}
+
+/** The offer an email carries (its template's `offer`): the one its trigger step planned the same day, if any. */
+export function offerOfEmail(plan: CompiledPlaybook, checked: CheckedPlaybook, email: Pick<ActionDecision, "trigger" | "step">, decision: AccountDecision): OfferPayload | null {
+  const offer = decision.actions.find((a) => a.kind === "offer" && a.trigger === email.trigger && a.step === email.step && a.status === "planned");
+  return offer ? offerRecord(plan, checked, offer, decision) : null;
 }
 
 /** What a template reads about an account on the day its action was decided (the trigger, link and offer are filled per action). */

@@ -1,4 +1,4 @@
-import { DEFAULT_CATEGORY, templateContext } from "../actions/plan.js";
+import { DEFAULT_CATEGORY, offerOfEmail, templateContext } from "../actions/plan.js";
 import { messageText } from "../actions/channels/email.js";
 import { idempotencyKey } from "../actions/keys.js";
 import { RenderError, TemplateRenderer } from "../actions/render.js";
@@ -38,9 +38,12 @@ export async function runPreview(projectPath: string, account: string, template:
     // Without the secret there is no real link to show: a placeholder says so.
     const link = settings.unsubscribeSecret && settings.unsubscribeUrl ? unsubscribeLink(settings.unsubscribeUrl, signUnsubscribeToken({ account, address, category }, settings.unsubscribeSecret)) : "https://unsubscribe.invalid/set-TOUCHLINE_UNSUBSCRIBE_SECRET-for-the-real-link";
     const renderer = new TemplateRenderer(result.checked, confinedReader(project.allowedFolders));
-    const trigger = decision.actions.find((a) => a.kind === "email" && a.target === template)?.trigger ?? "";
+    const email = decision.actions.find((a) => a.kind === "email" && a.target === template);
+    const trigger = email?.trigger ?? "";
+    // The offer its trigger step made that day, as run --send fills it in.
+    const offer = email ? offerOfEmail(result.plan, result.checked, email, decision) : null;
     try {
-      const message = renderer.render(template, { ...templateContext(result.plan, result.checked, decision, fields), trigger, unsubscribe_url: link });
+      const message = renderer.render(template, { ...templateContext(result.plan, result.checked, decision, fields), trigger, unsubscribe_url: link, offer: offer as Record<string, unknown> | null });
       if (options.format === "html") io.out(message.html);
       else if (options.format === "text") io.out(`Subject: ${message.subject}\n\n${message.text}`);
       else {

@@ -211,7 +211,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
     if (options.strict && first) {
       throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
     }
-    const unusable = whyUnusable(project, data.summary, rejections.records);
+    const unusable = whyUnusable(project, data.summary, rejections.records, options.explainAccount);
     if (unusable) {
       // Nothing is evaluated, but the person fixing the input needs the list of what was wrong.
       let path: string | undefined;
@@ -316,8 +316,11 @@ export const HISTORY_DAYS = 400;
  * valid, or more rejected rows than `max_rejects` allows. Such a run fails
  * loudly and records nothing in the state.
  */
-function whyUnusable(project: Project, data: DataSummary, rejected: number): string | undefined {
+function whyUnusable(project: Project, data: DataSummary, rejected: number, account: string | undefined): string | undefined {
   const file = project.accounts.file;
+  // One account asked for (explain, preview): only its own rows were read.
+  if (account !== undefined && data.accounts === 0) return `${file} has no account ${account} (ids are matched exactly, case included)`;
+  if (account !== undefined) return data.valid === 0 ? `the row of account ${account} in ${file} is rejected (above): fix it to see this account` : undefined;
   if (data.accounts === 0) return `${file} has no account rows: nothing to evaluate (is it the right file?)`;
   if (data.valid === 0) return `none of the ${data.accounts.toLocaleString("en-US")} account rows of ${file} is usable (all rejected): nothing was evaluated`;
   const limit = project.maxRejects;

@@ -8,7 +8,7 @@ import { deliverDue } from "../../src/actions/deliver.js";
 import { OutboxLedger, type NewOutboxRow } from "../../src/actions/ledger.js";
 import type { DeliverySettings } from "../../src/actions/settings.js";
 import { smtpServersPerTest } from "../helpers/smtp.js";
-import { sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
+import { sendPlaybook, sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
 import { signUnsubscribeToken } from "../../src/actions/unsubscribe.js";
 
 const smtpServer = smtpServersPerTest();
@@ -112,6 +112,34 @@ describe("outbox tools", () => {
       expect(refused.code, command[0]).toBe(2);
       expect(refused.stderr).toContain("no unsubscribe secret is set (TOUCHLINE_UNSUBSCRIBE_SECRET, or unsubscribe_secret in the delivery settings file)");
     }
+  });
+
+  it("preview fills in the offer the email's trigger makes that day, as run --send does", async () => {
+    const smtp = await smtpServer();
+    const playbook = sendPlaybook({
+      templates: `  template "upsell" {
+    subject "More seats"
+    body "<p>{{ offer.product }} at {{ offer.discount }} off until {{ offer.expires }}. <a href=\\"{{ unsubscribe_url }}\\">Unsubscribe</a></p>"
+  }
+  offer "pack" {
+    product "seats-10"
+    discount 15%
+    expires 30d
+  }`,
+      triggers: `  trigger upsell {
+    when plan == "pro"
+    limit once
+    offer "pack"
+    email "upsell" to admin_email
+  }`,
+    });
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }], playbook);
+    const preview = await project.main("preview", project.dir, "A1", "upsell", "--as-of", "2026-03-02");
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toContain("seats-10 at 15% off until 2026-04-02.");
+    const sent = await project.main("run", project.dir, "--as-of", "2026-03-02", "--send", "--now", "2026-03-03T10:00:00Z");
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(smtp.received[0]!.parsed.text).toContain("seats-10 at 15% off until 2026-04-02.");
   });
 
   it("preview renders one template for one account as it would go out, and names a template that does not exist", async () => {
