@@ -60,7 +60,7 @@ describe("the saas-b2b example (the README's first command)", () => {
     expect(result.stdout).toContain("notice: tier set by hand to high_touch by dana@touchline.example");
     expect(result.stdout).toMatch(/adoption_nudge\s+(yes|no)\s+(true|false)/);
     expect(result.stdout).toMatch(/Since the previous run:\n {2}(score|status|tier)/);
-    const missing = touchline("explain", "examples/saas-b2b", "NOPE", "--as-of", "2026-03-02", "--no-state");
+    const missing = touchline("explain", "examples/saas-b2b", "NOPE", "--as-of", "2026-03-02", "--state", join(scratch, "a.db"));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("has no account NOPE (ids are matched exactly, case included)");
   });
