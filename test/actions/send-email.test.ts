@@ -31,6 +31,9 @@ describe("run --send: email through a real SMTP server on 127.0.0.1", () => {
     const key = "tech-touch/welcome/0/email:welcome/A1/2026-03-02";
     expect(mail.messageId).toBe(messageIdOf(key, "cs@vendor.example>"));
     expect(smtp.received[0]!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+    // The customer does not learn which playbook or trigger chose them.
+    const headers = smtp.received[0]!.raw.split(/\r?\n\r?\n/)[0]!;
+    expect(headers).not.toContain("tech-touch/welcome");
     const header = /<(https:\/\/vendor\.example\/unsubscribe\?token=[^>]+)>/.exec(smtp.received[0]!.raw.replace(/\r?\n\s+/g, ""))![1]!;
     expect(mail.html).toContain(header.replace(/&/g, "&amp;"));
     const claim = verifyUnsubscribeToken(new URL(header).searchParams.get("token")!, UNSUBSCRIBE_SECRET);

@@ -52,7 +52,7 @@ export function mailOptions(payload: EmailPayload, key: string, from: string): S
     headers: {
       "List-Unsubscribe": `<${payload.unsubscribe}>`,
       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-      "X-Touchline-Key": key.replace(/[^\x20-\x7e]/g, "?"),
+      // No header carries the action's key: it names the playbook and trigger ("renewal_risk") to the customer. The Message-ID is its hash.
     },
     disableFileAccess: true,
     disableUrlAccess: true,
