@@ -244,7 +244,7 @@ export class StateStore {
     const latest = this.latestDay();
     if (latest !== undefined && latest > day) {
       this.rollback();
-      throw new StateError(`the state in ${this.path} is already at a later day (${describeDay(latest)}); running an earlier day would rewrite history: use --state <new file> or --no-state`);
+      throw new StateError(`the state in ${this.path} is already at a later day (${describeDay(latest)}); running an earlier day would rewrite history: to look at that day, run it without --send and with --state <new file> or --no-state`);
     }
   }
 
