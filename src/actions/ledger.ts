@@ -55,8 +55,10 @@ export interface SuppressionRow {
 
 export interface OutboxFilter {
   states?: readonly OutboxState[];
-  account?: string;
-  trigger?: string;
+  /** any of these accounts */
+  accounts?: readonly string[];
+  /** any of these triggers */
+  triggers?: readonly string[];
   playbook?: string;
   /** decided on or after this day (YYYY-MM-DD) */
   since?: string;
@@ -232,6 +234,12 @@ export class OutboxLedger {
     return recovered;
   }
 
+  /** How many rows match (the limit aside). */
+  count(filter: OutboxFilter = {}): number {
+    const { where, params } = whereOf(filter);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM outbox ${where}`).get(...params) as { n: number }).n;
+  }
+
   list(filter: OutboxFilter = {}): OutboxRow[] {
     const { where, params } = whereOf(filter);
     const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : "";
@@ -286,8 +294,11 @@ function whereOf(filter: OutboxFilter): { where: string; params: unknown[] } {
     clauses.push(`state IN (${filter.states.map(() => "?").join(", ")})`);
     params.push(...filter.states);
   }
-  if (filter.account !== undefined) clauses.push("account_id = ?"), params.push(filter.account);
-  if (filter.trigger !== undefined) clauses.push("trigger = ?"), params.push(filter.trigger);
+  for (const [column, values] of [["account_id", filter.accounts], ["trigger", filter.triggers]] as const) {
+    if (values === undefined || values.length === 0) continue;
+    clauses.push(`${column} IN (${values.map(() => "?").join(", ")})`);
+    params.push(...values);
+  }
   if (filter.playbook !== undefined) clauses.push("playbook = ?"), params.push(filter.playbook);
   if (filter.since !== undefined) clauses.push("day >= ?"), params.push(filter.since);
   return { where: `WHERE ${clauses.length > 0 ? clauses.join(" AND ") : "1"}`, params };

@@ -67,13 +67,13 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .command("outbox")
     .description("List the outbox ledger: every action recorded by run --send, its state and why")
     .argument("<project>", "a project folder with a touchline.yaml")
-    .option("--state <states>", `only these states, comma-separated: ${["planned", "waiting", "sending", "sent", "failed", "dead", "suppressed", "capped"].join(", ")}`)
-    .option("--account <id>", "only this account")
-    .option("--trigger <name>", "only this trigger")
+    .option("--state <states>", `only these states, comma-separated or repeated: ${["planned", "waiting", "sending", "sent", "failed", "dead", "suppressed", "capped"].join(", ")}`, (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--account <id>", "only this account (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--trigger <names>", "only these triggers, comma-separated or repeated", (value: string, all: string[]) => [...all, value], [] as string[])
     .option("--since <date>", "only actions decided on or after this day, YYYY-MM-DD")
     .option("--limit <n>", "at most this many rows")
     .option("--format <table|json>", "how to print them", "table")
-    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; limit?: string; format: string }) => setExit(await runOutboxList(project, opts, io)));
+    .action(async (project: string, opts: { state: string[]; account: string[]; trigger: string[]; since?: string; limit?: string; format: string }) => setExit(await runOutboxList(project, opts, io)));
   outbox
     .command("deliver")
     .description("Deliver what is due now: actions that waited for quiet hours, business days or holidays, and failed ones whose next attempt has come")
@@ -84,12 +84,12 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .command("retry")
     .description("Try failed and given-up actions again now (all, or those matching the filters)")
     .argument("<project>", "a project folder with a touchline.yaml")
-    .option("--state <states>", "failed, dead or both (default both)")
-    .option("--account <id>", "only this account")
-    .option("--trigger <name>", "only this trigger")
+    .option("--state <states>", "failed, dead or both (default both)", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--account <id>", "only this account (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--trigger <names>", "only these triggers, comma-separated or repeated", (value: string, all: string[]) => [...all, value], [] as string[])
     .option("--since <date>", "only actions decided on or after this day")
     .option("--now <datetime>", "the delivery clock, ISO 8601 (default: the real time)")
-    .action(async (project: string, opts: { state?: string; account?: string; trigger?: string; since?: string; now?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: true, progress: process.stderr.isTTY === true }, io)));
+    .action(async (project: string, opts: { state: string[]; account: string[]; trigger: string[]; since?: string; now?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: true, progress: process.stderr.isTTY === true }, io)));
   cli
     .command("suppress")
     .description("Manage the suppression list: addresses or accounts no automated action reaches")

@@ -4,6 +4,7 @@ import { OUTBOX_STATES, type OutboxFilter, type OutboxRow, type OutboxState } fr
 import { deliverProject, withLedger } from "../actions/send.js";
 import { loadDeliverySettings, SettingsError } from "../actions/settings.js";
 import { verifyUnsubscribeToken } from "../actions/unsubscribe.js";
+import { epochDayOf } from "../expression/literals.js";
 import { loadProject, type Project } from "../run/project.js";
 import { preparePlaybook } from "../run/run.js";
 import { DEFAULT_CATEGORY } from "../actions/plan.js";
@@ -31,24 +32,30 @@ export function renderDelivery(report: DeliveryReport): string {
 }
 
 export interface OutboxListOptions {
-  state?: string;
-  account?: string;
-  trigger?: string;
+  /** each given --state (repeatable), each a comma-separated list */
+  state?: string[];
+  /** each given --account (repeatable): account ids are taken whole */
+  account?: string[];
+  /** each given --trigger (repeatable), each a comma-separated list */
+  trigger?: string[];
   since?: string;
   format: string;
   limit?: string;
 }
 
 function filterOf(options: OutboxListOptions): OutboxFilter {
-  const states = options.state?.split(",").map((s) => s.trim()) ?? [];
+  const listed = (values: string[] | undefined) => (values ?? []).flatMap((value) => value.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const states = listed(options.state);
   for (const state of states) if (!OUTBOX_STATES.includes(state as OutboxState)) throw new UsageError(`--state takes ${OUTBOX_STATES.join(", ")} (comma-separated), not ${state}`);
-  if (options.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.since)) throw new UsageError(`--since takes a date as YYYY-MM-DD, not ${options.since}`);
+  if (options.since !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(options.since) || epochDayOf(options.since) === undefined)) throw new UsageError(`--since takes a date as YYYY-MM-DD, not ${options.since}`);
   const limit = options.limit === undefined ? undefined : Number(options.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError(`--limit takes a whole number, not ${options.limit}`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit takes a whole number of rows, 1 or more, not ${options.limit}`);
+  const triggers = listed(options.trigger);
+  const accounts = options.account ?? [];
   return {
     ...(states.length > 0 ? { states: states as OutboxState[] } : {}),
-    ...(options.account !== undefined ? { account: options.account } : {}),
-    ...(options.trigger !== undefined ? { trigger: options.trigger } : {}),
+    ...(accounts.length > 0 ? { accounts } : {}),
+    ...(triggers.length > 0 ? { triggers } : {}),
     ...(options.since !== undefined ? { since: options.since } : {}),
     ...(limit !== undefined ? { limit } : {}),
   };
@@ -86,7 +93,7 @@ export async function runOutboxList(projectPath: string, options: OutboxListOpti
   const filter = filterOf(options);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
-    const rows = withLedger(project.state, (ledger) => ledger.list(filter));
+    const { rows, matching } = withLedger(project.state, (ledger) => ({ rows: ledger.list(filter), matching: filter.limit === undefined ? undefined : ledger.count(filter) }));
     if (options.format === "json") {
       io.out(JSON.stringify(rows.map(publicRow), null, 2));
       return EXIT.ok;
@@ -95,10 +102,13 @@ export async function runOutboxList(projectPath: string, options: OutboxListOpti
       io.out("The outbox has no actions that match.");
       return EXIT.ok;
     }
-    io.out(renderTable(["day", "playbook", "trigger", "account", "action", "to", "state", "why"], rows.map((r) => [r.day, r.playbook, r.trigger, r.account_id, `${r.kind} ${r.target}`, r.recipient ?? "", r.state, r.last_error ?? r.reason ?? ""])));
+    // A failed action says when it is tried again (none: it waits for outbox retry).
+    const why = (r: OutboxRow) => (r.state === "failed" ? `${r.last_error ?? ""}; ${r.next_attempt_at === null ? "not retried by itself (touchline outbox retry)" : `next attempt ${new Date(r.next_attempt_at).toISOString()}`}` : (r.last_error ?? r.reason ?? ""));
+    io.out(renderTable(["day", "playbook", "trigger", "account", "action", "to", "state", "why"], rows.map((r) => [r.day, r.playbook, r.trigger, r.account_id, `${r.kind} ${r.target}`, r.recipient ?? "", r.state, why(r)])));
     const counts = new Map<string, number>();
     for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
-    io.out(`${thousands(rows.length)} actions: ${[...counts].map(([s, n]) => `${thousands(n)} ${s}`).join(", ")}.`);
+    const shown = matching !== undefined && matching > rows.length ? ` (the first ${thousands(rows.length)} of ${thousands(matching)} that match: --limit)` : "";
+    io.out(`${thousands(rows.length)} actions${shown}: ${[...counts].map(([s, n]) => `${thousands(n)} ${s}`).join(", ")}.`);
     return EXIT.ok;
   });
 }

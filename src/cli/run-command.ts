@@ -1,5 +1,5 @@
+import { epochDayOf, isoDateOf } from "../expression/literals.js";
 import { relative } from "node:path";
-import { isoDateOf } from "../expression/literals.js";
 import { DataError } from "../data/duckdb.js";
 import { OutputError, PathConflict } from "../run/files.js";
 import { loadProject, ProjectError } from "../run/project.js";
@@ -126,7 +126,7 @@ const STATUSES = ["green", "yellow", "red", "no score"];
 export function clockOption(text: string | undefined): () => number {
   if (text === undefined) return Date.now;
   const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms)) throw new UsageError(`--now takes a date and time such as 2026-03-02T09:00:00Z, not ${JSON.stringify(text)}`);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms) || epochDayOf(text.slice(0, 10)) === undefined) throw new UsageError(`--now takes a date and time such as 2026-03-02T09:00:00Z, not ${JSON.stringify(text)}`);
   return () => ms;
 }
 

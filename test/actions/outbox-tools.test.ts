@@ -8,7 +8,7 @@ import { deliverDue } from "../../src/actions/deliver.js";
 import { OutboxLedger, type NewOutboxRow } from "../../src/actions/ledger.js";
 import type { DeliverySettings } from "../../src/actions/settings.js";
 import { smtpServersPerTest } from "../helpers/smtp.js";
-import { sendPlaybook, sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
+import { listOutbox, manyAccounts, sendPlaybook, sendProject, UNSUBSCRIBE_SECRET } from "../helpers/send-project.js";
 import { signUnsubscribeToken } from "../../src/actions/unsubscribe.js";
 
 const smtpServer = smtpServersPerTest();
@@ -112,6 +112,22 @@ describe("outbox tools", () => {
       expect(refused.code, command[0]).toBe(2);
       expect(refused.stderr).toContain("no unsubscribe secret is set (TOUCHLINE_UNSUBSCRIBE_SECRET, or unsubscribe_secret in the delivery settings file)");
     }
+  });
+
+  it("outbox filters by several accounts, states and triggers, says when --limit hid rows, and refuses dates that are not in the calendar", async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, manyAccounts(3));
+    expect((await project.main("run", project.dir, "--as-of", "2026-03-02", "--send", "--now", "2026-03-03T10:00:00Z")).code).toBe(0);
+    const keys = async (...filters: string[]) => (await listOutbox(project, ...filters)).map((r) => r.account);
+    expect(await keys("--account", "A00001", "--account", "A00003")).toEqual(["A00001", "A00003"]);
+    expect(await keys("--trigger", "nope,welcome")).toHaveLength(3);
+    expect(await keys("--state", "failed", "--state", "sent")).toHaveLength(3);
+    expect((await project.main("outbox", project.dir, "--limit", "1")).stdout).toContain("1 actions (the first 1 of 3 that match: --limit): 1 sent.");
+    for (const [option, value] of [["--since", "2026-02-30"], ["--limit", "0"]]) {
+      const refused = await project.main("outbox", project.dir, option!, value!);
+      expect(refused.code, `${option} ${value}`).toBe(2);
+    }
+    expect((await project.main("outbox", "deliver", project.dir, "--now", "2026-02-30T10:00:00Z")).code).toBe(2);
   });
 
   it("preview fills in the offer the email's trigger makes that day, as run --send does", async () => {

@@ -55,6 +55,7 @@ describe("delivery failures: nothing lost, nothing stormed", () => {
     expect(attempts).toBe(1);
     const [row] = await listOutbox(project, "--state", "failed");
     expect(row!.next_attempt_at).toBeNull();
+    expect((await project.main("outbox", project.dir)).stdout).toMatch(/refused it \(550 [^\n]*; not retried by itself \(touchline outbox retry\)/);
     refuse = false;
     const retried = await project.main("outbox", "retry", project.dir, "--now", "2026-03-04T11:00:00Z");
     expect(retried.code, retried.stdout).toBe(0);
