@@ -2,7 +2,9 @@ import { epochDayOf, isoDateOf } from "../expression/literals.js";
 import { relative } from "node:path";
 import { DataError } from "../data/duckdb.js";
 import { OutputError, PathConflict } from "../run/files.js";
-import { loadProject, ProjectError } from "../run/project.js";
+import { readFileSync } from "node:fs";
+import { loadProject, ProjectError, ProjectSchemaError } from "../run/project.js";
+import { checkProjectFile } from "../run/project-check.js";
 import { StateError, StateWriteError } from "../run/state-store.js";
 import type { RejectGroup } from "../data/rejects.js";
 import { PlaybookInvalid, runEveryPlaybook, RunStopped, type RunResult } from "../run/run.js";
@@ -41,6 +43,17 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
     if (error instanceof RunStopped && error.rejected && error.rejected.count > 0) {
       io.err(`Rejected input (${thousands(error.rejected.count)} rows${error.rejected.path ? `; all listed in ${relative(process.cwd(), error.rejected.path)}` : ""}):`);
       io.err(renderRejectGroups(error.rejected.groups, error.rejected.accounts).join("\n"));
+    }
+    if (error instanceof ProjectSchemaError) {
+      // The same diagnostics as `touchline check`, each at its line, all of them (not the first only).
+      const file = error.configFile;
+      const checked = checkProjectFile(file, readFileSync(file, "utf8"));
+      const errors = checked.diagnostics.filter((d) => d.severity === "error");
+      const paint = paintFor(io);
+      for (const d of errors) io.err(renderDiagnostic(d, checked.source, paint, relative(process.cwd(), file)));
+      if (errors.length === 0) io.err(`touchline: ${error.message}`);
+      else io.err(`touchline: ${relative(process.cwd(), file)} has errors; fix them first`);
+      return EXIT.problems;
     }
     if (error instanceof ProjectError || error instanceof RunStopped || error instanceof StateError || error instanceof DataError) {
       io.err(`touchline: ${error.message}`);

@@ -171,6 +171,16 @@ function relativeTo(root: string, file: string): string {
 /** A mistake in the project config: reported with its file, never as a stack trace. */
 export class ProjectError extends Error {}
 
+/** touchline.yaml does not fit the project's schema: `check`'s diagnostics say where, each with its line. */
+export class ProjectSchemaError extends ProjectError {
+  constructor(
+    message: string,
+    readonly configFile: string,
+  ) {
+    super(message);
+  }
+}
+
 function formatOf(file: string): InputFormat | undefined {
   if (/\.csv$|\.tsv$|\.txt$/i.test(file)) return "csv";
   if (/\.jsonl$|\.ndjson$/i.test(file)) return "jsonl";
@@ -203,7 +213,7 @@ export function loadProject(path: string): Project {
   const parsed = ProjectConfig.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ProjectError(`${configFile}: ${issue.path.join(".") || "the file"}: ${issue.message}`);
+    throw new ProjectSchemaError(`${configFile}: ${issue.path.join(".") || "the file"}: ${issue.message}`, configFile);
   }
   const config = parsed.data;
   if ((config.playbook === undefined) === (config.playbooks === undefined)) {

@@ -35,6 +35,11 @@ describe("touchline check (as a process)", () => {
     expect(broken.stdout).toContain("touchline.yaml:3:1 error TL3002 unknown setting `histroy` in touchline.yaml; did you mean `history`?");
     expect(broken.stdout).toContain("touchline.yaml:5:11 error TL3003 `timezone` should be text, not 5");
     expect(broken.stdout).toContain("0 playbooks and 1 project file checked: 2 errors, 0 warnings");
+    // run says the same, every problem at its line, not the first in the schema's words.
+    const run = touchline(["run", dir, "--as-of", "2026-03-01"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("touchline.yaml:3:1 error TL3002 unknown setting `histroy` in touchline.yaml; did you mean `history`?");
+    expect(run.stderr).toContain("touchline.yaml:5:11 error TL3003 `timezone` should be text, not 5");
     // A required setting misspelt: "did you mean" alone; left out: said to be required, not "invalid input".
     writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\nacounts: a.csv\n");
     const misspelt = touchline(["check", join(dir, "touchline.yaml")]);
