@@ -72,6 +72,8 @@ export interface LoadOptions {
   zoneField?: string | undefined;
   /** snapshots: the column with each row's date, which becomes `__as_of` (a day); an account may have a row per date */
   asOf?: string | undefined;
+  /** fields other playbooks of the project read from the same file: their columns are not unknown */
+  alsoRead?: readonly string[] | undefined;
 }
 
 export async function loadAccounts(engine: DataEngine, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, options: LoadOptions): Promise<LoadedAccounts> {
@@ -123,7 +125,8 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     throw new DataError(`${source.file}: no column for ${names}, which the playbook's data contract requires; add the column, map it in touchline.yaml (accounts: { file: ..., columns: { ${absent[0]!.field.name}: <column> } }), or make the field optional (${absent[0]!.field.name}: ${absent[0]!.field.type.name}?)`);
   }
   if (asOf !== undefined && !headers.includes(asOf)) throw new DataError(`${source.file}: no column \`${asOf}\` with each snapshot's date (set as_of: <column> for the snapshots)`);
-  const used = new Set([source.id, ...(asOf ? [asOf] : []), ...contract.filter((f) => !source.joins.some((j) => j.columns[f.name] !== undefined)).map((f) => source.columns[f.name] ?? f.name)]);
+  const readHere = [...contract.map((f) => f.name), ...(options.alsoRead ?? [])].filter((name) => !source.joins.some((j) => j.columns[name] !== undefined));
+  const used = new Set([source.id, ...(asOf ? [asOf] : []), ...readHere.map((name) => source.columns[name] ?? name)]);
   const unknown = headers.filter((h) => !used.has(h) && h !== "");
   for (const column of unknown) {
     const suggestion = closestName(column, contract.map((f) => f.name));

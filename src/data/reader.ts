@@ -59,10 +59,10 @@ export class ProjectData {
    * Reads and validates every input. `account` limits the work to one
    * account (explain). Rejected records go to `rejections` as they are found.
    */
-  static async open(engine: DataEngine, spec: DataSpec, plan: CompiledPlaybook, declared: EventDeclarations, options: { day: number; rejections: Rejections; strict: boolean; account?: string | undefined; allFields?: boolean }): Promise<ProjectData> {
+  static async open(engine: DataEngine, spec: DataSpec, plan: CompiledPlaybook, declared: EventDeclarations, options: { day: number; rejections: Rejections; strict: boolean; account?: string | undefined; allFields?: boolean; alsoRead?: readonly string[] }): Promise<ProjectData> {
     {
       // Explaining one account reads only its rows (and events): answers come in well under a second.
-      const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, { strict: options.strict, only: options.account, zoneField: plan.timezoneField });
+      const accounts = await loadAccounts(engine, spec.accounts, plan.fields, options.rejections, { strict: options.strict, only: options.account, zoneField: plan.timezoneField, alsoRead: options.alsoRead });
       const warnings = [...accounts.warnings];
       const calendars = new Calendars(options.day);
       const zones = await resolveZones(engine, accounts, plan, spec.timezone, warnings);

@@ -41,6 +41,8 @@ export class RunStopped extends Error {
 
 export interface RunOptions {
   asOf: string;
+  /** the fields the project's other playbooks read (a run of several): their columns are not warned of as unknown */
+  alsoRead?: readonly string[];
   strict?: boolean;
   /** decision files to write: .jsonl or .csv */
   out?: string[];
@@ -116,16 +118,21 @@ export function preparePlaybook(project: Project, file = project.playbook): { ch
  * name goes before the extension (decisions.jsonl -> decisions.b2b-saas.jsonl).
  */
 export async function runEveryPlaybook(project: Project, options: RunOptions): Promise<RunResult[]> {
-  const plans = project.playbooks.map((file) => ({ file, name: preparePlaybook(project, file).plan.name }));
+  const plans = project.playbooks.map((file) => {
+    const { plan } = preparePlaybook(project, file);
+    return { file, name: plan.name, fields: plan.fields.map((f) => f.name) };
+  });
   const clash = plans.find((p, i) => plans.findIndex((q) => q.name === p.name) !== i);
   if (clash) throw new RunStopped(`${project.configFile}: two playbooks are named ${clash.name}; each playbook of a project needs its own name (it keeps its state and its actions under it)`);
   const results: RunResult[] = [];
   for (const { file, name } of plans) {
     const several = plans.length > 1;
+    const alsoRead = plans.filter((p) => p.file !== file).flatMap((p) => p.fields);
     const statePath = options.statePath ?? project.state;
     const run = runProject(project, {
         ...options,
         playbook: file,
+        alsoRead,
         ...(several && options.out ? { out: options.out.map((path) => withName(path, name)) } : {}),
         ...(several ? { rejectsPath: withName(options.rejectsPath ?? join(dirname(statePath), "rejects.jsonl"), name) } : {}),
     });
@@ -206,6 +213,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
       strict: options.strict === true,
       account: options.explainAccount,
       allFields: explaining || options.recordActions !== undefined,
+      ...(options.alsoRead ? { alsoRead: options.alsoRead } : {}),
     });
     const first = rejections.firstRecord();
     if (options.strict && first) {

@@ -45,6 +45,16 @@ describe("several playbooks in one project", () => {
     expect(explained.stdout).toMatch(/playbook onboarding[\s\S]*welcome: email welcome[\s\S]*playbook renewals[\s\S]*renewal_notice: email renewal/);
   });
 
+  it("does not warn of a column as unknown when another playbook of the project reads it", async () => {
+    const p = project();
+    p.write("renewals.play", renewal.replace("    owner: string\n", "    owner: string\n    seats: int?\n"));
+    p.write("accounts.csv", accountsCsv([{ id: "A1", name: "Ada", email: "ada@customer.example" }]).replace("timezone\n", "timezone,seats,notes\n").replace(/\n(A1,.*)\n$/, "\n$1,12,vip\n"));
+    const dry = await p.main("run", p.dir, "--as-of", "2026-03-02");
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).not.toContain("column `seats`");
+    expect(dry.stdout.match(/column `notes` of .* is not in the playbook's data contract/g)).toHaveLength(1);
+  });
+
   it("sends under one set of caps across the playbooks, the highest priority first, and never again the next day", async () => {
     const p = project();
     const sent = await p.main("run", p.dir, "--as-of", "2026-03-02", "--send");
