@@ -143,7 +143,7 @@ export async function runSuppress(projectPath: string, action: string, target: s
         const added = ledger.suppress({ kind, value: target!, category: options.category ?? "*", reason: options.reason ?? "added by hand", source: "touchline suppress" }, now());
         const shown = kind === "address" ? target!.trim().toLowerCase() : target!;
         const categories = emailCategories(project);
-        if (options.category && !categories.includes(options.category)) {
+        if (options.category && categories && !categories.includes(options.category)) {
           io.err(`warning: no email template of this project has the category ${options.category} (they have ${categories.join(", ")}): this entry holds nothing back until one does`);
         }
         io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${shown}${options.category ? ` for ${options.category} emails` : ""}.` : `${shown} was already suppressed.`);
@@ -242,14 +242,15 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
   });
 }
 
-/** The categories of the project's email templates (the default one included). */
-function emailCategories(project: Project): string[] {
+/** The categories of the project's email templates (the default one included); undefined when a playbook cannot be read (then nobody knows). */
+function emailCategories(project: Project): string[] | undefined {
   const categories = new Set<string>([DEFAULT_CATEGORY]);
   for (const file of project.playbooks) {
     try {
       for (const template of Object.values(preparePlaybook(project, file).checked.model.templates ?? {})) if (template?.category) categories.add(template.category);
     } catch {
-      // A playbook with errors names no categories here; check reports it.
+      // A playbook with errors may have the category: check reports its errors.
+      return undefined;
     }
   }
   return [...categories].sort();
