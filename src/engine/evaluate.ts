@@ -75,12 +75,13 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     health: plan.healthModels.length === 0 ? (previous?.health ?? null) : null,
     // Parts nothing will write stay shared empty values: a large run allocates less per account.
     // Without a health section today, the last score and its history wait for it to come back.
-    scores: previous ? (plan.healthModels.length === 0 ? previous.scores : previous.scores.filter(([d]) => d < day && d >= day - plan.historyDays - 1)) : plan.keepsScores ? [] : NONE,
+    scores: previous ? (plan.healthModels.length === 0 ? previous.scores : daysWithin(previous.scores, day - plan.historyDays - 1, day)) : plan.keepsScores ? [] : NONE,
     // Milestones and triggers the playbook no longer has keep their history, in case they come back.
-    milestonesDone: previous ? Object.assign(record<number>(), previous.milestonesDone) : plan.onboarding ? record<number>() : (NOTHING as Record<string, number>),
+    // Shared with the state before until a milestone is done (evaluateOnboarding copies it then): most days none is.
+    milestonesDone: previous ? previous.milestonesDone : plan.onboarding ? record<number>() : (NOTHING as Record<string, number>),
     ...(previous ? (previous.trackedSince !== undefined ? { trackedSince: previous.trackedSince } : {}) : { trackedSince: day }),
     triggers: previous ? retiredTriggers(plan, previous.triggers) : (NOTHING as Record<string, TriggerState>),
-    sent: previous ? previous.sent.filter(([d]) => d < day && d > day - retentionDays(plan) - 1) : NONE,
+    sent: previous ? daysWithin(previous.sent, day - retentionDays(plan), day) : NONE,
   };
 
   for (const step of plan.steps) {
@@ -136,6 +137,21 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
     }
   }
   return { decision, state };
+}
+
+/**
+ * The entries of a remembered list (scores, actions sent) whose day is in
+ * [from, before), in order: a new list. A plain loop, since a replay does this
+ * for every account every day (a filter with a destructuring callback was a
+ * tenth of a replay's evaluation).
+ */
+function daysWithin<T extends readonly [number, ...unknown[]]>(entries: readonly T[], from: number, before: number): T[] {
+  const kept: T[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry[0] >= from && entry[0] < before) kept.push(entry);
+  }
+  return kept;
 }
 
 /** The remembered state of triggers the playbook no longer has: kept as it was, so a trigger put back resumes its cooldowns and limits. */
@@ -283,7 +299,8 @@ function evaluateHealth(plan: CompiledPlaybook, scope: AccountScope, state: Acco
   if (model.trendDays !== undefined && score !== null) {
     const target = scope.asOfDay - model.trendDays;
     let past: number | undefined;
-    for (const [day, value] of state.scores) if (day <= target) past = value;
+    const scores = state.scores;
+    for (let i = 0; i < scores.length; i++) if (scores[i]![0] <= target) past = scores[i]![1];
     if (past !== undefined) trend = round2(score - past);
   }
   model.publish(scope.h, model.scoreBuffer as (number | null)[], score, status, trend);
@@ -373,6 +390,8 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
   const outsideWindow = onboarding.withinDays !== undefined && typeof start === "number" && day - start > onboarding.withinDays;
   let done = 0;
   let beforeTracking = false;
+  // The list of done milestones may be the previous state's: copied before the first one is added, never changed in place.
+  let copied = false;
   for (const milestone of onboarding.milestones) {
     const base = milestone.after !== undefined ? doneOf.get(milestone.after) ?? dueOf.get(milestone.after) : typeof start === "number" ? start : undefined;
     const due = base === undefined || base === null ? day : addMonthsToDay(base, milestone.due.months) + milestone.due.days;
@@ -380,6 +399,8 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
     let doneOn: number | null = Object.hasOwn(state.milestonesDone, milestone.name) ? state.milestonesDone[milestone.name]! : null;
     if (doneOn === null && milestone.done(scope) === true) {
       doneOn = day;
+      if (!copied) state.milestonesDone = Object.assign(record<number>(), state.milestonesDone);
+      copied = true;
       state.milestonesDone[milestone.name] = day;
     }
     // Done on the first day the account was ever evaluated: done before tracking began, on a day nobody saw.
