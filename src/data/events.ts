@@ -37,13 +37,6 @@ export interface EventSource extends FileSpec {
 /** The declared event types and the type of each property (undefined: the playbook declares none, anything goes). */
 export type EventDeclarations = ReadonlyMap<string, ReadonlyMap<string, Type>> | undefined;
 
-/** Per account: the window bounds of the zone it lives in, `u_end` and `u_<days>` (UTC ms). */
-export interface WindowTable {
-  name: string;
-  /** the window lengths (days) it has columns for */
-  days: readonly number[];
-}
-
 /** A zone's UTC offset over a period: `offset` before the first change, then each change's instant and new offset. */
 export interface ZoneOffsets {
   offset: number;
@@ -51,16 +44,42 @@ export interface ZoneOffsets {
 }
 
 /**
- * The accounts of a replay, numbered zone by zone: an ENUM type of their ids
- * in number order (an event's account number is then a dictionary lookup,
- * about twice as fast over millions of events as a join), and where each
- * zone's numbers end (so a number says its zone by range).
+ * Accounts numbered zone by zone: an ENUM type of their ids in number order
+ * (an event's account number is then a dictionary lookup, about twice as
+ * fast over millions of events as a join), and where each zone's numbers
+ * end (so a number says its zone by range), with what the zone means: its
+ * UTC offsets over a replay, or its window bounds on a run's day.
  */
-export interface NumberedAccounts {
+export interface NumberedAccounts<Zone = ZoneOffsets> {
   /** the ENUM type of the account ids */
   type: string;
-  /** per zone, its UTC offsets over the replay, and the first number after its accounts */
-  zones: readonly (ZoneOffsets & { end: number })[];
+  /** per zone, the first number after its accounts */
+  zones: readonly (Zone & { end: number })[];
+}
+
+/** A zone's window bounds on a run's day (UTC ms): the end of the day, and the start of each window length of `RunWindows.days`. */
+export interface ZoneWindows {
+  asOfMs: number;
+  starts: readonly number[];
+}
+
+export type RunWindows = NumberedAccounts<ZoneWindows> & { days: readonly number[] };
+
+/** Creates the ENUM type `type` of the account ids the query `ids` selects (one column, in number order, each id once). */
+export async function createAccountEnum(engine: DataEngine, type: string, ids: string): Promise<void> {
+  // A replay compared with another version numbers its accounts again, under the same name.
+  await engine.run(`DROP TYPE IF EXISTS ${type}`);
+  await engine.run(`CREATE TYPE ${type} AS ENUM (${ids})`);
+}
+
+/** An event's account number (null for an account that is not one of them). */
+function accountNumber(accounts: NumberedAccounts<unknown>, id: string): string {
+  return `enum_code(TRY_CAST(${id} AS ${accounts.type}))`;
+}
+
+/** A value by the zone of the account numbered `number` (null when it has none). */
+function byZone<Zone>(accounts: NumberedAccounts<Zone>, number: string, value: (zone: Zone) => string): string {
+  return accounts.zones.length === 0 ? "NULL" : `CASE ${accounts.zones.map((z) => `WHEN ${number} < ${z.end} THEN ${value(z)}`).join(" ")} END`;
 }
 
 function offsetCase(zone: ZoneOffsets): string {
@@ -220,14 +239,16 @@ export class EventAggregation {
    * count of values an average divides by, `x<i>_l` the local part of days_since_last)
    * and returns what was found about the events themselves.
    */
-  async compute(windows: WindowTable, asOfDay: number, rejections: Rejections, strict: boolean, account?: string): Promise<EventReport> {
+  async compute(windows: RunWindows, asOfDay: number, rejections: Rejections, strict: boolean, account?: string): Promise<EventReport> {
     const sql = new Sql();
     const localEnd = (asOfDay + 1) * MS_PER_DAY;
     const localStart = (days: number) => (asOfDay + 1 - days) * MS_PER_DAY;
     // Each event's window bounds are chosen once (its account's zone for an instant, the local day for a wall-clock
     // time): every aggregate then tests a plain range.
     const bound = (days: number | "end") =>
-      days === "end" ? `CASE WHEN e.z THEN a.u_end ELSE ${sqlNumber(localEnd)} END AS b_end` : `CASE WHEN e.z THEN a.u_${days} ELSE ${sqlNumber(localStart(days))} END AS b_${days}`;
+      days === "end"
+        ? `CASE WHEN e.z THEN ${byZone(windows, "e.__idx", (z) => sqlNumber(z.asOfMs))} ELSE ${sqlNumber(localEnd)} END AS b_end`
+        : `CASE WHEN e.z THEN ${byZone(windows, "e.__idx", (z) => sqlNumber(z.starts[windows.days.indexOf(days)]!))} ELSE ${sqlNumber(localStart(days))} END AS b_${days}`;
     const inWindow = (from: number, to: number | "end") => `(e.t >= e.b_${from} AND e.t < e.b_${to})`;
     const columns: string[] = [];
     // Only valid events are cast: a rejected one may hold anything.
@@ -272,18 +293,27 @@ export class EventAggregation {
     const events = this.eventsSql(sql, account);
     const bounds = [...windows.days.map((d) => bound(d)), bound("end")].join(", ");
     await this.engine.run(
+      // Grouped by the account's number alone: events of accounts that are not valid ones share one group (null), and
+      // are described apart when there are some. A text key beside the number made distinct counts run out of memory.
       `CREATE OR REPLACE TEMP TABLE aggs AS
-       SELECT e.acc AS __id, bool_or(e.__orphan) AS __orphan, count(*) AS __events,
+       SELECT e.__idx AS __idx, count(*) AS __events,
          count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared${columns.length > 0 ? ", " : ""}${columns.join(", ")}
-       FROM (SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, a.__id IS NULL AS __orphan, ${bounds}
-             FROM ${events} e LEFT JOIN ${windows.name} a ON a.__id = e.acc) e
-       GROUP BY e.acc`,
+       FROM (SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, ${bounds}
+             FROM (SELECT *, ${accountNumber(windows, "acc")} AS __idx FROM ${events}) e) e
+       GROUP BY e.__idx`,
       sql.params,
     );
+    const orphaned = await this.engine.rows("SELECT 1 FROM aggs WHERE __idx IS NULL");
     return this.report("aggs", rejections, strict, account, () => {
       const sql = new Sql();
       return { sql: `SELECT DISTINCT type FROM ${this.eventsSql(sql, account)} WHERE undeclared AND problem IS NULL ORDER BY type`, params: sql.params };
-    });
+    }, orphaned.length === 0 ? undefined : this.orphanRows(windows, account));
+  }
+
+  /** The events of accounts that are not among `accounts`, by account: another pass over the events, made only when there are some. */
+  private orphanRows(accounts: NumberedAccounts<unknown>, account: string | undefined): { sql: string; params: SqlParam[] } {
+    const sql = new Sql();
+    return { sql: `SELECT acc AS __id, true AS __orphan, count(*) AS __events FROM ${this.eventsSql(sql, account)} WHERE acc IS NOT NULL AND ${accountNumber(accounts, "acc")} IS NULL GROUP BY acc`, params: sql.params };
   }
 
   /**
@@ -292,13 +322,24 @@ export class EventAggregation {
    * looked up by `undeclaredTypes` only when there are some: as a column of
    * the grouped pass, a text minimum, they cost a fifth of it.
    */
-  private async report(table: string, rejections: Rejections, strict: boolean, account: string | undefined, undeclaredTypes: () => { sql: string; params: SqlParam[] }): Promise<EventReport> {
-    const summary = (await this.engine.rows(
-      `SELECT COALESCE(sum(__events), 0) AS events, COALESCE(sum(__bad), 0) AS bad, COALESCE(sum(__undeclared), 0) AS undeclared,
-         COALESCE(sum(__events) FILTER (WHERE __orphan AND __id IS NOT NULL), 0) AS orphan_events, count(DISTINCT __id) FILTER (WHERE __orphan AND __id IS NOT NULL) AS orphans,
-         array_to_string((list(DISTINCT __id ORDER BY __id) FILTER (WHERE __orphan AND __id IS NOT NULL))[1:3], ', ') AS orphan_examples
-       FROM ${table}`,
-    ))[0]!;
+  private async report(
+    table: string,
+    rejections: Rejections,
+    strict: boolean,
+    account: string | undefined,
+    undeclaredTypes: () => { sql: string; params: SqlParam[] },
+    /** rows (`__id`, `__orphan`, `__events`) naming the events' accounts that are not valid ones; none: there are none */
+    orphanRows: { sql: string; params: SqlParam[] } | undefined,
+  ): Promise<EventReport> {
+    const summary = (await this.engine.rows(`SELECT COALESCE(sum(__events), 0) AS events, COALESCE(sum(__bad), 0) AS bad, COALESCE(sum(__undeclared), 0) AS undeclared FROM ${table}`))[0]!;
+    const orphanSummary = orphanRows
+      ? (await this.engine.rows(
+          `SELECT COALESCE(sum(__events) FILTER (WHERE __orphan AND __id IS NOT NULL), 0) AS orphan_events, count(DISTINCT __id) FILTER (WHERE __orphan AND __id IS NOT NULL) AS orphans,
+             array_to_string((list(DISTINCT __id ORDER BY __id) FILTER (WHERE __orphan AND __id IS NOT NULL))[1:3], ', ') AS orphan_examples
+           FROM (${orphanRows.sql})`,
+          orphanRows.params,
+        ))[0]!
+      : undefined;
     const warnings: string[] = [];
     const undeclared = Number(summary.undeclared);
     if (undeclared > 0) {
@@ -308,10 +349,10 @@ export class EventAggregation {
       if (strict) throw new DataError(`${message} (--strict stops at undeclared event types)`);
       warnings.push(message);
     }
-    const orphans = Number(summary.orphans);
+    const orphans = Number(orphanSummary?.orphans ?? 0);
     if (orphans > 0 && account === undefined) {
-      const examples = String(summary.orphan_examples);
-      warnings.push(`${Number(summary.orphan_events).toLocaleString("en-US")} events of ${orphans.toLocaleString("en-US")} accounts that are not among the valid accounts were ignored (for example ${examples})`);
+      const examples = String(orphanSummary!.orphan_examples);
+      warnings.push(`${Number(orphanSummary!.orphan_events).toLocaleString("en-US")} events of ${orphans.toLocaleString("en-US")} accounts that are not among the valid accounts were ignored (for example ${examples})`);
     }
     const bad = Number(summary.bad);
     if (bad > 0) await this.reportBadEvents(rejections, account);
@@ -379,15 +420,15 @@ export class EventAggregation {
     return this.report("ev_daily", rejections, strict, undefined, () => {
       const sql = new Sql();
       return { sql: `SELECT DISTINCT type FROM ${this.localDaysSql(sql, accounts)} WHERE undeclared AND problem IS NULL AND ${inRange} ORDER BY type`, params: sql.params };
-    });
+    }, { sql: "SELECT __id, __orphan, __events FROM ev_daily", params: [] });
   }
 
   /** Every event with the number of its account (`__idx`, null when not one of `accounts`) and its local day there. */
   private localDaysSql(sql: Sql, accounts: NumberedAccounts): string {
-    const zoneCase = `CASE ${accounts.zones.map((z) => `WHEN e.__idx < ${z.end} THEN ${offsetCase(z)}`).join(" ")} ELSE 0 END`;
-    const dayOf = `CAST(floor((e.t + CASE WHEN e.z THEN ${zoneCase} ELSE 0 END) / ${MS_PER_DAY}) AS INTEGER)`;
+    const zoneOffset = `COALESCE(${byZone(accounts, "e.__idx", offsetCase)}, 0)`;
+    const dayOf = `CAST(floor((e.t + CASE WHEN e.z THEN ${zoneOffset} ELSE 0 END) / ${MS_PER_DAY}) AS INTEGER)`;
     return `(SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, e.__idx IS NULL AS __orphan, ${dayOf} AS day
-             FROM (SELECT *, enum_code(TRY_CAST(acc AS ${accounts.type})) AS __idx FROM ${this.eventsSql(sql, undefined)}) e)`;
+             FROM (SELECT *, ${accountNumber(accounts, "acc")} AS __idx FROM ${this.eventsSql(sql, undefined)}) e)`;
   }
 
   /**

@@ -6,7 +6,7 @@ import { loadAccounts, type AccountSource, type LoadedAccounts } from "./account
 import type { DuckDBDataChunk } from "@duckdb/node-api";
 import { booleanColumn, DataError, numberColumn, textColumn, type DataEngine } from "./duckdb.js";
 import { decimalColumn, exactAverage, exactNumber } from "./exact.js";
-import { EventAggregation, type EventDeclarations, type EventSource } from "./events.js";
+import { createAccountEnum, EventAggregation, type EventDeclarations, type EventSource, type RunWindows } from "./events.js";
 import type { Rejections } from "./rejects.js";
 import { Sql, sqlNumber } from "./sql.js";
 
@@ -67,12 +67,12 @@ export class ProjectData {
       const calendars = new Calendars(options.day);
       const zones = await resolveZones(engine, accounts, plan, spec.timezone, warnings);
       const windowDays = [...new Set(plan.aggregates.flatMap((a) => (a.windowDays === undefined ? [] : a.fn === "trend" ? [a.windowDays, 2 * a.windowDays] : [a.windowDays])))].sort((a, b) => a - b);
-      await createWindowTable(engine, accounts.hasZone ? "__zone" : undefined, zones, calendars, windowDays);
+      const windows = await numberRunAccounts(engine, accounts.hasZone ? "__zone" : undefined, zones, calendars, windowDays);
       let events = 0;
       let rejectedEvents = 0;
       if (spec.events.length > 0) {
         const aggregation = await EventAggregation.open(engine, spec.events, plan.aggregates, declared);
-        const report = await aggregation.compute({ name: "acc_win", days: windowDays }, options.day, options.rejections, options.strict, options.account);
+        const report = await aggregation.compute(windows, options.day, options.rejections, options.strict, options.account);
         events = report.events;
         rejectedEvents = report.rejected;
         warnings.push(...report.warnings);
@@ -105,7 +105,7 @@ export class ProjectData {
     });
     const zoneColumn = plan.timezoneField && this.accounts.hasZone ? "__zone" : undefined;
     const query = `SELECT acc.__id, ${zoneColumn ? "COALESCE(zm.idx, 0)" : "0"} AS __zone${values.length > 0 ? ", " : ""}${values.join(", ")}${aggregates.length > 0 ? ", " : ""}${aggregates.join(", ")}
-      FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} ${hasAggs ? "LEFT JOIN aggs g ON g.__id = acc.__id" : ""}
+      FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} ${hasAggs ? `LEFT JOIN aggs g ON g.__idx = enum_code(CAST(acc.__id AS ${RUN_ACCOUNTS}))` : ""}
       ${account === undefined ? "" : `WHERE acc.__id = ${sql.param(account)}`} ORDER BY acc.__ord`;
     const clocks = this.zones.map((zone) => this.calendars.clock(zone));
     for await (const chunk of this.engine.chunks(query, sql.params)) {
@@ -218,17 +218,25 @@ async function resolveZones(engine: DataEngine, accounts: LoadedAccounts, plan: 
 }
 
 /** Per account, the bounds of its windows in its zone (UTC ms): `u_end` and `u_<days>` for each window length. */
-async function createWindowTable(engine: DataEngine, zoneColumn: string | undefined, zones: readonly string[], calendars: Calendars, days: readonly number[]): Promise<void> {
-  const rows = zones.map((zone, index) => {
-    const clock = calendars.clock(zone);
-    return `(${index}, ${sqlNumber(clock.asOfMs)}${days.map((d) => `, ${sqlNumber(clock.windowStart(d))}`).join("")})`;
-  });
-  const columns = ["idx", "u_end", ...days.map((d) => `u_${d}`)];
-  await engine.run(`CREATE OR REPLACE TEMP TABLE zone_windows AS SELECT * FROM (VALUES ${rows.join(", ")}) AS v(${columns.join(", ")})`);
+/** The ENUM type of a run's valid account ids (see NumberedAccounts). */
+const RUN_ACCOUNTS = "run_account_id";
+
+/** Numbers the valid accounts zone by zone, with each zone's window bounds on the run's day. */
+async function numberRunAccounts(engine: DataEngine, zoneColumn: string | undefined, zones: readonly string[], calendars: Calendars, days: readonly number[]): Promise<RunWindows> {
   const zone = zoneColumn ? "COALESCE(zm.idx, 0)" : "0";
-  await engine.run(
-    `CREATE OR REPLACE TEMP TABLE acc_win AS SELECT acc.__id, w.* EXCLUDE (idx) FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} LEFT JOIN zone_windows w ON w.idx = ${zone}`,
-  );
+  const from = `acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""}`;
+  await createAccountEnum(engine, RUN_ACCOUNTS, `SELECT acc.__id FROM ${from} ORDER BY ${zoneColumn ? `${zone}, ` : ""}acc.__ord`);
+  const counts = new Map((await engine.rows(`SELECT ${zone} AS zone, count(*) AS n FROM ${from} GROUP BY 1`)).map((row) => [Number(row.zone), Number(row.n)]));
+  let end = 0;
+  return {
+    type: RUN_ACCOUNTS,
+    days,
+    zones: zones.map((name, index) => {
+      const clock = calendars.clock(name);
+      end += counts.get(index) ?? 0;
+      return { end, asOfMs: clock.asOfMs, starts: days.map((d) => clock.windowStart(d)) };
+    }),
+  };
 }
 
 export { DataError };

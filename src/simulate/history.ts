@@ -2,7 +2,7 @@ import type { AccountSource } from "../data/accounts.js";
 import { loadAccounts } from "../data/accounts.js";
 import { DataEngine, DataError, numberColumn, textColumn, type SqlParam } from "../data/duckdb.js";
 import { decimalColumn } from "../data/exact.js";
-import { EventAggregation, type EventDeclarations, type EventSource, type NumberedAccounts } from "../data/events.js";
+import { createAccountEnum, EventAggregation, type EventDeclarations, type EventSource, type NumberedAccounts } from "../data/events.js";
 import { fieldValuesSql, readFields } from "../data/reader.js";
 import type { Rejections } from "../data/rejects.js";
 import { readSmallTable, type FileSpec } from "../data/sources.js";
@@ -208,9 +208,7 @@ async function numberAccounts(engine: DataEngine, order: readonly AccountHistory
   const byNumber = [...order].sort((a, b) => zoneOf.get(a.zone)! - zoneOf.get(b.zone)!);
   await engine.run("CREATE OR REPLACE TEMP TABLE sim_acc (__id VARCHAR, __number INTEGER)");
   await engine.appendRows("sim_acc", byNumber.map((a, i) => [a.id, i]), ["text", "integer"]);
-  // A replay compared with another version numbers its accounts again, under the same name.
-  await engine.run("DROP TYPE IF EXISTS sim_account_id");
-  await engine.run("CREATE TYPE sim_account_id AS ENUM (SELECT __id FROM sim_acc ORDER BY __number)");
+  await createAccountEnum(engine, "sim_account_id", "SELECT __id FROM sim_acc ORDER BY __number");
   const counts = new Array<number>(zoneNames.length).fill(0);
   for (const account of order) counts[zoneOf.get(account.zone)!]!++;
   const margin = 2 * MS_PER_DAY;
