@@ -67,10 +67,10 @@ export class ProjectData {
       const calendars = new Calendars(options.day);
       const zones = await resolveZones(engine, accounts, plan, spec.timezone, warnings);
       const windowDays = [...new Set(plan.aggregates.flatMap((a) => (a.windowDays === undefined ? [] : a.fn === "trend" ? [a.windowDays, 2 * a.windowDays] : [a.windowDays])))].sort((a, b) => a - b);
-      const windows = await numberRunAccounts(engine, accounts.hasZone ? "__zone" : undefined, zones, calendars, windowDays);
       let events = 0;
       let rejectedEvents = 0;
       if (spec.events.length > 0) {
+        const windows = await numberRunAccounts(engine, accounts.hasZone ? "__zone" : undefined, zones, calendars, windowDays);
         const aggregation = await EventAggregation.open(engine, spec.events, plan.aggregates, declared);
         const report = await aggregation.compute(windows, options.day, options.rejections, options.strict, options.account);
         events = report.events;
