@@ -11,6 +11,9 @@ import { EXIT, processIo, UsageError, type Io } from "./output.js";
 
 const VERSION = "0.1.0";
 
+/** An option that may be given several times: each value, in order. */
+const repeated = (value: string, all: string[]) => [...all, value];
+
 function program(io: Io, setExit: (code: number) => void): Command {
   const cli = new Command("touchline")
     .description("Customer-success playbooks as code: check, format, convert and run playbooks.")
@@ -50,7 +53,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--dry-run", "evaluate and report only, send nothing (the default)")
     .option("--send", "record the decided actions in the outbox ledger and deliver them (email, tasks, offers, webhooks)", false)
     .option("--now <datetime>", "with --send: the delivery clock, ISO 8601 (default: the real time)")
-    .option("--out <file>", "write decisions to a .jsonl or .csv file (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--out <file>", "write decisions to a .jsonl or .csv file (repeatable)", repeated, [] as string[])
     .option("--strict", "stop at the first bad input row", false)
     .option("--state <file>", "the SQLite state file (default: the project's, .touchline/state.db)")
     .option("--no-state", "remember nothing between runs")
@@ -67,9 +70,9 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .command("outbox")
     .description("List the outbox ledger: every action recorded by run --send, its state and why")
     .argument("<project>", "a project folder with a touchline.yaml")
-    .option("--state <states>", `only these states, comma-separated or repeated: ${["planned", "waiting", "sending", "sent", "failed", "dead", "suppressed", "capped"].join(", ")}`, (value: string, all: string[]) => [...all, value], [] as string[])
-    .option("--account <id>", "only this account (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
-    .option("--trigger <names>", "only these triggers, comma-separated or repeated", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--state <states>", `only these states, comma-separated or repeated: ${["planned", "waiting", "sending", "sent", "failed", "dead", "suppressed", "capped"].join(", ")}`, repeated, [] as string[])
+    .option("--account <id>", "only this account (repeatable)", repeated, [] as string[])
+    .option("--trigger <names>", "only these triggers, comma-separated or repeated", repeated, [] as string[])
     .option("--since <date>", "only actions decided on or after this day, YYYY-MM-DD")
     .option("--limit <n>", "at most this many rows")
     .option("--format <table|json>", "how to print them", "table")
@@ -84,9 +87,9 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .command("retry")
     .description("Try failed and given-up actions again now (all, or those matching the filters)")
     .argument("<project>", "a project folder with a touchline.yaml")
-    .option("--state <states>", "failed, dead or both (default both)", (value: string, all: string[]) => [...all, value], [] as string[])
-    .option("--account <id>", "only this account (repeatable)", (value: string, all: string[]) => [...all, value], [] as string[])
-    .option("--trigger <names>", "only these triggers, comma-separated or repeated", (value: string, all: string[]) => [...all, value], [] as string[])
+    .option("--state <states>", "failed, dead or both (default both)", repeated, [] as string[])
+    .option("--account <id>", "only this account (repeatable)", repeated, [] as string[])
+    .option("--trigger <names>", "only these triggers, comma-separated or repeated", repeated, [] as string[])
     .option("--since <date>", "only actions decided on or after this day")
     .option("--now <datetime>", "the delivery clock, ISO 8601 (default: the real time)")
     .action(async (project: string, opts: { state: string[]; account: string[]; trigger: string[]; since?: string; now?: string }) => setExit(await runOutboxDeliver(project, { ...opts, format: "table", retry: true, progress: process.stderr.isTTY === true }, io)));

@@ -82,6 +82,11 @@ function byZone<Zone>(accounts: NumberedAccounts<Zone>, number: string, value: (
   return accounts.zones.length === 0 ? "NULL" : `CASE ${accounts.zones.map((z) => `WHEN ${number} < ${z.end} THEN ${value(z)}`).join(" ")} END`;
 }
 
+/** An event's local day, with every day before `from` as `from - 1` and every day after `to` as `to + 1`. */
+function dayInRange(from: number, to: number): string {
+  return `CASE WHEN e.day < ${sqlNumber(from)} THEN ${sqlNumber(from - 1)} WHEN e.day > ${sqlNumber(to)} THEN ${sqlNumber(to + 1)} ELSE e.day END`;
+}
+
 function offsetCase(zone: ZoneOffsets): string {
   if (zone.changes.length === 0) return sqlNumber(zone.offset);
   const branches: string[] = [`WHEN e.t < ${sqlNumber(zone.changes[0]!.at)} THEN ${sqlNumber(zone.offset)}`];
@@ -404,7 +409,7 @@ export class EventAggregation {
     // Every day before `from` is one group (`from - 1`), and every day after `to` one (`to + 1`): a look-back over years
     // stays one row per account. The days out of range are dropped after grouping: a filter on the local day before it
     // would compute each event's day again (DuckDB repeats the expression in the filter), a sixth of the whole pass.
-    const day = `CASE WHEN e.day < ${sqlNumber(from)} THEN ${sqlNumber(from - 1)} WHEN e.day > ${sqlNumber(to)} THEN ${sqlNumber(to + 1)} ELSE e.day END`;
+    const day = dayInRange(from, to);
     await this.engine.run(
       `CREATE OR REPLACE TEMP TABLE ev_daily_all AS
        SELECT CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, e.__idx AS acc, ${day} AS day, e.__idx IS NULL AS __orphan, count(*) AS __events,
@@ -442,8 +447,8 @@ export class EventAggregation {
     const source = this.localDaysSql(sql, accounts);
     const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
     const value = this.propertyValue(sql, spec.event, spec.property!, false);
-    // Days out of range collapse into `from - 1` and `to + 1`, for the reader to skip: filtering on the day would compute it twice.
-    const day = `CASE WHEN e.day < ${sqlNumber(from)} THEN ${sqlNumber(from - 1)} WHEN e.day > ${sqlNumber(to)} THEN ${sqlNumber(to + 1)} ELSE e.day END`;
+    // Days out of range come as `from - 1` and `to + 1`, for the reader to skip: filtering on the day would compute it twice.
+    const day = dayInRange(from, to);
     return {
       sql: `SELECT DISTINCT e.__idx AS acc, ${day} AS day, CAST(${value} AS VARCHAR) AS v FROM ${source} e
             WHERE e.__idx IS NOT NULL AND ${base} AND ${value} IS NOT NULL

@@ -217,7 +217,6 @@ async function resolveZones(engine: DataEngine, accounts: LoadedAccounts, plan: 
   return zones;
 }
 
-/** Per account, the bounds of its windows in its zone (UTC ms): `u_end` and `u_<days>` for each window length. */
 /** The ENUM type of a run's valid account ids (see NumberedAccounts). */
 const RUN_ACCOUNTS = "run_account_id";
 
