@@ -56,12 +56,18 @@ export class DataEngine {
 
   /** Streams a result chunk by chunk (about 2,048 rows each), so memory stays flat however large it is. */
   async *chunks(sql: string, params: readonly SqlParam[] = []): AsyncGenerator<DuckDBDataChunk> {
+    const started = performance.now();
     const result = await this.guard(() => this.connection.stream(sql, params as DuckDBValue[]));
+    let rows = 0;
+    let firstChunk: number | undefined;
     for (;;) {
       const chunk = await this.guard(() => result.fetchChunk());
-      if (!chunk || chunk.rowCount === 0) return;
+      firstChunk ??= performance.now() - started;
+      if (!chunk || chunk.rowCount === 0) break;
+      rows += chunk.rowCount;
       yield chunk;
     }
+    if (process.env.TOUCHLINE_DEBUG_SQL) process.stderr.write(`[sql ${Math.round(performance.now() - started)} ms, first chunk ${Math.round(firstChunk)} ms, ${rows} rows] ${sql.slice(0, 80).replace(/\s+/g, " ")}\n`);
   }
 
   /** Appends rows to a temporary table the engine created; each column is appended as its kind says. */

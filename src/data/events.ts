@@ -366,21 +366,30 @@ export class EventAggregation {
 
   /**
    * For replaying history: every aggregate's daily partial per account and
-   * local day (counts, exact sums scaled to integers, minima, maxima, the
-   * distinct values of the day), in table `ev_daily` (`acc` is the account's
-   * index in `accounts`). A day is the account's local day: `offsets` gives
-   * each zone's UTC offset over time, so no time zone is looked up per event.
+   * local day (counts, exact sums scaled to integers, minima, maxima), in
+   * view `ev_daily` (`acc` is the account's number in `accounts`), and the
+   * distinct values of each day (see `distinctValues`), in one pass over the
+   * events. A day is the account's local day: `offsets` gives each zone's
+   * UTC offset over time, so no time zone is looked up per event.
    */
   async dailyPartials(accounts: NumberedAccounts, from: number, to: number, rejections: Rejections, strict: boolean): Promise<EventReport> {
     const sql = new Sql();
     const columns: string[] = [];
+    const valueColumns: string[] = [];
+    const sets = ["(e.__idx, e.__id, e.__day)"];
+    this.distinctSets = new Map();
     this.aggregates.forEach((spec, i) => {
-      // Lists of values per group cannot spill to disk: distinct values come as rows of their own (distinctValues).
+      const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
       if (spec.fn === "distinct") {
+        // Lists of values per group cannot spill to disk: each value of a day is a group of its own, in a grouping set
+        // of its own, so that one read of the events makes both (a second pass re-read and re-parsed every event).
+        const value = this.propertyValue(sql, spec.event, spec.property!, false);
+        valueColumns.push(`CASE WHEN e.__idx IS NOT NULL AND ${base} THEN CAST(${value} AS VARCHAR) END AS v${i}`);
+        sets.push(`(e.__idx, e.__day, e.v${i})`);
+        this.distinctSets.set(i, sets.length - 1);
         columns.push(`NULL AS p${i}`);
         return;
       }
-      const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
       const value = spec.property === undefined ? "NULL" : this.propertyValue(sql, spec.event, spec.property, true);
       switch (spec.fn) {
         case "sum":
@@ -406,22 +415,24 @@ export class EventAggregation {
       }
     });
     const keepsAll = this.aggregates.some((a) => a.fn === "days_since_last");
+    // The grouping set of a row: 0 for the partials, then one per distinct aggregate (its rows hold one value each).
+    const setColumn = sets.length === 1 ? "0" : `CASE WHEN GROUPING(e.__id) = 0 THEN 0 ${[...this.distinctSets].map(([i, set]) => `WHEN GROUPING(e.v${i}) = 0 THEN ${set}`).join(" ")} END`;
     // Every day before `from` is one group (`from - 1`), and every day after `to` one (`to + 1`): a look-back over years
     // stays one row per account. The days out of range are dropped after grouping: a filter on the local day before it
     // would compute each event's day again (DuckDB repeats the expression in the filter), a sixth of the whole pass.
-    const day = dayInRange(from, to);
     await this.engine.run(
       `CREATE OR REPLACE TEMP TABLE ev_daily_all AS
-       SELECT CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, e.__idx AS acc, ${day} AS day, e.__idx IS NULL AS __orphan, count(*) AS __events,
-         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared${columns.length > 0 ? ", " : ""}${columns.join(", ")}
-       FROM ${this.localDaysSql(sql, accounts)} e
+       SELECT ${setColumn} AS __set, e.__id, e.__idx AS acc, e.__day AS day, e.__idx IS NULL AS __orphan, count(*) AS __events,
+         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared${columns.length > 0 ? ", " : ""}${columns.join(", ")}${this.distinctSets.size > 0 ? ", " : ""}${[...this.distinctSets.keys()].map((i) => `e.v${i}`).join(", ")}
        -- Known accounts group by their number (small keys); only events of unknown accounts keep their id, to be reported.
-       GROUP BY e.__idx, CASE WHEN e.__idx IS NULL THEN e.acc END, ${day}`,
+       FROM (SELECT e.*, CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, ${dayInRange(from, to)} AS __day${valueColumns.length > 0 ? ", " : ""}${valueColumns.join(", ")}
+             FROM ${this.localDaysSql(sql, accounts)} e) e
+       GROUP BY GROUPING SETS (${sets.join(", ")})`,
       sql.params,
     );
     // Events with no day (a bad timestamp) stay, to be reported.
     const inRange = `(day IS NULL OR (day <= ${sqlNumber(to)}${keepsAll ? "" : ` AND day >= ${sqlNumber(from)}`}))`;
-    await this.engine.run(`CREATE OR REPLACE TEMP VIEW ev_daily AS SELECT * FROM ev_daily_all WHERE ${inRange}`);
+    await this.engine.run(`CREATE OR REPLACE TEMP VIEW ev_daily AS SELECT * EXCLUDE (__set) FROM ev_daily_all WHERE __set = 0 AND ${inRange}`);
     return this.report("ev_daily", rejections, strict, undefined, () => {
       const sql = new Sql();
       return { sql: `SELECT DISTINCT type FROM ${this.localDaysSql(sql, accounts)} WHERE undeclared AND problem IS NULL AND ${inRange} ORDER BY type`, params: sql.params };
@@ -436,25 +447,25 @@ export class EventAggregation {
              FROM (SELECT *, ${accountNumber(accounts, "acc")} AS __idx FROM ${this.eventsSql(sql, undefined)}) e)`;
   }
 
+  /** Frees what `dailyPartials` grouped, once read. */
+  async dropDailyPartials(): Promise<void> {
+    await this.engine.run("DROP VIEW IF EXISTS ev_daily");
+    await this.engine.run("DROP TABLE IF EXISTS ev_daily_all");
+  }
+
+  /** The grouping set of each distinct aggregate (by its index) in `ev_daily_all`, from the last `dailyPartials`. */
+  private distinctSets = new Map<number, number>();
+
   /**
    * The distinct values of a `distinct` aggregate (by its index), one row
    * per account, local day and value, ordered by account number and day:
    * (acc, day, v); days before `from` come as `from - 1`, days after `to` as `to + 1`.
+   * Read from what `dailyPartials` grouped.
    */
-  distinctValues(index: number, accounts: NumberedAccounts, from: number, to: number): { sql: string; params: SqlParam[] } {
-    const spec = this.aggregates[index]!;
-    const sql = new Sql();
-    const source = this.localDaysSql(sql, accounts);
-    const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
-    const value = this.propertyValue(sql, spec.event, spec.property!, false);
-    // Days out of range come as `from - 1` and `to + 1`, for the reader to skip: filtering on the day would compute it twice.
-    const day = dayInRange(from, to);
-    return {
-      sql: `SELECT DISTINCT e.__idx AS acc, ${day} AS day, CAST(${value} AS VARCHAR) AS v FROM ${source} e
-            WHERE e.__idx IS NOT NULL AND ${base} AND ${value} IS NOT NULL
-            ORDER BY acc, day`,
-      params: sql.params,
-    };
+  distinctValues(index: number): string {
+    const set = this.distinctSets.get(index);
+    if (set === undefined) throw new Error(`aggregate ${index} is not a distinct one grouped by dailyPartials`);
+    return `SELECT acc, day, v${index} AS v FROM ev_daily_all WHERE __set = ${set} AND v${index} IS NOT NULL ORDER BY acc, day`;
   }
 
   /** The second pass, only when some events are bad: each bad row with its file, line and field. */

@@ -141,17 +141,17 @@ export function evaluateAccount(plan: CompiledPlaybook, input: AccountInput): { 
 
 /**
  * The entries of a remembered list (scores, actions sent) whose day is in
- * [from, before), in order: a new list. A plain loop, since a replay does this
- * for every account every day (a filter with a destructuring callback was a
- * tenth of a replay's evaluation).
+ * [from, before), in order: a new list. The lists are in day order (each
+ * evaluation keeps the days before its own and appends its own), so the
+ * entries kept are one slice: a replay does this for every account every day,
+ * and testing each entry was a fifth of its evaluation's own time.
  */
 function daysWithin<T extends readonly [number, ...unknown[]]>(entries: readonly T[], from: number, before: number): T[] {
-  const kept: T[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    if (entry[0] >= from && entry[0] < before) kept.push(entry);
-  }
-  return kept;
+  let start = 0;
+  while (start < entries.length && entries[start]![0] < from) start++;
+  let end = entries.length;
+  while (end > start && entries[end - 1]![0] >= before) end--;
+  return entries.slice(start, end);
 }
 
 /** The remembered state of triggers the playbook no longer has: kept as it was, so a trigger put back resumes its cooldowns and limits. */

@@ -1,6 +1,6 @@
 import type { AccountSource } from "../data/accounts.js";
 import { loadAccounts } from "../data/accounts.js";
-import { DataEngine, DataError, numberColumn, textColumn, type SqlParam } from "../data/duckdb.js";
+import { DataEngine, DataError, numberColumn, textColumn } from "../data/duckdb.js";
 import { decimalColumn } from "../data/exact.js";
 import { createAccountEnum, EventAggregation, type EventDeclarations, type EventSource, type NumberedAccounts } from "../data/events.js";
 import { fieldValuesSql, readFields } from "../data/reader.js";
@@ -122,7 +122,7 @@ export async function loadHistory(
     const days = numberColumn(chunk, 1);
     const zones = textColumn(chunk, 2);
     const read = readFields(chunk, fields, 3);
-    for (let r = 0; r < chunk.rowCount; r++) {
+    for (let r = 0, rows = chunk.rowCount; r < rows; r++) {
       let account = byId.get(ids[r]!);
       if (!account) {
         const written = zones[r];
@@ -173,7 +173,7 @@ export async function loadHistory(
       const latest = spec.fn === "days_since_last" ? { zoned: numberColumn(chunk, column++), local: numberColumn(chunk, column++) } : undefined;
       return { spec, vector, exact, counts, latest };
     });
-    for (let r = 0; r < chunk.rowCount; r++) {
+    for (let r = 0, rows = chunk.rowCount; r < rows; r++) {
       const account = byNumber[accs[r]!]!;
       const day = days[r]!;
       const index = day - firstDay;
@@ -193,7 +193,9 @@ export async function loadHistory(
       });
     }
   }
-  for (let a = 0; a < plan.aggregates.length; a++) if (plan.aggregates[a]!.fn === "distinct") await loadDistinct(engine, aggregation.distinctValues(a, numbered, firstDay, to), byNumber, a, firstDay, span);
+  for (let a = 0; a < plan.aggregates.length; a++) if (plan.aggregates[a]!.fn === "distinct") await loadDistinct(engine, aggregation.distinctValues(a), byNumber, a, firstDay, span);
+  // The grouped events are in memory until dropped: the replay needs that memory.
+  await aggregation.dropDailyPartials();
   return history;
 }
 
@@ -218,7 +220,7 @@ async function numberAccounts(engine: DataEngine, order: readonly AccountHistory
 }
 
 /** Reads one distinct aggregate's values, account by account, into each account's DistinctDays. */
-async function loadDistinct(engine: DataEngine, query: { sql: string; params: SqlParam[] }, accounts: readonly AccountHistory[], aggregate: number, firstDay: number, span: number): Promise<void> {
+async function loadDistinct(engine: DataEngine, query: string, accounts: readonly AccountHistory[], aggregate: number, firstDay: number, span: number): Promise<void> {
   let current = -1;
   let numbers = new Map<string, number>();
   let days: number[] = [];
@@ -230,11 +232,11 @@ async function loadDistinct(engine: DataEngine, query: { sql: string; params: Sq
     for (let i = 0; i < span; i++) offsets[i + 1]! += offsets[i]!;
     accounts[current]!.partials[aggregate] = { offsets, values: Int32Array.from(values), size: numbers.size };
   };
-  for await (const chunk of engine.chunks(query.sql, query.params)) {
+  for await (const chunk of engine.chunks(query)) {
     const accs = numberColumn(chunk, 0);
     const dayColumn = numberColumn(chunk, 1);
     const texts = textColumn(chunk, 2);
-    for (let r = 0; r < chunk.rowCount; r++) {
+    for (let r = 0, rows = chunk.rowCount; r < rows; r++) {
       if (accs[r] !== current) {
         finish();
         current = accs[r]!;

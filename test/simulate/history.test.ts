@@ -8,6 +8,7 @@ import { compilePlaybook } from "../../src/engine/compile.js";
 import { epochDayOf } from "../../src/expression/literals.js";
 import { checkText } from "../../src/language/index.js";
 import { loadHistory, loadMrr, loadOutcomes } from "../../src/simulate/history.js";
+import { aggregatesOn } from "../../src/simulate/windows.js";
 import { csvHistory } from "../helpers/history.js";
 
 const PLAYBOOK = `playbook "h" {
@@ -125,6 +126,70 @@ describe("history for a replay", () => {
       expect(b!.partials[0]![day("2026-01-31") - history.firstDay]).toBe(1);
       // The events read within the days: the two logins, the unknown account's (ignored, and said); the undeclared one is said apart.
       expect(history.events).toBe(3);
+    } finally {
+      engine.close();
+    }
+  });
+  it("counts distinct values per local day for several distinct aggregates, with filters, in the same read as the other partials", async () => {
+    const checked = checkText(
+      "/h/d.play",
+      `playbook "d" {
+  version 1
+  account {
+    arr: money
+    timezone: string = "UTC"
+  }
+  events {
+    login { user: string, device: string }
+    export { user: string }
+  }
+  metric users = distinct("login", "user", 3d)
+  metric mobile_users = distinct("login", "user", 3d, where device == "mobile")
+  metric devices = distinct("login", "device", 2d)
+  metric exporters = distinct("export", "user", 3d)
+  metric logins = count("login", 3d)
+  health {
+    usage 100% = scale(logins, 0 .. 10)
+    status green >= 70, yellow >= 40
+  }
+}
+`,
+      () => undefined,
+    );
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const plan = compilePlaybook(checked);
+    const dir = mkdtempSync(join(tmpdir(), "touchline-history-distinct-"));
+    writeFileSync(join(dir, "snapshots.csv"), "account_id,as_of,arr,timezone\nA,2026-01-01,1000,UTC\nB,2026-01-01,2000,Asia/Tokyo\n");
+    writeFileSync(
+      join(dir, "events.csv"),
+      [
+        "account_id,timestamp,type,user,device",
+        "A,2026-01-10T08:00:00Z,login,u1,mobile",
+        "A,2026-01-10T09:00:00Z,login,u1,desktop",
+        "A,2026-01-11T09:00:00Z,login,u2,mobile",
+        "A,2026-01-12T09:00:00Z,login,u2,mobile",
+        "A,2026-01-12T10:00:00Z,export,u3,",
+        "A,2026-01-12T11:00:00Z,export,u3,",
+        // Tokyo: 2026-01-11T20:00Z is the 12th there.
+        "B,2026-01-11T20:00:00Z,login,u9,tablet",
+        "B,2026-01-11T10:00:00Z,login,u8,mobile",
+        // An account no snapshot has: its values count nowhere.
+        "Z,2026-01-12T09:00:00Z,login,u7,mobile",
+      ].join("\n") + "\n",
+    );
+    const engine = await DataEngine.open();
+    try {
+      const history = await loadHistory(engine, plan, checked.environment.eventTypes, csvHistory(join(dir, "snapshots.csv"), join(dir, "events.csv")), day("2026-01-10"), day("2026-01-14"), new Rejections(), false);
+      const [a, b] = history.accounts;
+      const on = (account: typeof a, date: string) => aggregatesOn(plan.aggregates, account!, history.firstDay, day(date));
+      // users, mobile_users, devices (2 days), exporters, logins
+      expect(on(a, "2026-01-10")).toEqual([1, 1, 2, 0, 2]);
+      expect(on(a, "2026-01-11")).toEqual([2, 2, 2, 0, 3]);
+      expect(on(a, "2026-01-12")).toEqual([2, 2, 1, 1, 4]);
+      expect(on(a, "2026-01-14")).toEqual([1, 1, 0, 1, 1]);
+      expect(on(b, "2026-01-11")).toEqual([1, 1, 1, 0, 1]);
+      expect(on(b, "2026-01-12")).toEqual([2, 1, 2, 0, 2]);
+      expect(history.warnings).toEqual(["1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)"]);
     } finally {
       engine.close();
     }
