@@ -136,7 +136,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--compare <playbook>", "also replay this playbook (another version) over the same history and report the differences")
     .option("--out <folder>", "write report.html, report.json, days.csv, actions.csv, task-load.csv and backtest.csv there")
     .option("--strict", "stop at the first bad input row", false)
-    .action(async (project: string, opts: { from: string; to: string; step: string; horizon: string; compare?: string; out?: string; strict: boolean }) => setExit(await runSimulate(project, { ...opts, progress: process.stderr.isTTY === true }, io)));
+    .option("--threads <n>", "replay accounts on n threads side by side (default: one per core, up to 8, with at least 1,000 accounts each); 1 replays on the main thread")
+    .action(async (project: string, opts: { from: string; to: string; step: string; horizon: string; compare?: string; out?: string; strict: boolean; threads?: string }) => setExit(await runSimulate(project, { ...opts, progress: process.stderr.isTTY === true }, io)));
   cli
     .command("kpi")
     .description("Portfolio KPIs by month from the history's revenue: MRR, ARR, movements, churn, GRR, NRR, retention, renewal")

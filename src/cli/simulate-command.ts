@@ -20,6 +20,7 @@ export interface SimulateCommandOptions {
   out?: string | undefined;
   strict: boolean;
   progress: boolean;
+  threads?: string | undefined;
 }
 
 const percent = (value: number | null) => (value === null ? "-" : `${(value * 100).toFixed(1)}%`);
@@ -53,6 +54,8 @@ export async function runSimulate(projectPath: string, options: SimulateCommandO
   if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) throw new UsageError(`--out ${options.out} is a file: --out names a folder for the report files`);
   const horizon = /^([0-9]+)d$/.exec(options.horizon);
   if (!horizon || Number(horizon[1]) < 1) throw new UsageError(`--horizon is a number of days of at least 1, written like 90d, not ${options.horizon}`);
+  const threads = options.threads === undefined ? undefined : /^[0-9]+$/.test(options.threads) ? Number(options.threads) : Number.NaN;
+  if (threads !== undefined && !(threads >= 1 && threads <= 64)) throw new UsageError(`--threads is a whole number from 1 to 64, not ${options.threads}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     // Refused before any work: a report file must never overwrite what the replay reads.
@@ -66,7 +69,7 @@ export async function runSimulate(projectPath: string, options: SimulateCommandO
       }
     }
     const bar = progressBar(options.progress);
-    const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, compare: options.compare, progress: bar.tick });
+    const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, compare: options.compare, progress: bar.tick, threads });
     bar.end();
     io.out(summary(report).join("\n"));
     if (options.out) {

@@ -64,6 +64,41 @@ export interface AccountDay {
 
 const STATUSES = [null, "green", "yellow", "red"] as const;
 
+export interface TrailData {
+  days: Int32Array<ArrayBuffer>;
+  statuses: Uint8Array<ArrayBuffer>;
+  tiers: Uint16Array<ArrayBuffer>;
+  scores: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * What an observer collected over some accounts, as plain data: a replay
+ * split over threads gives one per thread, and `absorb` adds them up in
+ * account order to what one observer of every account would have collected.
+ */
+export interface ObserverPart {
+  days: [number, DayCounts][];
+  actions: SimulatedAction[];
+  alerts: [string, Alert[]][];
+  trails: [string, TrailData][];
+  tierNames: (string | null)[];
+  accountDays: number;
+  taskLoad: [string, number][];
+  tierMoves: [string, number][];
+  timeToValue: number[];
+  milestonesReached: [string, number][];
+}
+
+/** Adds `count` to the number under `key`. */
+function add<K>(map: Map<K, number>, key: K, count: number): void {
+  map.set(key, (map.get(key) ?? 0) + count);
+}
+
+/** Adds each count of `more` to `into`: keys new to `into` come after its own, in `more`'s order, as one pass over both would have met them. */
+function addCounts(into: Record<string, number>, more: Readonly<Record<string, number>>): void {
+  for (const key of Object.keys(more)) into[key] = (into[key] ?? 0) + more[key]!;
+}
+
 /**
  * One account's replayed days in typed arrays (a year of 10,000 accounts is
  * millions of days: objects would take hundreds of megabytes).
@@ -76,6 +111,22 @@ export class AccountTrail {
   private scoreOf = new Float64Array(16);
 
   constructor(private readonly tierNames: (string | null)[]) {}
+
+  /** The trail as plain arrays (its own copies), to cross to another thread. */
+  data(): TrailData {
+    return { days: this.dayOf.slice(0, this.length), statuses: this.statusOf.slice(0, this.length), tiers: this.tierOf.slice(0, this.length), scores: this.scoreOf.slice(0, this.length) };
+  }
+
+  /** A trail from `data`, its tiers renumbered by `tierNumber` (from the numbering it was made with to `tierNames`'). */
+  static of(tierNames: (string | null)[], data: TrailData, tierNumber: readonly number[]): AccountTrail {
+    const trail = new AccountTrail(tierNames);
+    trail.length = data.days.length;
+    trail.dayOf = data.days;
+    trail.statusOf = data.statuses;
+    trail.tierOf = data.tiers.map((tier) => tierNumber[tier]!);
+    trail.scoreOf = data.scores;
+    return trail;
+  }
 
   push(day: number, status: string | null, tier: number, score: number | null): void {
     if (this.length === this.dayOf.length) {
@@ -204,6 +255,64 @@ export class ReplayObserver {
     current.trail.push(decision.day, status, tierNumber, decision.health?.score ?? null);
     current.status = status;
     current.tier = tier;
+  }
+
+  /** What this observer collected, as plain data (see ObserverPart). */
+  part(): ObserverPart {
+    return {
+      days: [...this.days],
+      actions: this.actions,
+      alerts: [...this.alerts],
+      trails: [...this.trails].map(([account, trail]) => [account, trail.data()]),
+      tierNames: this.tierNames,
+      accountDays: this.accountDays,
+      taskLoad: [...this.taskLoad],
+      tierMoves: [...this.tierMoves],
+      timeToValue: this.timeToValue,
+      milestonesReached: [...this.milestonesReached],
+    };
+  }
+
+  /**
+   * Adds what another observer collected over the accounts that follow this
+   * one's: parts absorbed in account order give what one observer of every
+   * account would have, to the order of keys in each day's counts.
+   */
+  absorb(part: ObserverPart): void {
+    const tierNumber = part.tierNames.map((tier) => {
+      let number = this.tierNumbers.get(tier);
+      if (number === undefined) {
+        number = this.tierNames.length;
+        this.tierNames.push(tier);
+        this.tierNumbers.set(tier, number);
+      }
+      return number;
+    });
+    for (const [day, counts] of part.days) {
+      const mine = this.days.get(day);
+      if (!mine) {
+        this.days.set(day, counts);
+        continue;
+      }
+      mine.accounts += counts.accounts;
+      addCounts(mine.status, counts.status);
+      addCounts(mine.tiers, counts.tiers);
+      addCounts(mine.actions, counts.actions);
+      mine.onboarding.tracked += counts.onboarding.tracked;
+      mine.onboarding.complete += counts.onboarding.complete;
+      addCounts(mine.onboarding.milestones, counts.onboarding.milestones);
+    }
+    for (const action of part.actions) this.actions.push(action);
+    for (const [signal, alerts] of part.alerts) {
+      const mine = this.alerts.get(signal)!;
+      for (const alert of alerts) mine.push(alert);
+    }
+    for (const [account, trail] of part.trails) this.trails.set(account, AccountTrail.of(this.tierNames, trail, tierNumber));
+    this.accountDays += part.accountDays;
+    for (const [key, count] of part.taskLoad) add(this.taskLoad, key, count);
+    for (const [key, count] of part.tierMoves) add(this.tierMoves, key, count);
+    for (const days of part.timeToValue) this.timeToValue.push(days);
+    for (const [name, count] of part.milestonesReached) add(this.milestonesReached, name, count);
   }
 
   private observeOnboarding(decision: AccountDecision, counts: DayCounts): void {

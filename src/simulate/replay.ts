@@ -29,7 +29,7 @@ export type ReplayVisitor = (account: AccountHistory, decision: AccountDecision,
  * overrides are not applied: a replay shows what the rules would have done.
  * Returns each account's last state.
  */
-export function replay(plan: CompiledPlaybook, history: HistoryData, options: ReplayOptions, visit: ReplayVisitor): Map<string, AccountState> {
+export function replay(plan: CompiledPlaybook, history: Pick<HistoryData, "accounts" | "firstDay">, options: ReplayOptions, visit: ReplayVisitor): Map<string, AccountState> {
   const activations = new Map(plan.triggers.map((t) => [t.name, options.from]));
   const calendars = new Map<number, Calendars>();
   const clockOf = (day: number, zone: string): DayClock => {

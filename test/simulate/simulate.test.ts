@@ -165,6 +165,34 @@ describe("touchline simulate --compare", () => {
   }, 120_000);
 });
 
+describe("touchline simulate on threads", () => {
+  it("writes the same report files, byte for byte, on one thread and on several (the CLI as a process, with its compiled thread script)", () => {
+    // The thread script exists once built: without it the replay would quietly stay on one thread, and this would prove nothing.
+    expect(existsSync(new URL("../../dist/src/simulate/replay-worker.js", import.meta.url))).toBe(true);
+    const project = historyProject();
+    project.write("v2.play", REPLAY_PLAYBOOK.replace("version 1", "version 2").replace("when logins_7d < 3", "when logins_7d < 6"));
+    const outputs = ["1", "3"].map((threads) => {
+      const result = project.cli("simulate", ".", "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "20d", "--compare", "v2.play", "--threads", threads, "--out", `sim-${threads}`);
+      expect(result.code, result.stderr).toBe(0);
+      return { stdout: result.stdout, files: ["report.json", "days.csv", "actions.csv", "task-load.csv", "backtest.csv"].map((file) => project.read(`sim-${threads}/${file}`)) };
+    });
+    expect(outputs[1]!.stdout.replaceAll("sim-3", "sim-1")).toBe(outputs[0]!.stdout);
+    outputs[0]!.files.forEach((file, i) => expect(outputs[1]!.files[i]).toBe(file));
+    const report = JSON.parse(outputs[1]!.files[0]!) as SimulationReport;
+    expect(report.actions.length).toBeGreaterThan(0);
+    expect(report.comparison!.differences.actions.length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it("refuses a number of threads that is not one", async () => {
+    const project = historyProject();
+    for (const threads of ["0", "two", "1.5", "65"]) {
+      const result = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--threads", threads);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--threads is a whole number from 1 to 64, not ${threads}`);
+    }
+  });
+});
+
 describe("touchline simulate: task load, tier moves, onboarding", () => {
   it("counts CSM tasks per owner per week against task_capacity, with tier moves and onboarding in the report", async () => {
     const project = historyProject();

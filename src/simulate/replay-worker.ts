@@ -1,0 +1,23 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { preparePlaybook, RunStopped } from "../run/run.js";
+import { replayObserved, type ReplayJob, type ReplayMessage } from "./parallel.js";
+
+/** One thread of a replay (see replayOnThreads): its accounts replayed and observed, what it observed sent back. */
+const job = workerData as ReplayJob;
+const post = (message: ReplayMessage) => parentPort!.postMessage(message);
+try {
+  const { plan } = preparePlaybook(job.project, job.playbook);
+  if (plan.hash !== job.hash) throw new RunStopped(`${job.playbook} changed while the replay ran: run simulate again`);
+  // Progress in steps of accounts: a message per account would cost more than its evaluation.
+  let unreported = 0;
+  const observer = replayObserved(plan, { accounts: job.accounts, firstDay: job.firstDay }, { from: job.from, to: job.to, step: job.step, churns: new Map(job.churns) }, () => {
+    if (++unreported < 100) return;
+    post({ kind: "progress", accounts: unreported });
+    unreported = 0;
+  });
+  if (unreported > 0) post({ kind: "progress", accounts: unreported });
+  post({ kind: "done", part: observer.part() });
+} catch (error) {
+  if (!(error instanceof RunStopped)) throw error;
+  post({ kind: "stopped", message: error.message });
+}
