@@ -159,10 +159,8 @@ export async function loadHistory(
     account.counts = plan.aggregates.map((spec) => (spec.fn === "sum" || spec.fn === "avg" ? new Float64Array(span) : undefined));
     account.lastBefore = plan.aggregates.map(() => undefined);
   }
-  const columns = plan.aggregates.flatMap((spec, i) => [`p${i}`, ...(spec.fn === "sum" || spec.fn === "avg" ? [`p${i}_n`] : spec.fn === "days_since_last" ? [`p${i}_t`, `p${i}_tl`] : [])]);
   const calendars = new Calendars(firstDay);
-  const rows = `SELECT acc, day${columns.length > 0 ? ", " : ""}${columns.join(", ")} FROM ev_daily WHERE acc IS NOT NULL AND day IS NOT NULL ORDER BY acc, day`;
-  for await (const chunk of engine.chunks(rows)) {
+  for await (const chunk of engine.chunks(aggregation.partialsByDay())) {
     const accs = numberColumn(chunk, 0);
     const days = numberColumn(chunk, 1);
     let column = 2;

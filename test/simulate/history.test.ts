@@ -130,7 +130,7 @@ describe("history for a replay", () => {
       engine.close();
     }
   });
-  it("counts distinct values per local day for several distinct aggregates, with filters, in the same read as the other partials", async () => {
+  it("counts distinct values per local day for several distinct aggregates, with filters, in the same read as the other partials, which add up across the values' rows", async () => {
     const checked = checkText(
       "/h/d.play",
       `playbook "d" {
@@ -140,7 +140,7 @@ describe("history for a replay", () => {
     timezone: string = "UTC"
   }
   events {
-    login { user: string, device: string }
+    login { user: string, device: string, minutes: number? }
     export { user: string }
   }
   metric users = distinct("login", "user", 3d)
@@ -148,6 +148,11 @@ describe("history for a replay", () => {
   metric devices = distinct("login", "device", 2d)
   metric exporters = distinct("export", "user", 3d)
   metric logins = count("login", 3d)
+  metric minutes = sum("login", "minutes", 3d)
+  metric average = avg("login", "minutes", 3d)
+  metric shortest = min_of("login", "minutes", 3d)
+  metric longest = max_of("login", "minutes", 3d)
+  metric quiet = days_since_last("export")
   health {
     usage 100% = scale(logins, 0 .. 10)
     status green >= 70, yellow >= 40
@@ -163,18 +168,22 @@ describe("history for a replay", () => {
     writeFileSync(
       join(dir, "events.csv"),
       [
-        "account_id,timestamp,type,user,device",
-        "A,2026-01-10T08:00:00Z,login,u1,mobile",
-        "A,2026-01-10T09:00:00Z,login,u1,desktop",
-        "A,2026-01-11T09:00:00Z,login,u2,mobile",
-        "A,2026-01-12T09:00:00Z,login,u2,mobile",
-        "A,2026-01-12T10:00:00Z,export,u3,",
-        "A,2026-01-12T11:00:00Z,export,u3,",
+        "account_id,timestamp,type,user,device,minutes",
+        "A,2026-01-10T08:00:00Z,login,u1,mobile,1.5",
+        "A,2026-01-10T09:00:00Z,login,u1,desktop,4",
+        "A,2026-01-11T09:00:00Z,login,u2,mobile,",
+        "A,2026-01-12T09:00:00Z,login,u2,mobile,0.25",
+        "A,2026-01-12T10:00:00Z,export,u3,,",
+        "A,2026-01-12T11:00:00Z,export,u3,,",
+        // Before the look-back: only the latest of these counts for days_since_last, whatever row it comes in.
+        "B,2025-12-01T10:00:00Z,export,u8,,",
+        "B,2025-12-20T10:00:00Z,export,u9,,",
+        "B,2025-12-05T10:00:00Z,export,u7,,",
         // Tokyo: 2026-01-11T20:00Z is the 12th there.
-        "B,2026-01-11T20:00:00Z,login,u9,tablet",
-        "B,2026-01-11T10:00:00Z,login,u8,mobile",
+        "B,2026-01-11T20:00:00Z,login,u9,tablet,3",
+        "B,2026-01-11T10:00:00Z,login,u8,mobile,7",
         // An account no snapshot has: its values count nowhere.
-        "Z,2026-01-12T09:00:00Z,login,u7,mobile",
+        "Z,2026-01-12T09:00:00Z,login,u7,mobile,100",
       ].join("\n") + "\n",
     );
     const engine = await DataEngine.open();
@@ -182,13 +191,13 @@ describe("history for a replay", () => {
       const history = await loadHistory(engine, plan, checked.environment.eventTypes, csvHistory(join(dir, "snapshots.csv"), join(dir, "events.csv")), day("2026-01-10"), day("2026-01-14"), new Rejections(), false);
       const [a, b] = history.accounts;
       const on = (account: typeof a, date: string) => aggregatesOn(plan.aggregates, account!, history.firstDay, day(date));
-      // users, mobile_users, devices (2 days), exporters, logins
-      expect(on(a, "2026-01-10")).toEqual([1, 1, 2, 0, 2]);
-      expect(on(a, "2026-01-11")).toEqual([2, 2, 2, 0, 3]);
-      expect(on(a, "2026-01-12")).toEqual([2, 2, 1, 1, 4]);
-      expect(on(a, "2026-01-14")).toEqual([1, 1, 0, 1, 1]);
-      expect(on(b, "2026-01-11")).toEqual([1, 1, 1, 0, 1]);
-      expect(on(b, "2026-01-12")).toEqual([2, 1, 2, 0, 2]);
+      // users, mobile_users, devices (2 days), exporters, logins, minutes, average, shortest, longest, days since the last export
+      expect(on(a, "2026-01-10")).toEqual([1, 1, 2, 0, 2, 5.5, 2.75, 1.5, 4, null]);
+      expect(on(a, "2026-01-11")).toEqual([2, 2, 2, 0, 3, 5.5, 2.75, 1.5, 4, null]);
+      expect(on(a, "2026-01-12")).toEqual([2, 2, 1, 1, 4, 5.75, 5.75 / 3, 0.25, 4, 0]);
+      expect(on(a, "2026-01-14")).toEqual([1, 1, 0, 1, 1, 0.25, 0.25, 0.25, 0.25, 2]);
+      expect(on(b, "2026-01-11")).toEqual([1, 1, 1, 0, 1, 7, 7, 7, 7, 22]);
+      expect(on(b, "2026-01-12")).toEqual([2, 1, 2, 0, 2, 10, 5, 3, 7, 23]);
       expect(history.warnings).toEqual(["1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)"]);
     } finally {
       engine.close();
