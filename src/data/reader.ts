@@ -1,3 +1,4 @@
+import { recordMaker } from "../engine/records.js";
 import { Calendars, isKnownTimeZone, lastLocalDay, localTimeToInstant } from "../engine/clock.js";
 import type { DayClock } from "../engine/clock.js";
 import type { CompiledPlaybook, FieldContract } from "../engine/compiled.js";
@@ -154,6 +155,17 @@ export function fieldValuesSql(accounts: LoadedAccounts, plan: CompiledPlaybook,
   });
 }
 
+/** Record makers by the names they hold: every chunk's records share one shape (see recordMaker). */
+const fieldRecords = new Map<string, () => Record<string, Value>>();
+
+function fieldRecordMaker(fields: readonly FieldContract[]): () => Record<string, Value> {
+  const names = fields.map((field) => field.name);
+  const key = JSON.stringify(names);
+  let make = fieldRecords.get(key);
+  if (!make) fieldRecords.set(key, (make = recordMaker(names)));
+  return make;
+}
+
 /** Reads the typed fields of a chunk from `start`: each row's record (a date-time without a zone read in the account's zone). */
 export function readFields(chunk: DuckDBDataChunk, fields: readonly FieldContract[], start: number): { next: number; row: (r: number, zone: string) => Record<string, Value> } {
   let column = start;
@@ -166,10 +178,11 @@ export function readFields(chunk: DuckDBDataChunk, fields: readonly FieldContrac
     if (kind === "datetime") entry.zoned = booleanColumn(chunk, column++);
     columns.push(entry);
   }
+  const make = fieldRecordMaker(fields);
   return {
     next: column,
     row(r, zone) {
-      const record = Object.create(null) as Record<string, Value>;
+      const record = make();
       for (const { field, values, zoned } of columns) {
         const value = values[r] ?? null;
         record[field.name] = zoned && value !== null && zoned[r] === false ? localTimeToInstant(zone, value as number) : value;

@@ -11,6 +11,7 @@ import { normalisedWeights, percentValue } from "../language/check/health.js";
 import { renewalFieldOf } from "../language/check/triggers.js";
 import { pathKey, type ModelPath } from "../language/source-map.js";
 import type { Value } from "../expression/value.js";
+import { recordMaker } from "./records.js";
 import type { Action, Playbook } from "../model/playbook.js";
 import { DEFAULT_HEALTH_MODEL, fieldSpec } from "../model/resolve.js";
 import { AggregateCatalog } from "./aggregates.js";
@@ -234,6 +235,8 @@ export function compilePlaybook(checked: CheckedPlaybook): CompiledPlaybook {
     fields,
     timezoneField,
     steps,
+    newMetrics: recordMaker(steps.flatMap((step) => (step.kind === "metric" ? [step.name] : []))),
+    newSegments: recordMaker(steps.flatMap((step) => (step.kind === "segment" ? [step.name] : []))),
     metricNames: Object.keys(model.metrics ?? {}),
     segmentNames,
     healthModels,

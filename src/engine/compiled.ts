@@ -120,6 +120,10 @@ export interface CompiledPlaybook {
   fields: FieldContract[];
   timezoneField: string | undefined;
   steps: EvaluationStep[];
+  /** a new record of every metric, in the order the steps compute them */
+  newMetrics: () => Record<string, Value>;
+  /** a new record of every segment, in the order the steps compute them */
+  newSegments: () => Record<string, Value>;
   metricNames: string[];
   segmentNames: string[];
   healthModels: HealthModelPlan[];

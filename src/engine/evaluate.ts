@@ -1,3 +1,4 @@
+import { record } from "./records.js";
 import { addMonthsToDay } from "../expression/compile.js";
 import { isoDateOf } from "../expression/literals.js";
 import type { Value } from "../expression/value.js";
@@ -176,7 +177,7 @@ function scopeFor(plan: CompiledPlaybook, input: AccountInput): AccountScope {
   const clock = input.clock;
   let scope = scopes.get(plan);
   if (!scope) {
-    scope = { asOfDay: 0, asOfMs: 0, windowStart: clock.windowStart, localDay: clock.localDay, events: undefined, a: record(), x: [], m: record(), g: record(), h: record(), tier: null, o: record() };
+    scope = { asOfDay: 0, asOfMs: 0, windowStart: clock.windowStart, localDay: clock.localDay, events: undefined, a: record(), x: [], m: plan.newMetrics(), g: plan.newSegments(), h: record(), tier: null, o: record() };
     scopes.set(plan, scope);
   }
   scope.asOfDay = clock.asOfDay;
@@ -185,19 +186,12 @@ function scopeFor(plan: CompiledPlaybook, input: AccountInput): AccountScope {
   scope.localDay = clock.localDay;
   scope.a = input.fields;
   scope.x = input.aggregates;
-  scope.m = record();
-  scope.g = record();
+  scope.m = plan.newMetrics();
+  scope.g = plan.newSegments();
   scope.tier = null;
   return scope;
 }
 
-/**
- * A record keyed by names from the playbook. Without a prototype, a metric
- * or trigger named `constructor` or `toString` is a name like any other.
- */
-export function record<T = Value>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
-}
 
 const NO_OVERRIDES: ReadonlyMap<string, ManualOverride> = new Map();
 

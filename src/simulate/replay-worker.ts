@@ -1,4 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { recordMaker } from "../engine/records.js";
 import { preparePlaybook, RunStopped } from "../run/run.js";
 import { replayObserved, type ReplayJob, type ReplayMessage } from "./parallel.js";
 
@@ -8,6 +9,12 @@ const post = (message: ReplayMessage) => parentPort!.postMessage(message);
 try {
   const { plan } = preparePlaybook(job.project, job.playbook);
   if (plan.hash !== job.hash) throw new RunStopped(`${job.playbook} changed while the replay ran: run simulate again`);
+  // A record crosses threads as a plain object (with Object's prototype): each snapshot's fields become a record again.
+  const first = job.accounts[0]?.fields[0];
+  if (first) {
+    const make = recordMaker(Object.keys(first));
+    for (const account of job.accounts) account.fields = account.fields.map((fields) => Object.assign(make(), fields));
+  }
   // Progress in steps of accounts: a message per account would cost more than its evaluation.
   let unreported = 0;
   const observer = replayObserved(plan, { accounts: job.accounts, firstDay: job.firstDay }, { from: job.from, to: job.to, step: job.step, churns: new Map(job.churns) }, () => {
