@@ -79,7 +79,8 @@ export async function replayOnThreads(
   const count = Math.min(threads, total);
   if (count <= 1 || !existsSync(WORKER_SCRIPT)) return replayObserved(plan, data, options, () => tick(1));
   const slices = Array.from({ length: count }, (_, i) => data.accounts.slice(Math.floor((i * total) / count), Math.floor(((i + 1) * total) / count)));
-  const parts = await Promise.all(
+  const workers: Worker[] = [];
+  const parts = Promise.all(
     slices.map((accounts) => {
       const job: ReplayJob = {
         project,
@@ -92,11 +93,18 @@ export async function replayOnThreads(
         accounts,
         churns: accounts.flatMap((a) => (options.churns.has(a.id) ? [[a.id, [...options.churns.get(a.id)!]] as [string, number[]]] : [])),
       };
-      return runJob(job, tick);
+      const worker = new Worker(WORKER_SCRIPT, { workerData: job, transferList: transferables(job.accounts) });
+      workers.push(worker);
+      return finished(worker, tick);
     }),
   );
   const observer = new ReplayObserver(plan);
-  for (const part of parts) observer.absorb(part);
+  try {
+    for (const part of await parts) observer.absorb(part);
+  } finally {
+    // A thread that stopped stops the others: their work would be thrown away, and they would keep the process alive.
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
   return observer;
 }
 
@@ -113,9 +121,9 @@ function transferables(accounts: readonly AccountHistory[]): ArrayBuffer[] {
   return buffers;
 }
 
-function runJob(job: ReplayJob, tick: (accounts: number) => void): Promise<ObserverPart> {
+/** What a thread observed, once it is done; its progress goes to `tick` meanwhile. */
+function finished(worker: Worker, tick: (accounts: number) => void): Promise<ObserverPart> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SCRIPT, { workerData: job, transferList: transferables(job.accounts) });
     let settled = false;
     const settle = (outcome: () => void) => {
       if (settled) return;

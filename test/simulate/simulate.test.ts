@@ -183,6 +183,27 @@ describe("touchline simulate on threads", () => {
     expect(report.comparison!.differences.actions.length).toBeGreaterThan(0);
   }, 180_000);
 
+  it("stops, and stops every thread, when the playbook a thread compiles is not the one checked (the file changed meanwhile)", async () => {
+    // The compiled modules, as the CLI runs them: threads need their compiled script.
+    const dist = (module: string) => import(new URL(`../../dist/src/${module}`, import.meta.url).href);
+    const [{ loadProject: load }, { preparePlaybook }, { loadHistory: history }, { DataEngine: Engine }, { Rejections: Rejects }, { replayOnThreads }] = await Promise.all(
+      ["run/project.js", "run/run.js", "simulate/history.js", "data/duckdb.js", "data/rejects.js", "simulate/parallel.js"].map(dist),
+    );
+    const project = historyProject();
+    const loaded = load(project.dir);
+    const { plan, checked } = preparePlaybook(loaded);
+    const engine = await Engine.open();
+    try {
+      const from = epochDayOf("2026-02-01")!;
+      const to = epochDayOf("2026-03-02")!;
+      const data = await history(engine, plan, checked.environment.eventTypes, { snapshots: loaded.history.snapshots, events: loaded.history.events, timezone: loaded.timezone }, from, to, new Rejects(), false);
+      project.write("playbook.play", REPLAY_PLAYBOOK.replace("version 1", "version 2"));
+      await expect(replayOnThreads(loaded, loaded.playbook, plan, data, { from, to, step: 1, churns: new Map() }, 3, () => {})).rejects.toThrow(/playbook\.play changed while the replay ran: run simulate again/);
+    } finally {
+      engine.close();
+    }
+  }, 60_000);
+
   it("refuses a number of threads that is not one", async () => {
     const project = historyProject();
     for (const threads of ["0", "two", "1.5", "65"]) {
