@@ -367,24 +367,24 @@ export class EventAggregation {
   /**
    * For replaying history: every aggregate's daily partial per account and
    * local day (counts, exact sums scaled to integers, minima, maxima, and the
-   * values of each distinct aggregate), in view `ev_daily` (`acc` is the
-   * account's number in `accounts`), in one read of the events. A day is the
-   * account's local day: `offsets` gives each zone's UTC offset over time, so
-   * no time zone is looked up per event. Rows are in no order, and an account
-   * and day may have several: one per combination of distinct values (`v<i>`
+   * values of each distinct aggregate), in one read of the events, into
+   * table `ev_daily_all`: `partialsByDay` and `distinctValues` read it back.
+   * A day is the account's local day: `offsets` gives each zone's UTC offset
+   * over time, so no time zone is looked up per event. An account and day
+   * may have several rows: one per combination of distinct values (`v<i>`
    * columns), whose partials add up.
    */
   async dailyPartials(accounts: NumberedAccounts, from: number, to: number, rejections: Rejections, strict: boolean): Promise<EventReport> {
     const sql = new Sql();
     const columns: string[] = [];
-    const values: string[] = [];
+    const values: { name: string; sql: string }[] = [];
     this.aggregates.forEach((spec, i) => {
       const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
       if (spec.fn === "distinct") {
         // Each value of a day is a group of its own (lists of values per group cannot spill to disk): grouping by the
         // values in the same read was a third faster than a grouping set per distinct aggregate, and that was a third
         // faster than a second read.
-        values.push(`CASE WHEN e.__idx IS NOT NULL AND ${base} THEN CAST(${this.propertyValue(sql, spec.event, spec.property!, false)} AS VARCHAR) END AS v${i}`);
+        values.push({ name: `v${i}`, sql: `CASE WHEN e.__idx IS NOT NULL AND ${base} THEN CAST(${this.propertyValue(sql, spec.event, spec.property!, false)} AS VARCHAR) END` });
         return;
       }
       const value = spec.property === undefined ? "NULL" : this.propertyValue(sql, spec.event, spec.property, true);
@@ -418,16 +418,15 @@ export class EventAggregation {
     const width = to - from + 3;
     this.daily = { width, from, keepsAll };
     const key = `COALESCE(CAST(e.__idx AS BIGINT), -1) * ${width} + (${dayInRange(from, to)} - ${sqlNumber(from - 1)})`;
-    const valueNames = values.map((v) => v.slice(v.lastIndexOf(" AS ") + 4));
     // The days out of range are dropped after grouping: a filter on the local day before it would compute each event's
     // day again (DuckDB repeats the expression in the filter), a sixth of the whole pass.
     await this.engine.run(
       `CREATE OR REPLACE TEMP TABLE ev_daily_all AS
        SELECT e.__k, e.__id, count(*) AS __events,
-         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared${[...columns, ...valueNames.map((v) => `e.${v}`)].map((c) => `, ${c}`).join("")}
-       FROM (SELECT e.*, CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, ${key} AS __k${values.map((v) => `, ${v}`).join("")}
+         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared${[...columns, ...values.map((v) => `e.${v.name}`)].map((c) => `, ${c}`).join("")}
+       FROM (SELECT e.*, CASE WHEN e.__idx IS NULL THEN e.acc END AS __id, ${key} AS __k${values.map((v) => `, ${v.sql} AS ${v.name}`).join("")}
              FROM ${this.localDaysSql(sql, accounts)} e) e
-       GROUP BY e.__k, e.__id${valueNames.map((v) => `, e.${v}`).join("")}`,
+       GROUP BY e.__k, e.__id${values.map((v) => `, e.${v.name}`).join("")}`,
       sql.params,
     );
     const day = `CAST(${sqlNumber(from - 1)} + (__k % ${width} + ${width}) % ${width} AS INTEGER)`;
@@ -451,10 +450,10 @@ export class EventAggregation {
    * counts as doubles.
    */
   partialsByDay(): string {
-    const several = this.aggregates.some((spec) => spec.fn === "distinct");
+    const splitByValues = this.aggregates.some((spec) => spec.fn === "distinct");
     // The rows of one account and day (one per combination of distinct values) are added up; without distinct values there is one.
-    const total = (column: string) => (several ? `CAST(sum(${column}) AS DOUBLE)` : `CAST(${column} AS DOUBLE)`);
-    const over = (fn: string, column: string) => (several ? `${fn}(${column})` : column);
+    const total = (column: string) => (splitByValues ? `CAST(sum(${column}) AS DOUBLE)` : `CAST(${column} AS DOUBLE)`);
+    const over = (fn: string, column: string) => (splitByValues ? `${fn}(${column})` : column);
     const columns = this.aggregates.flatMap((spec, i) => {
       switch (spec.fn) {
         case "distinct":
@@ -472,7 +471,7 @@ export class EventAggregation {
           return [`${total(`p${i}`)} AS p${i}`];
       }
     });
-    return `SELECT ${this.accountAndDay()}${columns.map((c) => `, ${c}`).join("")} FROM ev_daily_all WHERE ${this.knownInRange()}${several ? " GROUP BY __k" : ""} ORDER BY __k`;
+    return `SELECT ${this.accountAndDay()}${columns.map((c) => `, ${c}`).join("")} FROM ev_daily_all WHERE ${this.knownInRange()}${splitByValues ? " GROUP BY __k" : ""} ORDER BY __k`;
   }
 
   /** The account number and day of a key of `dailyPartials` (grouping and sorting by the one number is cheaper than by both). */
