@@ -230,6 +230,11 @@ export class EventAggregation {
     return cases.length === 0 ? "" : `ELSE (CASE ${cases.join(" ")} END)`;
   }
 
+  /** Whether an event counts for an aggregate: valid, of its type, and passing its filter. */
+  private countsFor(sql: Sql, spec: AggregateSpec): string {
+    return `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
+  }
+
   /** The typed value of a property for events of one type: numbers for numeric declarations, else text. */
   private propertyValue(sql: Sql, type: string, name: string, numeric: boolean): string {
     const k = this.properties.indexOf(name);
@@ -259,7 +264,7 @@ export class EventAggregation {
     // Only valid events are cast: a rejected one may hold anything.
     const exact = (value: string) => `CAST(CASE WHEN e.ok THEN ${value} END AS DECIMAL(38, 10))`;
     this.aggregates.forEach((spec, i) => {
-      const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
+      const base = this.countsFor(sql, spec);
       const within = spec.windowDays === undefined ? "true" : inWindow(spec.windowDays, "end");
       const value = spec.property === undefined ? "NULL" : this.propertyValue(sql, spec.event, spec.property, spec.fn !== "distinct");
       switch (spec.fn) {
@@ -379,7 +384,7 @@ export class EventAggregation {
     const columns: string[] = [];
     const values: { name: string; sql: string }[] = [];
     this.aggregates.forEach((spec, i) => {
-      const base = `e.ok AND e.type = ${sql.param(spec.event)}${spec.filter ? ` AND ${filterSql(spec.filter.expr, spec.filter.types, sql, (name) => this.propertyValue(sql, spec.event, name, false))}` : ""}`;
+      const base = this.countsFor(sql, spec);
       if (spec.fn === "distinct") {
         // Each value of a day is a group of its own (lists of values per group cannot spill to disk): grouping by the
         // values in the same read was a third faster than a grouping set per distinct aggregate, and that was a third
