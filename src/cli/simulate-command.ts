@@ -25,22 +25,35 @@ export interface SimulateCommandOptions {
 
 const percent = (value: number | null) => (value === null ? "-" : `${(value * 100).toFixed(1)}%`);
 
-/** A progress bar with an ETA on standard error, once the replay has taken more than a second. */
-function progressBar(enabled: boolean): { tick: (done: number, total: number) => void; end: () => void } {
-  const start = Date.now();
+/**
+ * Progress on standard error: a line while the history is read, then a bar
+ * with the time left. The pace is measured from the first accounts done:
+ * the reading before them (a third of a large replay) says nothing of it.
+ */
+export function progressBar(enabled: boolean, write: (text: string) => void = (text) => void process.stderr.write(text), now: () => number = Date.now): { tick: (done: number, total: number) => void; end: () => void } {
+  let first: { at: number; done: number } | undefined;
+  let lastWrite = -Infinity;
   let shown = false;
+  if (enabled) {
+    write("  reading the history...");
+    shown = true;
+  }
   return {
     tick(done, total) {
-      const elapsed = (Date.now() - start) / 1000;
-      if (!enabled || elapsed < 1) return;
-      shown = true;
+      if (!enabled) return;
+      const at = now();
+      first ??= { at, done };
+      // Ten writes a second at most: a tick comes with every account.
+      if (at - lastWrite < 100 && done < total) return;
+      lastWrite = at;
       const width = 30;
       const filled = Math.round((done / total) * width);
-      const eta = done === 0 ? 0 : Math.round((elapsed / done) * (total - done));
-      process.stderr.write(`\r  [${"#".repeat(filled)}${".".repeat(width - filled)}] ${thousands(done)}/${thousands(total)} accounts, about ${eta}s left   `);
+      const pace = done > first.done && at > first.at ? (done - first.done) / (at - first.at) : undefined;
+      const left = pace === undefined ? "working out the time left" : `about ${Math.round((total - done) / pace / 1000)}s left`;
+      write(`\r  [${"#".repeat(filled)}${".".repeat(width - filled)}] ${thousands(done)}/${thousands(total)} accounts, ${left}   `);
     },
     end() {
-      if (shown) process.stderr.write("\n");
+      if (shown) write("\n");
     },
   };
 }

@@ -13,6 +13,7 @@ import type { SimulationReport } from "../../src/simulate/simulate.js";
 import { cli, HEADER, historyProject, REPLAY_PLAYBOOK, replayHistory } from "../helpers/history.js";
 import { TestProject } from "../helpers/project.js";
 import { loadProject } from "../../src/run/project.js";
+import { progressBar } from "../../src/cli/simulate-command.js";
 
 describe("touchline simulate", () => {
   it("replays the history, counts what it would have done, backtests against the churns, and writes the report", async () => {
@@ -333,4 +334,34 @@ describe("touchline kpi", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("names no history mrr");
   }, 120_000);
+});
+
+describe("the simulate progress bar", () => {
+  it("says the history is being read, then times what is left from the pace of the replay itself, not of the reading", () => {
+    let clock = 0;
+    let text = "";
+    const bar = progressBar(true, (t) => (text += t), () => clock);
+    expect(text).toBe("  reading the history...");
+    // 20 s of reading, then 10 accounts done, then 10 more a second later: 80 left at 10 a second.
+    clock = 20_000;
+    bar.tick(10, 100);
+    expect(text).toContain("10/100 accounts, working out the time left");
+    clock = 21_000;
+    bar.tick(20, 100);
+    expect(text.slice(text.lastIndexOf("\r"))).toBe(`\r  [${"#".repeat(6)}${".".repeat(24)}] 20/100 accounts, about 8s left   `);
+    // Ticks closer than a tenth of a second apart are not written, but the last one is.
+    const before = text;
+    clock = 21_050;
+    bar.tick(21, 100);
+    expect(text).toBe(before);
+    bar.tick(100, 100);
+    expect(text.slice(text.lastIndexOf("\r"))).toContain("100/100 accounts, about 0s left");
+    bar.end();
+    expect(text.endsWith("\n")).toBe(true);
+    let quiet = "";
+    const off = progressBar(false, (t) => (quiet += t), () => clock);
+    off.tick(1, 2);
+    off.end();
+    expect(quiet).toBe("");
+  });
 });
