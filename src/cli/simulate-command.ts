@@ -82,8 +82,13 @@ export async function runSimulate(projectPath: string, options: SimulateCommandO
       }
     }
     const bar = progressBar(options.progress);
-    const report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, compare: options.compare, progress: bar.tick, threads });
-    bar.end();
+    let report: SimulationReport;
+    try {
+      report = await simulateProject(project, { from: options.from, to: options.to, step: options.step === "week" ? 7 : 1, horizonDays: Number(horizon[1]), strict: options.strict, compare: options.compare, progress: bar.tick, threads });
+    } finally {
+      // Ended before any message: an error must not be written on the progress line.
+      bar.end();
+    }
     io.out(summary(report).join("\n"));
     if (options.out) {
       writeReport(options.out, report);

@@ -67,7 +67,7 @@ export class DataEngine {
       rows += chunk.rowCount;
       yield chunk;
     }
-    if (process.env.TOUCHLINE_DEBUG_SQL) process.stderr.write(`[sql ${Math.round(performance.now() - started)} ms, first chunk ${Math.round(firstChunk)} ms, ${rows} rows] ${sql.slice(0, 80).replace(/\s+/g, " ")}\n`);
+    if (process.env.TOUCHLINE_DEBUG_SQL) process.stderr.write(`[sql ${Math.round(performance.now() - started)} ms, first chunk ${Math.round(firstChunk)} ms, ${rows} rows] ${process.env.TOUCHLINE_DEBUG_SQL === "full" ? `${sql}\n${JSON.stringify(params)}` : sql.slice(0, 80).replace(/\s+/g, " ")}\n`);
   }
 
   /** Appends rows to a temporary table the engine created; each column is appended as its kind says. */

@@ -162,7 +162,11 @@ function fieldRecordMaker(fields: readonly FieldContract[]): () => Record<string
   const names = fields.map((field) => field.name);
   const key = JSON.stringify(names);
   let make = fieldRecords.get(key);
-  if (!make) fieldRecords.set(key, (make = recordMaker(names)));
+  if (!make) {
+    // A long-lived process (the language server) may see many field lists: the cache stays small.
+    if (fieldRecords.size >= 64) fieldRecords.clear();
+    fieldRecords.set(key, (make = recordMaker(names)));
+  }
   return make;
 }
 

@@ -73,6 +73,7 @@ export async function replayOnThreads(
   threads: number,
   progress: (done: number, total: number) => void,
 ): Promise<ReplayObserver> {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads is a whole number of at least 1, not ${threads}`);
   const total = data.accounts.length;
   let done = 0;
   const tick = (accounts: number) => progress((done += accounts), total);
@@ -80,8 +81,9 @@ export async function replayOnThreads(
   if (count <= 1 || !existsSync(WORKER_SCRIPT)) return replayObserved(plan, data, options, () => tick(1));
   const slices = Array.from({ length: count }, (_, i) => data.accounts.slice(Math.floor((i * total) / count), Math.floor(((i + 1) * total) / count)));
   const workers: Worker[] = [];
-  const parts = Promise.all(
-    slices.map((accounts) => {
+  const observer = new ReplayObserver(plan);
+  try {
+    const parts = slices.map((accounts) => {
       const job: ReplayJob = {
         project,
         playbook,
@@ -95,12 +97,12 @@ export async function replayOnThreads(
       };
       const worker = new Worker(WORKER_SCRIPT, { workerData: job, transferList: transferables(job.accounts) });
       workers.push(worker);
-      return finished(worker, tick);
-    }),
-  );
-  const observer = new ReplayObserver(plan);
-  try {
-    for (const part of await parts) observer.absorb(part);
+      const part = finished(worker, tick);
+      // Awaited below with the others; if a later thread cannot start, this one is stopped and its rejection is expected.
+      part.catch(() => undefined);
+      return part;
+    });
+    for (const part of await Promise.all(parts)) observer.absorb(part);
   } finally {
     // A thread that stopped stops the others: their work would be thrown away, and they would keep the process alive.
     await Promise.all(workers.map((worker) => worker.terminate()));
@@ -135,7 +137,15 @@ function finished(worker: Worker, tick: (accounts: number) => void): Promise<Obs
       else if (message.kind === "done") settle(() => resolve(message.part));
       else settle(() => reject(new RunStopped(message.message)));
     });
-    worker.on("error", (error) => settle(() => reject(error)));
+    worker.on("error", (error) =>
+      settle(() =>
+        reject(
+          (error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY"
+            ? new RunStopped("a replay thread ran out of memory: replay on fewer threads (--threads 1 uses the least memory)")
+            : error,
+        ),
+      ),
+    );
     worker.on("exit", (code) => settle(() => reject(new Error(`a replay thread ended (exit code ${code}) before it finished its accounts`))));
   });
 }

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { recordMaker } from "../engine/records.js";
-import { preparePlaybook, RunStopped } from "../run/run.js";
+import { PlaybookInvalid, preparePlaybook, RunStopped } from "../run/run.js";
 import { replayObserved, type ReplayJob, type ReplayMessage } from "./parallel.js";
 
 /** One thread of a replay (see replayOnThreads): its accounts replayed and observed, what it observed sent back. */
@@ -25,6 +25,8 @@ try {
   if (unreported > 0) post({ kind: "progress", accounts: unreported });
   post({ kind: "done", part: observer.part() });
 } catch (error) {
-  if (!(error instanceof RunStopped)) throw error;
-  post({ kind: "stopped", message: error.message });
+  // Errors lose their class between threads: each is said here as the main thread would say it.
+  if (error instanceof RunStopped) post({ kind: "stopped", message: error.message });
+  else if (error instanceof PlaybookInvalid) post({ kind: "stopped", message: `${job.playbook} changed while the replay ran and no longer checks: run touchline check, then simulate again` });
+  else throw error;
 }

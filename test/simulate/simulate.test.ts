@@ -190,18 +190,25 @@ describe("touchline simulate on threads", () => {
     const [{ loadProject: load }, { preparePlaybook }, { loadHistory: history }, { DataEngine: Engine }, { Rejections: Rejects }, { replayOnThreads }] = await Promise.all(
       ["run/project.js", "run/run.js", "simulate/history.js", "data/duckdb.js", "data/rejects.js", "simulate/parallel.js"].map(dist),
     );
-    const project = historyProject();
-    const loaded = load(project.dir);
-    const { plan, checked } = preparePlaybook(loaded);
-    const engine = await Engine.open();
-    try {
-      const from = epochDayOf("2026-02-01")!;
-      const to = epochDayOf("2026-03-02")!;
-      const data = await history(engine, plan, checked.environment.eventTypes, { snapshots: loaded.history.snapshots, events: loaded.history.events, timezone: loaded.timezone }, from, to, new Rejects(), false);
-      project.write("playbook.play", REPLAY_PLAYBOOK.replace("version 1", "version 2"));
-      await expect(replayOnThreads(loaded, loaded.playbook, plan, data, { from, to, step: 1, churns: new Map() }, 3, () => {})).rejects.toThrow(/playbook\.play changed while the replay ran: run simulate again/);
-    } finally {
-      engine.close();
+    const changes = [
+      { text: REPLAY_PLAYBOOK.replace("version 1", "version 2"), message: /playbook\.play changed while the replay ran: run simulate again/ },
+      { text: REPLAY_PLAYBOOK.replace("metric logins_7d", "metric logins_7d = ="), message: /playbook\.play changed while the replay ran and no longer checks: run touchline check, then simulate again/ },
+    ];
+    for (const change of changes) {
+      const project = historyProject();
+      const loaded = load(project.dir);
+      const { plan, checked } = preparePlaybook(loaded);
+      const engine = await Engine.open();
+      try {
+        const from = epochDayOf("2026-02-01")!;
+        const to = epochDayOf("2026-03-02")!;
+        const data = await history(engine, plan, checked.environment.eventTypes, { snapshots: loaded.history.snapshots, events: loaded.history.events, timezone: loaded.timezone }, from, to, new Rejects(), false);
+        project.write("playbook.play", change.text);
+        await expect(replayOnThreads(loaded, loaded.playbook, plan, data, { from, to, step: 1, churns: new Map() }, 3, () => {})).rejects.toThrow(change.message);
+        await expect(replayOnThreads(loaded, loaded.playbook, plan, data, { from, to, step: 1, churns: new Map() }, 2.5, () => {})).rejects.toThrow("threads is a whole number of at least 1, not 2.5");
+      } finally {
+        engine.close();
+      }
     }
   }, 60_000);
 
