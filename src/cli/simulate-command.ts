@@ -33,11 +33,7 @@ const percent = (value: number | null) => (value === null ? "-" : `${(value * 10
 export function progressBar(enabled: boolean, write: (text: string) => void = (text) => void process.stderr.write(text), now: () => number = Date.now): { tick: (done: number, total: number) => void; end: () => void } {
   let first: { at: number; done: number } | undefined;
   let lastWrite = -Infinity;
-  let shown = false;
-  if (enabled) {
-    write("  reading the history...");
-    shown = true;
-  }
+  if (enabled) write("  reading the history...");
   return {
     tick(done, total) {
       if (!enabled) return;
@@ -53,7 +49,7 @@ export function progressBar(enabled: boolean, write: (text: string) => void = (t
       write(`\r  [${"#".repeat(filled)}${".".repeat(width - filled)}] ${thousands(done)}/${thousands(total)} accounts, ${left}   `);
     },
     end() {
-      if (shown) write("\n");
+      if (enabled) write("\n");
     },
   };
 }

@@ -434,12 +434,11 @@ export class EventAggregation {
        GROUP BY e.__k, e.__id${values.map((v) => `, e.${v.name}`).join("")}`,
       sql.params,
     );
-    const day = `CAST(${sqlNumber(from - 1)} + (__k % ${width} + ${width}) % ${width} AS INTEGER)`;
     // Events with no day (a bad timestamp) stay, to be reported.
     const inRange = `(day IS NULL OR (day <= ${sqlNumber(to)}${keepsAll ? "" : ` AND day >= ${sqlNumber(from)}`}))`;
     await this.engine.run(
       `CREATE OR REPLACE TEMP VIEW ev_daily AS
-       SELECT * FROM (SELECT CASE WHEN __k >= 0 THEN CAST(__k // ${width} AS INTEGER) END AS acc, ${day} AS day, __id IS NOT NULL AS __orphan, * EXCLUDE (__k) FROM ev_daily_all)
+       SELECT * FROM (SELECT ${this.accountAndDay()}, __id IS NOT NULL AS __orphan, * EXCLUDE (__k) FROM ev_daily_all)
        WHERE ${inRange}`,
     );
     return this.report("ev_daily", rejections, strict, undefined, () => {
@@ -479,10 +478,14 @@ export class EventAggregation {
     return `SELECT ${this.accountAndDay()}${columns.map((c) => `, ${c}`).join("")} FROM ev_daily_all WHERE ${this.knownInRange()}${splitByValues ? " GROUP BY __k" : ""} ORDER BY __k`;
   }
 
-  /** The account number and day of a key of `dailyPartials` (grouping and sorting by the one number is cheaper than by both). */
+  /**
+   * The account number (null for accounts that are not valid ones, whose
+   * keys are negative) and day of a key of `dailyPartials`: grouping and
+   * sorting by the one number is cheaper than by both.
+   */
   private accountAndDay(): string {
     const { width, from } = this.daily!;
-    return `CAST(__k // ${width} AS INTEGER) AS acc, CAST(${sqlNumber(from - 1)} + __k % ${width} AS INTEGER) AS day`;
+    return `CASE WHEN __k >= 0 THEN CAST(__k // ${width} AS INTEGER) END AS acc, CAST(${sqlNumber(from - 1)} + (__k % ${width} + ${width}) % ${width} AS INTEGER) AS day`;
   }
 
   /** Rows of `dailyPartials` of valid accounts on the days kept (every day up to `to` for days_since_last, else from `from`). */
@@ -494,7 +497,8 @@ export class EventAggregation {
   /**
    * The values of a `distinct` aggregate (by its index) from `dailyPartials`,
    * one row per account number, local day and value (`acc`, `day`, `v`),
-   * ordered by account and day; days before `from` come as `from - 1`.
+   * ordered by account and day; with days_since_last, days before `from`
+   * come too, as `from - 1`.
    */
   distinctValues(index: number): string {
     // With one distinct aggregate, each row already holds a value of its own.

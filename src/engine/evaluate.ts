@@ -192,7 +192,6 @@ function scopeFor(plan: CompiledPlaybook, input: AccountInput): AccountScope {
   return scope;
 }
 
-
 const NO_OVERRIDES: ReadonlyMap<string, ManualOverride> = new Map();
 
 function activeOverrides(overrides: readonly ManualOverride[], day: number, notices: string[]): ReadonlyMap<string, ManualOverride> {

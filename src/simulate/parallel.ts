@@ -69,7 +69,7 @@ export async function replayOnThreads(
   playbook: string,
   plan: CompiledPlaybook,
   data: HistoryData,
-  options: Omit<ReplayOptions, "churns"> & { churns: ReadonlyMap<string, readonly number[]> },
+  options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
   threads: number,
   progress: (done: number, total: number) => void,
 ): Promise<ReplayObserver> {

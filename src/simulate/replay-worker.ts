@@ -5,7 +5,7 @@ import { replayObserved, type ReplayJob, type ReplayMessage } from "./parallel.j
 
 /** One thread of a replay (see replayOnThreads): its accounts replayed and observed, what it observed sent back. */
 const job = workerData as ReplayJob;
-const post = (message: ReplayMessage) => parentPort!.postMessage(message);
+const post = (message: ReplayMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
 try {
   const { plan } = preparePlaybook(job.project, job.playbook);
   if (plan.hash !== job.hash) throw new RunStopped(`${job.playbook} changed while the replay ran: run simulate again`);
@@ -23,7 +23,9 @@ try {
     unreported = 0;
   });
   if (unreported > 0) post({ kind: "progress", accounts: unreported });
-  post({ kind: "done", part: observer.part() });
+  const part = observer.part();
+  // The trails' arrays are this part's own copies: moved, not copied again.
+  post({ kind: "done", part }, part.trails.flatMap(([, trail]) => [trail.days.buffer, trail.statuses.buffer, trail.tiers.buffer, trail.scores.buffer]));
 } catch (error) {
   // Errors lose their class between threads: each is said here as the main thread would say it.
   if (error instanceof RunStopped) post({ kind: "stopped", message: error.message });

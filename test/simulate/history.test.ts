@@ -32,6 +32,19 @@ const PLAYBOOK = `playbook "h" {
 
 const day = (text: string) => epochDayOf(text)!;
 
+/** The history these snapshot and event lines give for a replay from `from` to `to`. */
+async function historyOf(plan: ReturnType<typeof compilePlaybook>, checked: ReturnType<typeof checkText>, snapshots: string, events: readonly string[], from: string, to: string) {
+  const dir = mkdtempSync(join(tmpdir(), "touchline-history-"));
+  writeFileSync(join(dir, "snapshots.csv"), snapshots);
+  writeFileSync(join(dir, "events.csv"), events.join("\n") + "\n");
+  const engine = await DataEngine.open();
+  try {
+    return await loadHistory(engine, plan, checked.environment.eventTypes, csvHistory(join(dir, "snapshots.csv"), join(dir, "events.csv")), day(from), day(to), new Rejections(), false);
+  } finally {
+    engine.close();
+  }
+}
+
 describe("history for a replay", () => {
   const folder = mkdtempSync(join(tmpdir(), "touchline-history-"));
   writeFileSync(
@@ -98,10 +111,10 @@ describe("history for a replay", () => {
   it("warns of undeclared event types and unknown accounts within the days replayed only, and counts only those days' events", async () => {
     const checked = checkText("/h/h.play", PLAYBOOK, () => undefined);
     const plan = compilePlaybook(checked);
-    const dir = mkdtempSync(join(tmpdir(), "touchline-history-range-"));
-    writeFileSync(join(dir, "snapshots.csv"), "account_id,as_of,arr,timezone\nA,2026-01-01,1000,Asia/Tokyo\nB,2026-01-01,2000,America/New_York\n");
-    writeFileSync(
-      join(dir, "events.csv"),
+    const history = await historyOf(
+      plan,
+      checked,
+      "account_id,as_of,arr,timezone\nA,2026-01-01,1000,Asia/Tokyo\nB,2026-01-01,2000,America/New_York\n",
       [
         "account_id,timestamp,type,minutes",
         // Before the look-back (7 days before the 8th), after the 31st (local days), and inside: only the last two kinds count.
@@ -111,25 +124,22 @@ describe("history for a replay", () => {
         "B,2026-01-15T12:00:00Z,logout,1",
         "A,2026-01-15T12:00:00Z,login,3",
         "Z,2026-01-15T12:00:00Z,login,3",
-      ].join("\n") + "\n",
+      ],
+      "2026-01-08",
+      "2026-01-31",
     );
-    const engine = await DataEngine.open();
-    try {
-      const history = await loadHistory(engine, plan, checked.environment.eventTypes, csvHistory(join(dir, "snapshots.csv"), join(dir, "events.csv")), day("2026-01-08"), day("2026-01-31"), new Rejections(), false);
-      // 2026-01-31T15:00Z is February 1st in Tokyo; 2026-02-01T04:59Z is still January 31st in New York.
-      expect(history.warnings).toEqual([
-        "1 events of types the playbook's `events` does not declare were ignored (logout); declare a type to use it",
-        "1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)",
-      ]);
-      const [a, b] = history.accounts;
-      expect(a!.partials[0]![day("2026-01-15") - history.firstDay]).toBe(1);
-      expect(b!.partials[0]![day("2026-01-31") - history.firstDay]).toBe(1);
-      // The events read within the days: the two logins, the unknown account's (ignored, and said); the undeclared one is said apart.
-      expect(history.events).toBe(3);
-    } finally {
-      engine.close();
-    }
+    // 2026-01-31T15:00Z is February 1st in Tokyo; 2026-02-01T04:59Z is still January 31st in New York.
+    expect(history.warnings).toEqual([
+      "1 events of types the playbook's `events` does not declare were ignored (logout); declare a type to use it",
+      "1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)",
+    ]);
+    const [a, b] = history.accounts;
+    expect(a!.partials[0]![day("2026-01-15") - history.firstDay]).toBe(1);
+    expect(b!.partials[0]![day("2026-01-31") - history.firstDay]).toBe(1);
+    // The events read within the days: the two logins, the unknown account's (ignored, and said); the undeclared one is said apart.
+    expect(history.events).toBe(3);
   });
+
   it("counts distinct values per local day for several distinct aggregates, with filters, in the same read as the other partials, which add up across the values' rows", async () => {
     const checked = checkText(
       "/h/d.play",
@@ -163,10 +173,10 @@ describe("history for a replay", () => {
     );
     expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const plan = compilePlaybook(checked);
-    const dir = mkdtempSync(join(tmpdir(), "touchline-history-distinct-"));
-    writeFileSync(join(dir, "snapshots.csv"), "account_id,as_of,arr,timezone\nA,2026-01-01,1000,UTC\nB,2026-01-01,2000,Asia/Tokyo\n");
-    writeFileSync(
-      join(dir, "events.csv"),
+    const history = await historyOf(
+      plan,
+      checked,
+      "account_id,as_of,arr,timezone\nA,2026-01-01,1000,UTC\nB,2026-01-01,2000,Asia/Tokyo\n",
       [
         "account_id,timestamp,type,user,device,minutes",
         "A,2026-01-10T08:00:00Z,login,u1,mobile,1.5",
@@ -184,23 +194,19 @@ describe("history for a replay", () => {
         "B,2026-01-11T10:00:00Z,login,u8,mobile,7",
         // An account no snapshot has: its values count nowhere.
         "Z,2026-01-12T09:00:00Z,login,u7,mobile,100",
-      ].join("\n") + "\n",
+      ],
+      "2026-01-10",
+      "2026-01-14",
     );
-    const engine = await DataEngine.open();
-    try {
-      const history = await loadHistory(engine, plan, checked.environment.eventTypes, csvHistory(join(dir, "snapshots.csv"), join(dir, "events.csv")), day("2026-01-10"), day("2026-01-14"), new Rejections(), false);
-      const [a, b] = history.accounts;
-      const on = (account: typeof a, date: string) => aggregatesOn(plan.aggregates, account!, history.firstDay, day(date));
-      // users, mobile_users, devices (2 days), exporters, logins, minutes, average, shortest, longest, days since the last export
-      expect(on(a, "2026-01-10")).toEqual([1, 1, 2, 0, 2, 5.5, 2.75, 1.5, 4, null]);
-      expect(on(a, "2026-01-11")).toEqual([2, 2, 2, 0, 3, 5.5, 2.75, 1.5, 4, null]);
-      expect(on(a, "2026-01-12")).toEqual([2, 2, 1, 1, 4, 5.75, 5.75 / 3, 0.25, 4, 0]);
-      expect(on(a, "2026-01-14")).toEqual([1, 1, 0, 1, 1, 0.25, 0.25, 0.25, 0.25, 2]);
-      expect(on(b, "2026-01-11")).toEqual([1, 1, 1, 0, 1, 7, 7, 7, 7, 22]);
-      expect(on(b, "2026-01-12")).toEqual([2, 1, 2, 0, 2, 10, 5, 3, 7, 23]);
-      expect(history.warnings).toEqual(["1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)"]);
-    } finally {
-      engine.close();
-    }
+    const [a, b] = history.accounts;
+    const on = (account: typeof a, date: string) => aggregatesOn(plan.aggregates, account!, history.firstDay, day(date));
+    // users, mobile_users, devices (2 days), exporters, logins, minutes, average, shortest, longest, days since the last export
+    expect(on(a, "2026-01-10")).toEqual([1, 1, 2, 0, 2, 5.5, 2.75, 1.5, 4, null]);
+    expect(on(a, "2026-01-11")).toEqual([2, 2, 2, 0, 3, 5.5, 2.75, 1.5, 4, null]);
+    expect(on(a, "2026-01-12")).toEqual([2, 2, 1, 1, 4, 5.75, 5.75 / 3, 0.25, 4, 0]);
+    expect(on(a, "2026-01-14")).toEqual([1, 1, 0, 1, 1, 0.25, 0.25, 0.25, 0.25, 2]);
+    expect(on(b, "2026-01-11")).toEqual([1, 1, 1, 0, 1, 7, 7, 7, 7, 22]);
+    expect(on(b, "2026-01-12")).toEqual([2, 1, 2, 0, 2, 10, 5, 3, 7, 23]);
+    expect(history.warnings).toEqual(["1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)"]);
   });
 });
