@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 /**
  * Tests that run the CLI as a process need the compiled output and the
  * example's data: build them once. Every temporary folder the tests make
- * (throwaway projects, state files, a 50,000-account kill test of about
- * 2 GB) goes under one folder of this run, removed when the run ends, so
+ * (throwaway projects, state files, a 20,000-account kill test of about
+ * 1 GB) goes under one folder of this run, removed when the run ends, so
  * repeated runs do not fill the disk.
  */
 export default function setup(): () => void {

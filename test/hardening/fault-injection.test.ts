@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { TestProject } from "../helpers/project.js";
 import { stateDump } from "../helpers/state.js";
 
-const ACCOUNTS = 50_000;
+const ACCOUNTS = 20_000;
 const KILLS = 20;
 
 const PLAYBOOK = `playbook "faults" {
