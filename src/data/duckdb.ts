@@ -6,7 +6,10 @@ import { DuckDBDoubleVector, DuckDBFloatVector, DuckDBInstance, DuckDBIntegerVec
 export type SqlParam = string | number | boolean | null;
 
 /** A problem with the data (a file DuckDB cannot read, a query over it that fails): exit 1, with the file. */
-export class DataError extends Error {}
+export class DataError extends Error {
+  /** the engine ran out of memory (a retry with less parallel work may fit) */
+  outOfMemory = false;
+}
 
 /** How much of the machine the embedded engine may use. */
 export interface EngineLimits {
@@ -17,6 +20,24 @@ export interface EngineLimits {
 
 const DEFAULT_MEMORY = "512MB";
 
+/** The environment variable that sets the engine's memory limit for every command (over the command's own default). */
+export const MEMORY_VARIABLE = "TOUCHLINE_ENGINE_MEMORY";
+
+/** A memory size as DuckDB reads it: a number and a unit (512MB, 1.5GB, 2GiB). */
+const MEMORY_SIZE = /^\s*[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
+
+/** The memory limit to open the engine with: the environment's, when set (checked), else the command's. */
+function memoryLimit(requested: string | undefined): string {
+  const fromEnvironment = process.env[MEMORY_VARIABLE];
+  if (fromEnvironment === undefined || fromEnvironment === "") return requested ?? DEFAULT_MEMORY;
+  if (!MEMORY_SIZE.test(fromEnvironment)) throw new DataError(`${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got ${JSON.stringify(fromEnvironment)}`);
+  return fromEnvironment.replace(/\s+/g, "");
+}
+
+function isOutOfMemory(error: unknown): boolean {
+  return error instanceof DataError && error.outOfMemory;
+}
+
 /**
  * The embedded analytical engine (DuckDB, in memory) that reads every input
  * and computes event aggregates. One per run; closed at its end.
@@ -25,21 +46,54 @@ export class DataEngine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** the memory limit, as given (for messages) */
+    readonly memory: string,
+    /** the threads DuckDB works on */
+    readonly threads: number,
   ) {}
 
   static async open(limits: EngineLimits = {}): Promise<DataEngine> {
+    const memory = memoryLimit(limits.memory);
     const options: Record<string, string> = {
-      memory_limit: limits.memory ?? DEFAULT_MEMORY,
+      memory_limit: memory,
       temp_directory: join(tmpdir(), `touchline-duckdb-${process.pid}`),
       // Files are read in their own order: record ordinals become line numbers in messages.
       preserve_insertion_order: "true",
     };
     if (limits.threads) options.threads = String(limits.threads);
-    const instance = await DuckDBInstance.create(":memory:", options);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(":memory:", options);
+    } catch (error) {
+      throw new DataError(`the data engine cannot start with a memory limit of ${memory} (${cleanMessage((error as Error).message)})`);
+    }
     const connection = await instance.connect();
     // Only texts that name their zone become instants, so the session's zone never shows; fixed all the same.
     await connection.run("SET TimeZone = 'UTC'");
-    return new DataEngine(instance, connection);
+    const threads = Number((await connection.runAndReadAll("SELECT current_setting('threads') AS t")).getRows()[0]![0]);
+    return new DataEngine(instance, connection, memory, threads);
+  }
+
+  /**
+   * Runs a statement that groups a large input (the event aggregates). Each
+   * of DuckDB's threads builds hash tables of its own, so a grouping that
+   * does not fit the memory limit on several threads may fit on one: it is
+   * run once more on one thread before giving up. Returns whether it had to.
+   */
+  async runGrouping(sql: string, params: readonly SqlParam[] = []): Promise<boolean> {
+    try {
+      await this.run(sql, params);
+      return false;
+    } catch (error) {
+      if (!isOutOfMemory(error) || this.threads <= 1) throw error;
+    }
+    await this.run("SET threads = 1");
+    try {
+      await this.run(sql, params);
+    } finally {
+      await this.run(`SET threads = ${this.threads}`);
+    }
+    return true;
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
@@ -112,7 +166,13 @@ export class DataEngine {
     try {
       return await work();
     } catch (error) {
-      throw new DataError(cleanMessage((error as Error).message));
+      const message = cleanMessage((error as Error).message);
+      const outOfMemory = /^Out of Memory Error: (.*)/.exec(message.split("\n")[0]!);
+      if (!outOfMemory) throw new DataError(message);
+      // DuckDB's advice (SET threads, SET memory_limit) names settings users cannot reach: ours instead.
+      const failure = new DataError(`the input needs more memory than the data engine's limit of ${this.memory} (${outOfMemory[1]}): set ${MEMORY_VARIABLE}, e.g. ${MEMORY_VARIABLE}=2GB, to allow more`);
+      failure.outOfMemory = true;
+      throw failure;
     }
   }
 }

@@ -2,7 +2,7 @@ import type { AggregateSpec } from "../engine/aggregates.js";
 import { MS_PER_DAY } from "../expression/value.js";
 import { isNumeric, type Type } from "../expression/types.js";
 import { closestName } from "../text/suggest.js";
-import { DataError, type DataEngine, type SqlParam } from "./duckdb.js";
+import { DataError, MEMORY_VARIABLE, type DataEngine, type SqlParam } from "./duckdb.js";
 import { problemMessage, typeFromText } from "./fields.js";
 import { filterSql } from "./filter-sql.js";
 import type { RejectedRecord, Rejections } from "./rejects.js";
@@ -302,7 +302,7 @@ export class EventAggregation {
     });
     const events = this.eventsSql(sql, account);
     const bounds = [...windows.days.map((d) => bound(d)), bound("end")].join(", ");
-    await this.engine.run(
+    const oneThread = await this.engine.runGrouping(
       // Grouped by the account's number alone: events of accounts that are not valid ones share one group (null), and
       // are described apart when there are some. A text key beside the number made distinct counts run out of memory.
       `CREATE OR REPLACE TEMP TABLE aggs AS
@@ -314,10 +314,11 @@ export class EventAggregation {
       sql.params,
     );
     const orphaned = await this.engine.rows("SELECT 1 FROM aggs WHERE __idx IS NULL");
-    return this.report("aggs", rejections, strict, account, () => {
+    const report = await this.report("aggs", rejections, strict, account, () => {
       const sql = new Sql();
       return { sql: `SELECT DISTINCT type FROM ${this.eventsSql(sql, account)} WHERE undeclared AND problem IS NULL ORDER BY type`, params: sql.params };
     }, orphaned.length === 0 ? undefined : this.orphanRows(windows, account));
+    return this.withOneThreadNotice(report, oneThread);
   }
 
   /** The events of accounts that are not among `accounts`, by account: another pass over the events, made only when there are some. */
@@ -425,7 +426,7 @@ export class EventAggregation {
     const key = `COALESCE(CAST(e.__idx AS BIGINT), -1) * ${width} + (${dayInRange(from, to)} - ${sqlNumber(from - 1)})`;
     // The days out of range are dropped after grouping: a filter on the local day before it would compute each event's
     // day again (DuckDB repeats the expression in the filter), a sixth of the whole pass.
-    await this.engine.run(
+    const oneThread = await this.engine.runGrouping(
       `CREATE OR REPLACE TEMP TABLE ev_daily_all AS
        SELECT e.__k, e.__id, count(*) AS __events,
          count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared${[...columns, ...values.map((v) => `e.${v.name}`)].map((c) => `, ${c}`).join("")}
@@ -441,10 +442,18 @@ export class EventAggregation {
        SELECT * FROM (SELECT ${this.accountAndDay()}, __id IS NOT NULL AS __orphan, * EXCLUDE (__k) FROM ev_daily_all)
        WHERE ${inRange}`,
     );
-    return this.report("ev_daily", rejections, strict, undefined, () => {
+    const report = await this.report("ev_daily", rejections, strict, undefined, () => {
       const sql = new Sql();
       return { sql: `SELECT DISTINCT type FROM ${this.localDaysSql(sql, accounts)} WHERE undeclared AND problem IS NULL AND ${inRange} ORDER BY type`, params: sql.params };
     }, { sql: "SELECT __id, __orphan, __events FROM ev_daily", params: [] });
+    return this.withOneThreadNotice(report, oneThread);
+  }
+
+  /** Says so when the events had to be grouped again on one thread: the run took longer than it would with more memory. */
+  private withOneThreadNotice(report: EventReport, oneThread: boolean): EventReport {
+    if (!oneThread) return report;
+    const { memory, threads } = this.engine;
+    return { ...report, warnings: [...report.warnings, `the events were grouped on one thread, slower: on ${threads} they needed more than the data engine's memory limit of ${memory} (${MEMORY_VARIABLE} raises it)`] };
   }
 
   /**

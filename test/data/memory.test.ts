@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DataEngine, DataError, MEMORY_VARIABLE } from "../../src/data/duckdb.js";
+import { TestProject } from "../helpers/project.js";
+
+async function setting(engine: DataEngine, name: string): Promise<string> {
+  return String((await engine.rows(`SELECT current_setting('${name}') AS value`))[0]!.value);
+}
+
+/** Many groups, each with a list: far more than a few megabytes of hash tables. */
+const LARGE_GROUPING = "CREATE OR REPLACE TEMP TABLE g AS SELECT i % 2000000 AS k, count(*) AS n, list(i) AS l FROM range(6000000) t(i) GROUP BY 1";
+
+describe("the data engine's memory", () => {
+  const saved = process.env[MEMORY_VARIABLE];
+  afterEach(() => {
+    if (saved === undefined) delete process.env[MEMORY_VARIABLE];
+    else process.env[MEMORY_VARIABLE] = saved;
+  });
+
+  it(`takes its limit from ${MEMORY_VARIABLE} over the command's own, and refuses a value that is not a size`, async () => {
+    delete process.env[MEMORY_VARIABLE];
+    const asked = await DataEngine.open({ memory: "300MB" });
+    const defaulted = await DataEngine.open({ memory: "1GB" });
+    process.env[MEMORY_VARIABLE] = " 300MB ";
+    const fromEnvironment = await DataEngine.open({ memory: "1GB" });
+    try {
+      expect(await setting(fromEnvironment, "memory_limit")).toBe(await setting(asked, "memory_limit"));
+      expect(await setting(fromEnvironment, "memory_limit")).not.toBe(await setting(defaulted, "memory_limit"));
+      expect(fromEnvironment.memory).toBe("300MB");
+    } finally {
+      for (const engine of [asked, defaulted, fromEnvironment]) engine.close();
+    }
+    for (const bad of ["lots", "512", "-1GB", "2 GB of RAM"]) {
+      process.env[MEMORY_VARIABLE] = bad;
+      await expect(DataEngine.open()).rejects.toThrow(new DataError(`${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got ${JSON.stringify(bad)}`));
+    }
+  });
+
+  it("says in its own words that the input needs more memory, and how to give it more; DuckDB's settings are not named", async () => {
+    delete process.env[MEMORY_VARIABLE];
+    const engine = await DataEngine.open({ memory: "16MB", threads: 1 });
+    try {
+      const failure = await engine.runGrouping(LARGE_GROUPING).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(DataError);
+      const message = (failure as DataError).message;
+      expect(message).toMatch(/^the input needs more memory than the data engine's limit of 16MB \(.+\): set TOUCHLINE_ENGINE_MEMORY, e\.g\. TOUCHLINE_ENGINE_MEMORY=2GB, to allow more$/);
+      expect(message).not.toMatch(/SET |memory_limit|threads/);
+      // The engine is still usable after the failure.
+      expect(await engine.rows("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+    } finally {
+      engine.close();
+    }
+  });
+
+  it("groups again on one thread when several threads run out of memory, and is back on its threads afterwards", async () => {
+    delete process.env[MEMORY_VARIABLE];
+    const engine = await DataEngine.open({ memory: "16MB", threads: 4 });
+    const statements: string[] = [];
+    const run = engine.run.bind(engine);
+    engine.run = async (sql, params) => {
+      statements.push(sql);
+      return run(sql, params);
+    };
+    try {
+      await expect(engine.runGrouping(LARGE_GROUPING)).rejects.toThrow(/needs more memory than the data engine's limit of 16MB/);
+      expect(statements).toEqual([LARGE_GROUPING, "SET threads = 1", LARGE_GROUPING, "SET threads = 4"]);
+      expect(await setting(engine, "threads")).toBe("4");
+      statements.length = 0;
+      expect(await engine.runGrouping("CREATE OR REPLACE TEMP TABLE small AS SELECT 1 AS k")).toBe(false);
+      expect(statements).toEqual(["CREATE OR REPLACE TEMP TABLE small AS SELECT 1 AS k"]);
+    } finally {
+      engine.close();
+    }
+  });
+
+  it("a run whose events do not fit exits 1 with that message, not DuckDB's", { timeout: 120_000 }, () => {
+    const p = new TestProject({
+      "playbook.play": `playbook "p" {
+  account { n: int }
+  events { login { user: string } }
+  metric users = distinct("login", "user", 30d)
+  health { usage 100% = scale(users, 0 .. 10) }
+  tiers { low otherwise }
+}
+`,
+      "accounts.csv": `account_id,n\n${Array.from({ length: 2000 }, (_, i) => `A${i},1`).join("\n")}\n`,
+      "events.csv": `account_id,timestamp,type,user\n${Array.from({ length: 200_000 }, (_, i) => `A${i % 2000},2026-02-${String(1 + (i % 28)).padStart(2, "0")}T10:00:00Z,login,u${i}`).join("\n")}\n`,
+    });
+    process.env[MEMORY_VARIABLE] = "2MB";
+    const result = p.cli("run", ".", "--as-of", "2026-03-01", "--no-state");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the input needs more memory than the data engine's limit of 2MB");
+    expect(result.stderr).not.toMatch(/SET |at .*\.js:\d+/);
+  });
+});
