@@ -34,6 +34,21 @@ function memoryLimit(requested: string | undefined): string {
   return fromEnvironment.replace(/\s+/g, "");
 }
 
+/** A size as `memoryLimit` accepts it, in bytes (KB, MB... are powers of 1000 and KiB, MiB... of 1024, as DuckDB reads them). */
+export function bytesOf(size: string): number {
+  const match = /^([0-9.]+)\s*([KMGT])(i?)B$/i.exec(size.trim());
+  if (!match) return Number.NaN;
+  const power = "KMGT".indexOf(match[2]!.toUpperCase()) + 1;
+  return Number(match[1]) * (match[3] ? 1024 : 1000) ** power;
+}
+
+/**
+ * Inputs this many times larger than the memory limit are grouped on one
+ * thread from the start: 100M events (4.5 GB of CSV) under 512 MB ran out of
+ * memory on two threads after growing past 1 GB, then fit on one in 680 MB.
+ */
+const ONE_THREAD_INPUT_RATIO = 4;
+
 function isOutOfMemory(error: unknown): boolean {
   return error instanceof DataError && error.outOfMemory;
 }
@@ -75,17 +90,25 @@ export class DataEngine {
   }
 
   /**
-   * Runs a statement that groups a large input (the event aggregates). Each
-   * of DuckDB's threads builds hash tables of its own, so a grouping that
-   * does not fit the memory limit on several threads may fit on one: it is
-   * run once more on one thread before giving up. Returns whether it had to.
+   * Runs a statement that groups a large input (the event aggregates) of
+   * about `inputBytes`. Each of DuckDB's threads builds hash tables of its
+   * own, and past the memory limit several threads spilling at once use far
+   * more than the limit: an input many times the limit is grouped on one
+   * thread, and a grouping that runs out of memory on several threads is run
+   * once more on one before giving up. Returns whether it ran on one thread.
    */
-  async runGrouping(sql: string, params: readonly SqlParam[] = []): Promise<boolean> {
-    try {
+  async runGrouping(sql: string, params: readonly SqlParam[] = [], inputBytes = 0): Promise<boolean> {
+    if (this.threads <= 1) {
       await this.run(sql, params);
       return false;
-    } catch (error) {
-      if (!isOutOfMemory(error) || this.threads <= 1) throw error;
+    }
+    if (inputBytes <= ONE_THREAD_INPUT_RATIO * bytesOf(this.memory)) {
+      try {
+        await this.run(sql, params);
+        return false;
+      } catch (error) {
+        if (!isOutOfMemory(error)) throw error;
+      }
     }
     await this.run("SET threads = 1");
     try {

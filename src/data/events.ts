@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import type { AggregateSpec } from "../engine/aggregates.js";
 import { MS_PER_DAY } from "../expression/value.js";
 import { isNumeric, type Type } from "../expression/types.js";
@@ -312,6 +313,8 @@ export class EventAggregation {
              FROM (SELECT *, ${accountNumber(windows, "acc")} AS __idx FROM ${events}) e) e
        GROUP BY e.__idx`,
       sql.params,
+      // One account (explain) makes small groups, however large the files.
+      account === undefined ? this.inputBytes() : 0,
     );
     const orphaned = await this.engine.rows("SELECT 1 FROM aggs WHERE __idx IS NULL");
     const report = await this.report("aggs", rejections, strict, account, () => {
@@ -434,6 +437,7 @@ export class EventAggregation {
              FROM ${this.localDaysSql(sql, accounts)} e) e
        GROUP BY e.__k, e.__id${values.map((v) => `, e.${v.name}`).join("")}`,
       sql.params,
+      this.inputBytes(),
     );
     // Events with no day (a bad timestamp) stay, to be reported.
     const inRange = `(day IS NULL OR (day <= ${sqlNumber(to)}${keepsAll ? "" : ` AND day >= ${sqlNumber(from)}`}))`;
@@ -449,11 +453,16 @@ export class EventAggregation {
     return this.withOneThreadNotice(report, oneThread);
   }
 
-  /** Says so when the events had to be grouped again on one thread: the run took longer than it would with more memory. */
+  /** The size of the event files, for the engine to choose how many threads may group them. */
+  private inputBytes(): number {
+    return this.sources.reduce((total, source) => total + fileSize(source.spec.file), 0);
+  }
+
+  /** Says so when the events were grouped on one thread: the run took longer than it would with more memory. */
   private withOneThreadNotice(report: EventReport, oneThread: boolean): EventReport {
     if (!oneThread) return report;
     const { memory, threads } = this.engine;
-    return { ...report, warnings: [...report.warnings, `the events were grouped on one thread, slower: on ${threads} they needed more than the data engine's memory limit of ${memory} (${MEMORY_VARIABLE} raises it)`] };
+    return { ...report, warnings: [...report.warnings, `the events were grouped on one thread, slower: they are too large for ${threads} threads within the data engine's memory limit of ${memory} (${MEMORY_VARIABLE} raises it)`] };
   }
 
   /**
@@ -575,5 +584,13 @@ export class EventAggregation {
         return { field: spec.properties[name] ?? name, message: `property \`${name}\` of a "${String(row.type)}" event: ${message}`, kind: `property:${code}` };
       }
     }
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DataEngine, DataError, MEMORY_VARIABLE } from "../../src/data/duckdb.js";
+import { bytesOf, DataEngine, DataError, MEMORY_VARIABLE } from "../../src/data/duckdb.js";
 import { TestProject } from "../helpers/project.js";
 
 async function setting(engine: DataEngine, name: string): Promise<string> {
@@ -73,6 +73,28 @@ describe("the data engine's memory", () => {
     } finally {
       engine.close();
     }
+  });
+
+  it("groups an input many times larger than its memory limit on one thread from the start", async () => {
+    delete process.env[MEMORY_VARIABLE];
+    const engine = await DataEngine.open({ memory: "16MB", threads: 4 });
+    const statements: string[] = [];
+    const run = engine.run.bind(engine);
+    engine.run = async (sql, params) => {
+      statements.push(sql);
+      return run(sql, params);
+    };
+    const grouping = "CREATE OR REPLACE TEMP TABLE small AS SELECT i % 10 AS k, count(*) AS n FROM range(1000) t(i) GROUP BY 1";
+    try {
+      expect(await engine.runGrouping(grouping, [], 4 * 16e6)).toBe(false);
+      expect(statements).toEqual([grouping]);
+      statements.length = 0;
+      expect(await engine.runGrouping(grouping, [], 4 * 16e6 + 1)).toBe(true);
+      expect(statements).toEqual(["SET threads = 1", grouping, "SET threads = 4"]);
+    } finally {
+      engine.close();
+    }
+    expect([bytesOf("512MB"), bytesOf("1GiB"), bytesOf("1.5GB"), bytesOf("64kb")]).toEqual([512e6, 2 ** 30, 1.5e9, 64e3]);
   });
 
   it("a run whose events do not fit exits 1 with that message, not DuckDB's", { timeout: 120_000 }, () => {
