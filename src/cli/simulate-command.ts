@@ -207,10 +207,10 @@ export async function runKpi(projectPath: string, options: { format: string }, i
   if (options.format !== "json" && options.format !== "csv" && options.format !== "table") throw new UsageError(`--format is table, json or csv, not ${options.format}`);
   return withProject(projectPath, io, async () => {
     const report = await portfolioKpis(loadProject(projectPath));
-    // Rejected rows are part of the table's story (stdout, as simulate prints them); with json or csv they stay off the data (stderr).
-    const rejected = report.rejected > 0 ? [`Rejected input (${thousands(report.rejected)} rows):`, ...renderRejectGroups(report.rejectGroups, report.rejected)].join("\n") : undefined;
-    if (rejected && options.format !== "table") io.err(rejected);
-    if (rejected && options.format === "table") io.out(`${rejected}\n`);
+    // Warnings and rejected rows are part of the table's story (stdout, as simulate prints them); with json or csv they stay off the data (stderr).
+    const said = [...report.warnings.map((warning) => `warning: ${warning}`), ...(report.rejected > 0 ? [`Rejected input (${thousands(report.rejected)} rows):`, ...renderRejectGroups(report.rejectGroups, report.rejected)] : [])].join("\n");
+    if (said && options.format !== "table") io.err(said);
+    if (said && options.format === "table") io.out(`${said}\n`);
     if (options.format === "json") io.out(JSON.stringify(report, null, 2));
     else if (options.format === "csv") io.out(kpiCsv(report).trimEnd());
     else io.out(kpiTables(report).join("\n"));

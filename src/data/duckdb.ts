@@ -23,20 +23,18 @@ const DEFAULT_MEMORY = "512MB";
 /** The environment variable that sets the engine's memory limit for every command (over the command's own default). */
 export const MEMORY_VARIABLE = "TOUCHLINE_ENGINE_MEMORY";
 
-/** A memory size as DuckDB reads it: a number and a unit (512MB, 1.5GB, 2GiB). */
-const MEMORY_SIZE = /^\s*[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
-
 /** The memory limit to open the engine with: the environment's, when set (checked), else the command's. */
 function memoryLimit(requested: string | undefined): string {
   const fromEnvironment = process.env[MEMORY_VARIABLE];
   if (fromEnvironment === undefined || fromEnvironment === "") return requested ?? DEFAULT_MEMORY;
-  if (!MEMORY_SIZE.test(fromEnvironment)) throw new DataError(`${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got ${JSON.stringify(fromEnvironment)}`);
-  return fromEnvironment.replace(/\s+/g, "");
+  const size = fromEnvironment.replace(/\s+/g, "");
+  if (!(bytesOf(size) > 0)) throw new DataError(`${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got ${JSON.stringify(fromEnvironment)}`);
+  return size;
 }
 
-/** A size as `memoryLimit` accepts it, in bytes (KB, MB... are powers of 1000 and KiB, MiB... of 1024, as DuckDB reads them). */
+/** A memory size (512MB, 1.5GB, 2GiB) in bytes, as DuckDB reads it: KB, MB... are powers of 1000, KiB, MiB... of 1024; NaN if it is not one. */
 export function bytesOf(size: string): number {
-  const match = /^([0-9.]+)\s*([KMGT])(i?)B$/i.exec(size.trim());
+  const match = /^([0-9]+(?:\.[0-9]+)?)([KMGT])(i?)B$/i.exec(size);
   if (!match) return Number.NaN;
   const power = "KMGT".indexOf(match[2]!.toUpperCase()) + 1;
   return Number(match[1]) * (match[3] ? 1024 : 1000) ** power;
@@ -80,7 +78,7 @@ export class DataEngine {
     try {
       instance = await DuckDBInstance.create(":memory:", options);
     } catch (error) {
-      throw new DataError(`the data engine cannot start with a memory limit of ${memory} (${cleanMessage((error as Error).message)})`);
+      throw new DataError(`the data engine cannot start (${cleanMessage((error as Error).message)}; its memory limit: ${memory})`);
     }
     const connection = await instance.connect();
     // Only texts that name their zone become instants, so the session's zone never shows; fixed all the same.
@@ -114,7 +112,8 @@ export class DataEngine {
     try {
       await this.run(sql, params);
     } finally {
-      await this.run(`SET threads = ${this.threads}`);
+      // A failure to restore the threads must not hide the grouping's own error.
+      await this.run(`SET threads = ${this.threads}`).catch(() => undefined);
     }
     return true;
   }
@@ -163,7 +162,7 @@ export class DataEngine {
       }
       appender.flushSync();
     } catch (error) {
-      throw new DataError(cleanMessage((error as Error).message));
+      throw this.dataError(error);
     } finally {
       appender.closeSync();
     }
@@ -189,14 +188,26 @@ export class DataEngine {
     try {
       return await work();
     } catch (error) {
-      const message = cleanMessage((error as Error).message);
-      const outOfMemory = /^Out of Memory Error: (.*)/.exec(message.split("\n")[0]!);
-      if (!outOfMemory) throw new DataError(message);
-      // DuckDB's advice (SET threads, SET memory_limit) names settings users cannot reach: ours instead.
-      const failure = new DataError(`the input needs more memory than the data engine's limit of ${this.memory} (${outOfMemory[1]}): set ${MEMORY_VARIABLE}, e.g. ${MEMORY_VARIABLE}=2GB, to allow more`);
-      failure.outOfMemory = true;
-      throw failure;
+      throw this.dataError(error);
     }
+  }
+
+  /**
+   * DuckDB's error as a DataError. Out of memory is said in our words: its
+   * advice (SET threads, SET memory_limit) names settings users cannot reach;
+   * a full temporary folder, which DuckDB also calls out of memory, is a disk.
+   */
+  private dataError(error: unknown): DataError {
+    const message = cleanMessage((error as Error).message);
+    const outOfMemory = /^Out of Memory Error: (.*)/.exec(message.split("\n")[0]!);
+    if (!outOfMemory) return new DataError(message);
+    if (/failed to offload|max_temp_directory_size|No space left/i.test(message)) {
+      return new DataError(`the data engine's temporary folder (${tmpdir()}) ran out of disk space while it spilled data to disk: free some space there, or set TMPDIR to a folder on a larger disk`);
+    }
+    const larger = `${Math.ceil((2 * bytesOf(this.memory)) / 1e9)}GB`;
+    const failure = new DataError(`the input needs more memory than the data engine's limit of ${this.memory} (${outOfMemory[1]}): set ${MEMORY_VARIABLE}, e.g. ${MEMORY_VARIABLE}=${larger}, to allow more`);
+    failure.outOfMemory = true;
+    return failure;
   }
 }
 

@@ -1,4 +1,3 @@
-import { statSync } from "node:fs";
 import type { AggregateSpec } from "../engine/aggregates.js";
 import { MS_PER_DAY } from "../expression/value.js";
 import { isNumeric, type Type } from "../expression/types.js";
@@ -7,7 +6,7 @@ import { DataError, MEMORY_VARIABLE, type DataEngine, type SqlParam } from "./du
 import { problemMessage, typeFromText } from "./fields.js";
 import { filterSql } from "./filter-sql.js";
 import type { RejectedRecord, Rejections } from "./rejects.js";
-import { openRelation, type FileSpec, type Relation } from "./sources.js";
+import { assertReadableFile, openRelation, type FileSpec, type Relation } from "./sources.js";
 import { Sql, sqlNumber, trimmedText } from "./sql.js";
 
 /** Where the account id of an event comes from when the export carries another key (RavenStack's usage rows name a subscription). */
@@ -369,8 +368,9 @@ export class EventAggregation {
       warnings.push(`${Number(orphanSummary!.orphan_events).toLocaleString("en-US")} events of ${orphans.toLocaleString("en-US")} accounts that are not among the valid accounts were ignored (for example ${examples})`);
     }
     const bad = Number(summary.bad);
-    if (bad > 0) await this.reportBadEvents(rejections, account);
-    return { events: Number(summary.events) - bad - undeclared, rejected: bad, warnings };
+    // Records the reader could not split into fields (DuckDB rejected them) are in no row count: they are found apart, and said.
+    const unreadable = await this.reportBadEvents(rejections, account, bad > 0);
+    return { events: Number(summary.events) - bad - undeclared, rejected: bad + unreadable, warnings };
   }
 
   /**
@@ -455,7 +455,7 @@ export class EventAggregation {
 
   /** The size of the event files, for the engine to choose how many threads may group them. */
   private inputBytes(): number {
-    return this.sources.reduce((total, source) => total + fileSize(source.spec.file), 0);
+    return this.sources.reduce((total, source) => total + assertReadableFile(source.spec.file, "events"), 0);
   }
 
   /** Says so when the events were grouped on one thread: the run took longer than it would with more memory. */
@@ -541,22 +541,28 @@ export class EventAggregation {
              FROM (SELECT *, ${accountNumber(accounts, "acc")} AS __idx FROM ${this.eventsSql(sql, undefined)}) e)`;
   }
 
-  /** The second pass, only when some events are bad: each bad row with its file, line and field. */
-  private async reportBadEvents(rejections: Rejections, account: string | undefined): Promise<void> {
+  /**
+   * Each bad row with its file, line and field (a second pass over the events, only when `someBad`), and the
+   * records the reader could not split into fields; returns how many of those there were.
+   */
+  private async reportBadEvents(rejections: Rejections, account: string | undefined, someBad: boolean): Promise<number> {
     const sql = new Sql();
     const rows: Record<string, unknown>[] = [];
-    for await (const batch of this.engine.rowBatches(`SELECT __src, __o, problem, acc, type, ts${this.properties.map((_, k) => `, q${k}`).join("")} FROM ${this.eventsSql(sql, account, true)} WHERE problem IS NOT NULL ORDER BY __src, __o`, sql.params)) rows.push(...batch);
+    if (someBad) for await (const batch of this.engine.rowBatches(`SELECT __src, __o, problem, acc, type, ts${this.properties.map((_, k) => `, q${k}`).join("")} FROM ${this.eventsSql(sql, account, true)} WHERE problem IS NOT NULL ORDER BY __src, __o`, sql.params)) rows.push(...batch);
+    let unreadable = 0;
     for (let s = 0; s < this.sources.length; s++) {
       const source = this.sources[s]!;
       const mine = rows.filter((row) => Number(row.__src) === s);
       const located = await source.relation.locate(mine.map((row) => Number(row.__o)));
       const records: RejectedRecord[] = located.unreadable.map((u) => ({ file: source.spec.file, line: u.line, problems: [{ field: null, message: u.message, kind: "unreadable" }] }));
+      unreadable += records.length;
       for (const row of mine) {
         const line = located.lines.get(Number(row.__o)) ?? Number(row.__o) + 1;
         records.push({ file: source.spec.file, line, problems: [this.describe(source.spec, row)], row: { account_id: row.acc, type: row.type, timestamp: row.ts, ...Object.fromEntries(this.properties.map((p, k) => [p, row[`q${k}`] ?? null]).filter(([, v]) => v !== null)) } });
       }
       for (const record of records.sort((a, b) => a.line - b.line)) rejections.add(record);
     }
+    return unreadable;
   }
 
   private describe(spec: EventSource, row: Record<string, unknown>): RejectedRecord["problems"][number] {
@@ -587,10 +593,3 @@ export class EventAggregation {
   }
 }
 
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}

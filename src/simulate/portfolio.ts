@@ -23,6 +23,8 @@ export interface PortfolioReport {
   formulas: Record<string, string>;
   rejected: number;
   rejectGroups: RejectGroup[];
+  /** what reading the history found worth saying (events of unknown accounts or types, a slower grouping) */
+  warnings: string[];
 }
 
 
@@ -32,6 +34,8 @@ interface MonthEnds {
   tiers: Map<string, Map<number, string>>;
   nps: Map<number, number[]>;
   onboarding: Map<number, { tracked: number; complete: number }>;
+  /** the history's warnings */
+  warnings: string[];
 }
 
 /**
@@ -46,7 +50,7 @@ async function replayMonthEnds(engine: DataEngine, project: Project, from: numbe
   const data = await loadHistory(engine, plan, checked.environment.eventTypes, { snapshots: history.snapshots!, events: history.events, timezone: project.timezone }, from, to, rejections, false, hasNps ? ["nps"] : []);
   const churns = new Map<string, number[]>();
   for (const o of outcomes ?? []) if (o.outcome === "churned") (churns.get(o.account) ?? churns.set(o.account, []).get(o.account)!).push(o.day);
-  const ends: MonthEnds = { tiers: new Map(), nps: new Map(), onboarding: new Map() };
+  const ends: MonthEnds = { tiers: new Map(), nps: new Map(), onboarding: new Map(), warnings: data.warnings };
   replay(plan, data, { from, to, step: 1, churns }, (account, decision, _state, fields) => {
     const month = monthOfDay(decision.day);
     if (decision.tier?.value) {
@@ -130,6 +134,7 @@ export async function portfolioKpis(project: Project): Promise<PortfolioReport> 
       },
       rejected: rejections.records,
       rejectGroups: rejections.groups(),
+      warnings: ends?.warnings ?? [],
     };
   } catch (error) {
     throw error instanceof DataError ? new RunStopped(error.message) : error;

@@ -6,6 +6,17 @@ async function setting(engine: DataEngine, name: string): Promise<string> {
   return String((await engine.rows(`SELECT current_setting('${name}') AS value`))[0]!.value);
 }
 
+/** The statements `engine.run` is given from now on. */
+function recordStatements(engine: DataEngine): string[] {
+  const statements: string[] = [];
+  const run = engine.run.bind(engine);
+  engine.run = async (sql, params) => {
+    statements.push(sql);
+    return run(sql, params);
+  };
+  return statements;
+}
+
 /** Many groups, each with a list: far more than a few megabytes of hash tables. */
 const LARGE_GROUPING = "CREATE OR REPLACE TEMP TABLE g AS SELECT i % 2000000 AS k, count(*) AS n, list(i) AS l FROM range(6000000) t(i) GROUP BY 1";
 
@@ -29,7 +40,7 @@ describe("the data engine's memory", () => {
     } finally {
       for (const engine of [asked, defaulted, fromEnvironment]) engine.close();
     }
-    for (const bad of ["lots", "512", "-1GB", "2 GB of RAM"]) {
+    for (const bad of ["lots", "512", "-1GB", "0MB", "2 GB of RAM"]) {
       process.env[MEMORY_VARIABLE] = bad;
       await expect(DataEngine.open()).rejects.toThrow(new DataError(`${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got ${JSON.stringify(bad)}`));
     }
@@ -45,7 +56,7 @@ describe("the data engine's memory", () => {
       );
       expect(failure).toBeInstanceOf(DataError);
       const message = (failure as DataError).message;
-      expect(message).toMatch(/^the input needs more memory than the data engine's limit of 16MB \(.+\): set TOUCHLINE_ENGINE_MEMORY, e\.g\. TOUCHLINE_ENGINE_MEMORY=2GB, to allow more$/);
+      expect(message).toMatch(/^the input needs more memory than the data engine's limit of 16MB \(.+\): set TOUCHLINE_ENGINE_MEMORY, e\.g\. TOUCHLINE_ENGINE_MEMORY=1GB, to allow more$/);
       expect(message).not.toMatch(/SET |memory_limit|threads/);
       // The engine is still usable after the failure.
       expect(await engine.rows("SELECT 1 AS one")).toEqual([{ one: 1 }]);
@@ -57,12 +68,7 @@ describe("the data engine's memory", () => {
   it("groups again on one thread when several threads run out of memory, and is back on its threads afterwards", async () => {
     delete process.env[MEMORY_VARIABLE];
     const engine = await DataEngine.open({ memory: "16MB", threads: 4 });
-    const statements: string[] = [];
-    const run = engine.run.bind(engine);
-    engine.run = async (sql, params) => {
-      statements.push(sql);
-      return run(sql, params);
-    };
+    const statements = recordStatements(engine);
     try {
       await expect(engine.runGrouping(LARGE_GROUPING)).rejects.toThrow(/needs more memory than the data engine's limit of 16MB/);
       expect(statements).toEqual([LARGE_GROUPING, "SET threads = 1", LARGE_GROUPING, "SET threads = 4"]);
@@ -78,12 +84,7 @@ describe("the data engine's memory", () => {
   it("groups an input many times larger than its memory limit on one thread from the start", async () => {
     delete process.env[MEMORY_VARIABLE];
     const engine = await DataEngine.open({ memory: "16MB", threads: 4 });
-    const statements: string[] = [];
-    const run = engine.run.bind(engine);
-    engine.run = async (sql, params) => {
-      statements.push(sql);
-      return run(sql, params);
-    };
+    const statements = recordStatements(engine);
     const grouping = "CREATE OR REPLACE TEMP TABLE small AS SELECT i % 10 AS k, count(*) AS n FROM range(1000) t(i) GROUP BY 1";
     try {
       expect(await engine.runGrouping(grouping, [], 4 * 16e6)).toBe(false);
@@ -94,7 +95,26 @@ describe("the data engine's memory", () => {
     } finally {
       engine.close();
     }
+  });
+
+  it("reads sizes as DuckDB does: KB, MB... in powers of 1000, KiB, MiB... of 1024", () => {
     expect([bytesOf("512MB"), bytesOf("1GiB"), bytesOf("1.5GB"), bytesOf("64kb")]).toEqual([512e6, 2 ** 30, 1.5e9, 64e3]);
+    for (const bad of ["512", "1.GB", "GB", "1 GB", "-1GB", "1e3MB"]) expect(bytesOf(bad)).toBeNaN();
+  });
+
+  it("says that the temporary folder's disk is full, not that memory is short, when spilling fails for lack of room", async () => {
+    delete process.env[MEMORY_VARIABLE];
+    const engine = await DataEngine.open({ memory: "16MB", threads: 4 });
+    const statements = recordStatements(engine);
+    try {
+      await engine.run("SET max_temp_directory_size = '1MB'");
+      statements.length = 0;
+      await expect(engine.runGrouping(LARGE_GROUPING)).rejects.toThrow(/^the data engine's temporary folder \(.+\) ran out of disk space while it spilled data to disk: free some space there, or set TMPDIR to a folder on a larger disk$/);
+      // Not a memory problem: no second try on one thread.
+      expect(statements).toEqual([LARGE_GROUPING]);
+    } finally {
+      engine.close();
+    }
   });
 
   it("a run whose events do not fit exits 1 with that message, not DuckDB's", { timeout: 120_000 }, () => {

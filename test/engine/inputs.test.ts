@@ -136,6 +136,21 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(run.stdout).toContain("warning: 1 events of types the playbook's `events` does not declare were ignored (logout)");
   });
 
+  it("says an events line it cannot split into fields, even when every other event is good", async () => {
+    const events = new TestProject({
+      "playbook.play": PLAYBOOK,
+      "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
+      "events.csv": "account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-21T10:00:00Z\n",
+    });
+    const run = await events.run("2026-03-01", "--no-state");
+    expect(run.code).toBe(0);
+    expect(run.decisions.get("A1")!.metrics.logins).toBe(1);
+    expect(run.stdout).toContain("events.csv:3: has 2 values but the header has 4 columns");
+    const strict = events.cli("run", ".", "--as-of", "2026-03-01", "--no-state", "--strict");
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain("events.csv:3: has 2 values");
+  });
+
   it("reports a playbook with errors instead of running it, with exit code 1", async () => {
     const broken = new TestProject({ "playbook.play": PLAYBOOK.replace("scale(seats", "scale(seat"), "accounts.csv": `${HEADER}\n` });
     const run = broken.cli("run", ".", "--as-of", "2026-03-01");

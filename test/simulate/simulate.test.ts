@@ -305,6 +305,25 @@ describe("touchline kpi", () => {
     expect(lines.filter((l) => l.startsWith("big,"))).toHaveLength(2);
   }, 120_000);
 
+  it("kpi says what reading the history found, as simulate does: events of accounts it does not know, and event lines it cannot read", async () => {
+    const generated = replayHistory();
+    const lines = generated.events.trimEnd().split("\n").length;
+    const project = historyProject(`${generated.events.trimEnd()}\nNOBODY,2026-02-03T10:00:00Z,login,u1\nR01,2026-02-04T10:00:00Z\n`);
+    project.write("mrr.csv", "account_id,month,mrr\nR01,2026-01,100\nR01,2026-02,100\nR01,2026-03,100\n");
+    project.write("touchline.yaml", readFileSync(project.path("touchline.yaml"), "utf8").replace(`"outcomes":"outcomes.csv"`, `"outcomes":"outcomes.csv","mrr":"mrr.csv"`));
+    const warning = /warning: 1 events of 1 accounts that are not among the valid accounts were ignored \(for example NOBODY\)/;
+    const broken = `history-events.csv:${lines + 2}: has 2 values but the header has 4 columns`;
+    const table = await cli(project, "kpi", project.dir);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(warning);
+    expect(table.stdout).toContain("Rejected input (2 rows):");
+    expect(table.stdout).toContain(broken);
+    const json = await cli(project, "kpi", project.dir, "--format", "json");
+    expect(json.stderr).toMatch(warning);
+    expect(json.stderr).toContain(broken);
+    expect((JSON.parse(json.stdout) as PortfolioReport).warnings).toEqual([expect.stringContaining("NOBODY")]);
+  }, 120_000);
+
   it("prints KPIs by month with their formulas, as a table, JSON or CSV, and renewals from the outcomes", async () => {
     const project = new TestProject(
       {
