@@ -6,7 +6,7 @@ import type { Value } from "../expression/value.js";
 import { loadProject } from "../run/project.js";
 import { runProject, RunStopped } from "../run/run.js";
 import { EXIT, UsageError, type Io } from "./output.js";
-import { withProject } from "./run-command.js";
+import { renderRejectGroups, withProject } from "./run-command.js";
 import { renderTable } from "./table.js";
 
 function show(value: Value | undefined): string {
@@ -39,6 +39,12 @@ function explainOne(result: RunResult & { explained: NonNullable<RunResult["expl
   const { decision, before, history, stateDay } = result.explained;
   const plan = result.plan;
   const lines: string[] = [`Account ${decision.account} as of ${isoDateOf(decision.day)} (playbook ${plan.name}, ${plan.hash})`, ""];
+  // What reading this account's rows and events left out explains figures that look low: said before them.
+  if (result.warnings.length > 0 || result.rejected > 0) {
+    lines.push(...result.warnings.map((warning) => `warning: ${warning}`));
+    if (result.rejected > 0) lines.push(`Rejected input while reading this account (${result.rejected} row${result.rejected === 1 ? "" : "s"}, not counted below):`, ...renderRejectGroups(result.rejectGroups, 0));
+    lines.push("");
+  }
   if (stateDay !== undefined && stateDay > decision.day) {
     // An earlier day than the state holds: say what this is, and what was decided then.
     const remembered = history.find((row) => row.day <= decision.day);

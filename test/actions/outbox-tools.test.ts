@@ -176,6 +176,15 @@ describe("outbox tools", () => {
     const missing = await project.main("preview", project.dir, "A1", "welcom", "--as-of", "2026-03-02");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('did you mean "welcome"?');
+    expect(text.stderr).toBe("");
+    // A second row for the account is rejected: the message is the first row's, and stderr says what was left out.
+    const lines = project.read("accounts.csv").trimEnd().split("\n");
+    project.write("accounts.csv", `${[...lines, lines[1]!.replace("Ada & Co", "Someone else")].join("\n")}\n`);
+    const duplicated = await project.main("preview", project.dir, "A1", "welcome", "--as-of", "2026-03-02");
+    expect(duplicated.code, duplicated.stderr).toBe(0);
+    expect(duplicated.stdout).toBe(text.stdout);
+    expect(duplicated.stderr).toContain("Rejected input while reading this account (1 row, not used):");
+    expect(duplicated.stderr).toContain("accounts.csv:3: field `account_id`: duplicate account id A1 (first on line 2)");
     expect(smtp.received).toHaveLength(0);
   });
 

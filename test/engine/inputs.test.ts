@@ -134,6 +134,15 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(run.stdout).toContain("events.csv:3: field `timestamp`: expected a date and time (ISO 8601), got \"yesterday\"");
     expect(run.stdout).toContain("events.csv:4: field `account_id`: has no account id");
     expect(run.stdout).toContain("warning: 1 events of types the playbook's `events` does not declare were ignored (logout)");
+    // explain says what it left out of the account's figures, before them
+    const explain = await events.main("explain", events.dir, "A1", "--as-of", "2026-03-01");
+    expect(explain.code, explain.stderr).toBe(0);
+    const [data, figures] = explain.stdout.split("Health:");
+    expect(data).toContain("warning: 1 events of types the playbook's `events` does not declare were ignored (logout)");
+    expect(data).toContain("Rejected input while reading this account (1 row, not counted below):");
+    expect(data).toContain("events.csv:3: field `timestamp`");
+    expect(data).not.toContain("events.csv:4");
+    expect(figures).toContain("logins=1");
   });
 
   it("says an events line it cannot split into fields, even when every other event is good", async () => {
