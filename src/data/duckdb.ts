@@ -72,6 +72,11 @@ export class DataEngine {
       temp_directory: join(tmpdir(), `touchline-duckdb-${process.pid}`),
       // Files are read in their own order: record ordinals become line numbers in messages.
       preserve_insertion_order: "true",
+      // Memory the engine's allocator kept cached after a grouping is handed back to the system within the run: 100,000
+      // accounts with 20M events peaked anywhere from 770 MB to 1.1 GB with the defaults (128 MiB per thread, flushed
+      // only when a task ends), and at 680-710 MB this way, in the same time.
+      allocator_flush_threshold: "16MB",
+      allocator_background_threads: "true",
     };
     if (limits.threads) options.threads = String(limits.threads);
     let instance: DuckDBInstance;

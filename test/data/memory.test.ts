@@ -97,6 +97,16 @@ describe("the data engine's memory", () => {
     }
   });
 
+  it("hands cached memory back after each grouping rather than keeping 128 MiB per thread (peaks of 1.1 GB at 20M events without)", async () => {
+    const engine = await DataEngine.open();
+    try {
+      expect(await setting(engine, "allocator_flush_threshold")).toBe("15.2 MiB");
+      expect(await setting(engine, "allocator_background_threads")).toBe("true");
+    } finally {
+      engine.close();
+    }
+  });
+
   it("reads sizes as DuckDB does: KB, MB... in powers of 1000, KiB, MiB... of 1024", () => {
     expect([bytesOf("512MB"), bytesOf("1GiB"), bytesOf("1.5GB"), bytesOf("64kb")]).toEqual([512e6, 2 ** 30, 1.5e9, 64e3]);
     for (const bad of ["512", "1.GB", "GB", "1 GB", "-1GB", "1e3MB"]) expect(bytesOf(bad)).toBeNaN();
