@@ -7,6 +7,7 @@ import { verifyUnsubscribeToken } from "../actions/unsubscribe.js";
 import { epochDayOf } from "../expression/literals.js";
 import { loadProject, type Project } from "../run/project.js";
 import { preparePlaybook } from "../run/run.js";
+import { StateStore } from "../run/state-store.js";
 import { DEFAULT_CATEGORY } from "../actions/plan.js";
 import { clockOption, deliveryProgress, withProject } from "./run-command.js";
 import { EXIT, UsageError, type Io } from "./output.js";
@@ -130,6 +131,16 @@ export async function runOutboxDeliver(projectPath: string, options: OutboxListO
   });
 }
 
+/** An account id that the runs so far have not seen: a typo would otherwise suppress nobody, silently. */
+function accountUnknown(statePath: string, accountId: string): boolean {
+  const store = StateStore.forReading(statePath);
+  try {
+    return store?.hasSeenAccount(accountId) === false;
+  } finally {
+    store?.close();
+  }
+}
+
 export async function runSuppress(projectPath: string, action: string, target: string | undefined, options: { account: boolean; category?: string; reason?: string; now?: string }, io: Io): Promise<number> {
   if (!["add", "remove", "list"].includes(action)) throw new UsageError(`suppress takes add, remove or list, not ${action}`);
   if (action !== "list" && !target) throw new UsageError(`suppress ${action} needs an email address (or an account id with --account)`);
@@ -145,6 +156,9 @@ export async function runSuppress(projectPath: string, action: string, target: s
         const categories = emailCategories(project);
         if (options.category && categories && !categories.includes(options.category)) {
           io.err(`warning: no email template of this project has the category ${options.category} (they have ${categories.join(", ")}): this entry holds nothing back until one does`);
+        }
+        if (kind === "account" && accountUnknown(project.state, target!)) {
+          io.err(`warning: no run so far has evaluated an account ${target} (ids are matched exactly, case included): this entry holds nothing back until one does`);
         }
         io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${shown}${options.category ? ` for ${options.category} emails` : ""}.` : `${shown} was already suppressed.`);
       } else if (action === "remove") {

@@ -199,6 +199,23 @@ describe("outbox tools", () => {
     expect(known.stderr).toBe("");
   });
 
+  it("suppress warns when an account id is one no run has evaluated (a typo would suppress nobody)", async () => {
+    const smtp = await smtpServer();
+    const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }]);
+    // Before the first run there is nothing to compare with: no warning.
+    const early = await project.main("suppress", "add", project.dir, "Z9", "--account");
+    expect(early.code).toBe(0);
+    expect(early.stderr).toBe("");
+    expect((await project.main("run", project.dir, "--as-of", "2026-03-02")).code).toBe(0);
+    const typo = await project.main("suppress", "add", project.dir, "a1", "--account");
+    expect(typo.code).toBe(0);
+    expect(typo.stdout).toContain("Suppressed the account a1.");
+    expect(typo.stderr).toBe("warning: no run so far has evaluated an account a1 (ids are matched exactly, case included): this entry holds nothing back until one does\n");
+    const known = await project.main("suppress", "add", project.dir, "A1", "--account");
+    expect(known.stderr).toBe("");
+    expect(smtp.received).toHaveLength(0);
+  });
+
   it("never shows or stores the SMTP password or the signing secrets", { timeout: 30_000 }, async () => {
     const smtp = await smtpServer({ refuseLogin: true });
     const project = sendProject(smtp.port, [{ id: "A1", name: "Ada", email: "ada@customer.example" }]);

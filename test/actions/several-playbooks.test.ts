@@ -43,6 +43,9 @@ describe("several playbooks in one project", () => {
     const explained = await p.main("explain", p.dir, "A1", "--as-of", "2026-03-02");
     expect(explained.code, explained.stderr).toBe(0);
     expect(explained.stdout).toMatch(/playbook onboarding[\s\S]*welcome: email welcome[\s\S]*playbook renewals[\s\S]*renewal_notice: email renewal/);
+    // Each playbook keeps its states under its own name: an account they evaluated is known to suppress all the same.
+    expect((await p.main("suppress", "add", p.dir, "A2", "--account")).stderr).toBe("");
+    expect((await p.main("suppress", "add", p.dir, "A3", "--account")).stderr).toContain("no run so far has evaluated an account A3");
   });
 
   it("does not warn of a column as unknown when another playbook of the project reads it", async () => {
