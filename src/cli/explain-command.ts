@@ -6,7 +6,7 @@ import type { Value } from "../expression/value.js";
 import { loadProject } from "../run/project.js";
 import { runProject, RunStopped } from "../run/run.js";
 import { EXIT, UsageError, type Io } from "./output.js";
-import { renderRejectGroups, withProject } from "./run-command.js";
+import { renderInputLeftOut, withProject } from "./run-command.js";
 import { renderTable } from "./table.js";
 
 function show(value: Value | undefined): string {
@@ -24,27 +24,25 @@ export async function runExplain(projectPath: string, accountId: string, options
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     const sections: string[] = [];
+    const said = new Set<string>();
     // Each playbook of the project explains its own part: which one decided each action is said by its heading.
     for (const file of project.playbooks) {
       const result = await runProject(project, { asOf: options.asOf, explainAccount: accountId, playbook: file, ...(options.state ? { statePath: options.state } : {}) });
       if (!result.explained) throw new RunStopped(`account ${accountId} is not among the valid accounts of ${project.accounts.file}`);
-      sections.push(explainOne({ ...result, explained: result.explained }, sinceDays, sinceDate));
+      sections.push(explainOne({ ...result, explained: result.explained }, sinceDays, sinceDate, said));
     }
     io.out(sections.join("\n\n"));
     return EXIT.ok;
   });
 }
 
-function explainOne(result: RunResult & { explained: NonNullable<RunResult["explained"]> }, sinceDays: number | undefined, sinceDate: number | undefined): string {
+function explainOne(result: RunResult & { explained: NonNullable<RunResult["explained"]> }, sinceDays: number | undefined, sinceDate: number | undefined, said: Set<string>): string {
   const { decision, before, history, stateDay } = result.explained;
   const plan = result.plan;
   const lines: string[] = [`Account ${decision.account} as of ${isoDateOf(decision.day)} (playbook ${plan.name}, ${plan.hash})`, ""];
-  // What reading this account's rows and events left out explains figures that look low: said before them.
-  if (result.warnings.length > 0 || result.rejected > 0) {
-    lines.push(...result.warnings.map((warning) => `warning: ${warning}`));
-    if (result.rejected > 0) lines.push(`Rejected input while reading this account (${result.rejected} row${result.rejected === 1 ? "" : "s"}, not counted below):`, ...renderRejectGroups(result.rejectGroups, 0));
-    lines.push("");
-  }
+  // What reading the account left out explains figures that look low: said before them.
+  const leftOut = renderInputLeftOut(result, said);
+  if (leftOut.length > 0) lines.push(...leftOut, "");
   if (stateDay !== undefined && stateDay > decision.day) {
     // An earlier day than the state holds: say what this is, and what was decided then.
     const remembered = history.find((row) => row.day <= decision.day);

@@ -131,13 +131,22 @@ export async function runOutboxDeliver(projectPath: string, options: OutboxListO
   });
 }
 
-/** An account id that the runs so far have not seen: a typo would otherwise suppress nobody, silently. */
-function accountUnknown(statePath: string, accountId: string): boolean {
-  const store = StateStore.forReading(statePath);
+/**
+ * An account id that the runs so far have not seen: a typo would otherwise
+ * suppress nobody, silently. Only a warning: when the state or a playbook
+ * cannot be read, nothing is said.
+ */
+function accountUnknown(project: Project, accountId: string): boolean {
   try {
-    return store?.hasSeenAccount(accountId) === false;
-  } finally {
-    store?.close();
+    const scopes = project.statePerPlaybook ? project.playbooks.map((file) => preparePlaybook(project, file).plan.name) : undefined;
+    const store = StateStore.forReading(project.state);
+    try {
+      return store?.hasSeenAccount(accountId, scopes) === false;
+    } finally {
+      store?.close();
+    }
+  } catch {
+    return false;
   }
 }
 
@@ -157,7 +166,7 @@ export async function runSuppress(projectPath: string, action: string, target: s
         if (options.category && categories && !categories.includes(options.category)) {
           io.err(`warning: no email template of this project has the category ${options.category} (they have ${categories.join(", ")}): this entry holds nothing back until one does`);
         }
-        if (kind === "account" && accountUnknown(project.state, target!)) {
+        if (kind === "account" && accountUnknown(project, target!)) {
           io.err(`warning: no run so far has evaluated an account ${target} (ids are matched exactly, case included): this entry holds nothing back until one does`);
         }
         io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${shown}${options.category ? ` for ${options.category} emails` : ""}.` : `${shown} was already suppressed.`);

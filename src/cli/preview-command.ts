@@ -9,7 +9,7 @@ import { closestName } from "../text/suggest.js";
 import { loadProject } from "../run/project.js";
 import { runProject } from "../run/run.js";
 import { EXIT, UsageError, type Io } from "./output.js";
-import { renderRejectGroups, withProject } from "./run-command.js";
+import { renderInputLeftOut, withProject } from "./run-command.js";
 
 /** `touchline preview`: one template rendered for one account on one day, exactly as run --send would render it. */
 export async function runPreview(projectPath: string, account: string, template: string, options: { asOf: string; format: string }, io: Io): Promise<number> {
@@ -30,8 +30,8 @@ export async function runPreview(projectPath: string, account: string, template:
     }
     const { decision, fields } = result.explained;
     // The message goes to stdout (often into a file): what reading the account left out goes to stderr.
-    for (const warning of result.warnings) io.err(`warning: ${warning}`);
-    if (result.rejected > 0) io.err([`Rejected input while reading this account (${result.rejected} row${result.rejected === 1 ? "" : "s"}, not used):`, ...renderRejectGroups(result.rejectGroups, 0)].join("\n"));
+    const leftOut = renderInputLeftOut(result);
+    if (leftOut.length > 0) io.err(leftOut.join("\n"));
     const settings = loadDeliverySettings(project);
     const category = spec.category ?? DEFAULT_CATEGORY;
     // The address the playbook's email action would use that day, else the account's first email field.

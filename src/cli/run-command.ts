@@ -158,7 +158,7 @@ export function deliveryProgress(io: Io, enabled: boolean): (done: number, total
 export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was sent.", said = new Set<string>()): string {
   const { plan, summary } = result;
   const lines: string[] = [];
-  lines.push(`Playbook ${plan.name}${plan.version !== undefined ? ` v${plan.version}` : ""} (${plan.hash}) as of ${isoDateOf(result.day)}: ${thousands(summary.accounts)} accounts evaluated${result.rejected > 0 ? `, ${thousands(result.rejected)} rows rejected` : ""}.`);
+  lines.push(`Playbook ${plan.name}${plan.version !== undefined ? ` v${plan.version}` : ""} (${plan.hash}) as of ${isoDateOf(result.day)}: ${thousands(summary.accounts)} accounts evaluated${result.rejected > 0 ? `, ${rowCount(result.rejected)} rejected` : ""}.`);
   lines.push(mode);
   const repeated = result.warnings.filter((warning) => said.has(warning));
   for (const warning of result.warnings) if (!said.has(warning)) lines.push(`warning: ${warning}`);
@@ -166,7 +166,7 @@ export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was
   for (const warning of result.warnings) said.add(warning);
   if (result.rejected > 0) {
     lines.push("");
-    lines.push(`Rejected input (${thousands(result.rejected)} row${result.rejected === 1 ? "" : "s"}; all listed in ${relative(process.cwd(), result.rejectsPath ?? "")}):`);
+    lines.push(`Rejected input (${rowCount(result.rejected)}; all listed in ${relative(process.cwd(), result.rejectsPath ?? "")}):`);
     lines.push(...renderRejectGroups(result.rejectGroups, result.data.accounts));
   }
   lines.push("");
@@ -213,6 +213,27 @@ function tierOrder(result: RunResult, tier: string): number {
  * per line; more of the same kind (one column, one problem) are one line
  * with a count and the first lines, and a hint when most rows fail alike.
  */
+/**
+ * What reading one account (explain, preview) left out: the warnings and the
+ * rejected rows. Lines that cannot be read at all and the overrides file are
+ * read whole, so not every row listed need be this account's: each names its
+ * file and line. A block already said (by another playbook's section) is not repeated.
+ */
+export function renderInputLeftOut(result: RunResult, said = new Set<string>()): string[] {
+  const lines = result.warnings.map((warning) => `warning: ${warning}`);
+  if (result.rejected > 0) lines.push(`Rejected input (${rowCount(result.rejected)}, not counted here):`, ...renderRejectGroups(result.rejectGroups, 0));
+  if (lines.length === 0) return [];
+  const key = lines.join("\n");
+  if (said.has(key)) return ["The same input was left out as above."];
+  said.add(key);
+  return lines;
+}
+
+/** "1 row", "2,500 rows" */
+export function rowCount(rows: number): string {
+  return `${thousands(rows)} row${rows === 1 ? "" : "s"}`;
+}
+
 export function renderRejectGroups(groups: readonly RejectGroup[], accounts: number, limit = 12): string[] {
   const lines: string[] = [];
   const where = (file: string) => relative(process.cwd(), file) || file;

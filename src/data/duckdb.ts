@@ -40,6 +40,9 @@ export function bytesOf(size: string): number {
   return Number(match[1]) * (match[3] ? 1024 : 1000) ** power;
 }
 
+/** The engine spills to a folder of this name (and the process id) under the system's temporary folder. */
+const TEMP_FOLDER_PREFIX = "touchline-duckdb-";
+
 /**
  * Inputs this many times larger than the memory limit are grouped on one
  * thread from the start: 100M events (4.5 GB of CSV) under 512 MB ran out of
@@ -69,7 +72,7 @@ export class DataEngine {
     const memory = memoryLimit(limits.memory);
     const options: Record<string, string> = {
       memory_limit: memory,
-      temp_directory: join(tmpdir(), `touchline-duckdb-${process.pid}`),
+      temp_directory: join(tmpdir(), `${TEMP_FOLDER_PREFIX}${process.pid}`),
       // Files are read in their own order: record ordinals become line numbers in messages.
       preserve_insertion_order: "true",
       // Memory the engine's allocator kept cached after a grouping is handed back to the system within the run: 100,000
@@ -205,10 +208,12 @@ export class DataEngine {
   private dataError(error: unknown): DataError {
     const message = cleanMessage((error as Error).message);
     const outOfMemory = /^Out of Memory Error: (.*)/.exec(message.split("\n")[0]!);
-    if (!outOfMemory) return new DataError(message);
-    if (/failed to offload|max_temp_directory_size|No space left/i.test(message)) {
+    // A full disk under the spill folder comes as an IO error naming the folder; DuckDB's own cap on it, as out of memory.
+    const spilling = (outOfMemory && /failed to offload|max_temp_directory_size|No space left/i.test(message)) || (/No space left/i.test(message) && message.includes(TEMP_FOLDER_PREFIX));
+    if (spilling) {
       return new DataError(`the data engine's temporary folder (${tmpdir()}) ran out of disk space while it spilled data to disk: free some space there, or set TMPDIR to a folder on a larger disk`);
     }
+    if (!outOfMemory) return new DataError(message);
     const larger = `${Math.ceil((2 * bytesOf(this.memory)) / 1e9)}GB`;
     const failure = new DataError(`the input needs more memory than the data engine's limit of ${this.memory} (${outOfMemory[1]}): set ${MEMORY_VARIABLE}, e.g. ${MEMORY_VARIABLE}=${larger}, to allow more`);
     failure.outOfMemory = true;

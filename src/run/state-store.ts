@@ -295,16 +295,14 @@ export class StateStore {
   }
 
   /**
-   * Whether a run has evaluated this account, under any playbook of the
-   * project (ids exactly as read, case included); undefined before the first run.
+   * Whether a run has evaluated this account (its id exactly as read, case
+   * included), under no playbook name or under one of `scopes` when the
+   * project keeps a state per playbook; undefined before the first run.
    */
-  hasSeenAccount(accountId: string): boolean | undefined {
+  hasSeenAccount(accountId: string, scopes: readonly string[] | undefined): boolean | undefined {
     if (this.latestDay() === undefined) return undefined;
-    return this.guard(() => {
-      if (this.db.prepare("SELECT 1 FROM account_state WHERE account_id = ?").get(accountId) !== undefined) return true;
-      // A project with several playbooks keeps each one's states under its name and the separator.
-      return this.db.prepare("SELECT 1 FROM account_state WHERE instr(account_id, char(31)) > 0 AND substr(account_id, instr(account_id, char(31)) + 1) = ? LIMIT 1").get(accountId) !== undefined;
-    });
+    const keys = scopes === undefined ? [accountId] : scopes.map((scope) => `${scope}\u001f${accountId}`);
+    return this.guard(() => this.db.prepare("SELECT 1 FROM account_state WHERE account_id IN (SELECT value FROM json_each(?)) LIMIT 1").get(JSON.stringify(keys)) !== undefined);
   }
 
   /** What the state remembers of an account's health on the days it changed (or had actions), newest first. */

@@ -183,7 +183,7 @@ describe("outbox tools", () => {
     const duplicated = await project.main("preview", project.dir, "A1", "welcome", "--as-of", "2026-03-02");
     expect(duplicated.code, duplicated.stderr).toBe(0);
     expect(duplicated.stdout).toBe(text.stdout);
-    expect(duplicated.stderr).toContain("Rejected input while reading this account (1 row, not used):");
+    expect(duplicated.stderr).toContain("Rejected input (1 row, not counted here):");
     expect(duplicated.stderr).toContain("accounts.csv:3: field `account_id`: duplicate account id A1 (first on line 2)");
     expect(smtp.received).toHaveLength(0);
   });

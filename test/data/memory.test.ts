@@ -107,6 +107,18 @@ describe("the data engine's memory", () => {
     }
   });
 
+  it("says a full disk under its spill folder as such, and other disk errors as they are", async () => {
+    const engine = await DataEngine.open();
+    try {
+      // DuckDB's own words for a spill file that cannot be written (the disk cannot be filled for a test).
+      const translate = (message: string) => (engine as unknown as { dataError(error: Error): DataError }).dataError(new Error(message)).message;
+      expect(translate(`IO Error: Could not write file "/tmp/touchline-duckdb-42/duckdb_temp_storage_DEFAULT-0.tmp": No space left on device`)).toMatch(/^the data engine's temporary folder \(.+\) ran out of disk space/);
+      expect(translate(`IO Error: Could not write file "/data/out/decisions.parquet": No space left on device`)).toBe(`IO Error: Could not write file "/data/out/decisions.parquet": No space left on device`);
+    } finally {
+      engine.close();
+    }
+  });
+
   it("reads sizes as DuckDB does: KB, MB... in powers of 1000, KiB, MiB... of 1024", () => {
     expect([bytesOf("512MB"), bytesOf("1GiB"), bytesOf("1.5GB"), bytesOf("64kb")]).toEqual([512e6, 2 ** 30, 1.5e9, 64e3]);
     for (const bad of ["512", "1.GB", "GB", "1 GB", "-1GB", "1e3MB"]) expect(bytesOf(bad)).toBeNaN();

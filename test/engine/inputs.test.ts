@@ -126,7 +126,7 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     const events = new TestProject({
       "playbook.play": PLAYBOOK,
       "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
-      "events.csv": "account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,yesterday,login,u1\n,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-20T10:00:00Z,logout,u1\n",
+      "events.csv": "account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,yesterday,login,u1\n,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-20T10:00:00Z,logout,u1\nA2,2026-02-22T10:00:00Z\nA2,not-a-time,login,u2\n",
     });
     const run = (await events.run("2026-03-01", "--no-state"));
     expect(run.code).toBe(0);
@@ -139,9 +139,12 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(explain.code, explain.stderr).toBe(0);
     const [data, figures] = explain.stdout.split("Health:");
     expect(data).toContain("warning: 1 events of types the playbook's `events` does not declare were ignored (logout)");
-    expect(data).toContain("Rejected input while reading this account (1 row, not counted below):");
+    // A2's row with a bad field is not A1's; a line that cannot be read at all could be anyone's, and is listed as such.
+    expect(data).toContain("Rejected input (2 rows, not counted here):");
     expect(data).toContain("events.csv:3: field `timestamp`");
+    expect(data).toContain("events.csv:6: has 2 values but the header has 4 columns");
     expect(data).not.toContain("events.csv:4");
+    expect(data).not.toContain("events.csv:7");
     expect(figures).toContain("logins=1");
   });
 
@@ -155,6 +158,8 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(run.code).toBe(0);
     expect(run.decisions.get("A1")!.metrics.logins).toBe(1);
     expect(run.stdout).toContain("events.csv:3: has 2 values but the header has 4 columns");
+    expect(run.stdout).toContain("2 accounts evaluated, 1 row rejected.");
+    expect(run.stdout).toContain("Rejected input (1 row;");
     const strict = events.cli("run", ".", "--as-of", "2026-03-01", "--no-state", "--strict");
     expect(strict.code).toBe(1);
     expect(strict.stderr).toContain("events.csv:3: has 2 values");

@@ -21,7 +21,7 @@ describe("touchline simulate", () => {
     const result = await cli(project, "simulate", project.dir, "--from", "2026-02-01", "--to", "2026-03-02", "--horizon", "20d", "--out", project.path("sim"));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("replayed daily from 2026-02-01 to 2026-03-02");
-    expect(result.stdout).toContain("Rejected input (1 rows):");
+    expect(result.stdout).toContain("Rejected input (1 row):");
     expect(result.stdout).toMatch(/outcomes.csv:5.*not a date/);
     expect(result.stdout).toMatch(/Backtest against 2 churns \(from outcomes\) within 20 days/);
     expect(result.stdout).toMatch(/Health score ROC AUC for churn within 20 days: [0-9.]+/);
