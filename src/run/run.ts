@@ -95,6 +95,12 @@ export interface RunResult {
 
 const NO_OVERRIDES: readonly ManualOverride[] = [];
 
+/** --strict: the first rejected row stops the command, named by its file, line and field. */
+export function stopAtFirstBadRow(rejections: Rejections): void {
+  const first = rejections.firstRecord();
+  if (first) throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
+}
+
 export function parseAsOf(text: string): number {
   const day = epochDayOf(text);
   if (day === undefined) throw new RunStopped(`--as-of must be a calendar date as YYYY-MM-DD, not ${JSON.stringify(text)}`);
@@ -215,10 +221,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
       allFields: explaining || options.recordActions !== undefined,
       ...(options.alsoRead ? { alsoRead: options.alsoRead } : {}),
     });
-    const first = rejections.firstRecord();
-    if (options.strict && first) {
-      throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
-    }
+    if (options.strict) stopAtFirstBadRow(rejections);
     const unusable = whyUnusable(project, data.summary, rejections.records, options.explainAccount);
     if (unusable) {
       // Nothing is evaluated, but the person fixing the input needs the list of what was wrong.

@@ -3,7 +3,7 @@ import { DataEngine, DataError } from "../data/duckdb.js";
 import { Rejections, type RejectGroup } from "../data/rejects.js";
 import { isoDateOf } from "../expression/literals.js";
 import type { Project } from "../run/project.js";
-import { parseAsOf, preparePlaybook, RunStopped } from "../run/run.js";
+import { parseAsOf, preparePlaybook, RunStopped, stopAtFirstBadRow } from "../run/run.js";
 import { captureFigures, rateByDecile, rocAuc, type CaptureFigures, type Churn, type DecileRow } from "./backtest.js";
 import { firstDayOfMonth } from "./kpi.js";
 import { compareReplays, type ReplayDifferences } from "./compare.js";
@@ -158,8 +158,7 @@ async function simulateSide(engine: DataEngine, project: Project, from: number, 
   const data = await loadHistory(engine, plan, checked.environment.eventTypes, { snapshots, events: history.events, timezone: project.timezone }, from, to, rejections, strict);
   const outcomes: OutcomeRow[] = history.outcomes ? await loadOutcomes(engine, history.outcomes, project.idField, rejections) : [];
   const mrr: MrrRow[] = history.mrr ? await loadMrr(engine, history.mrr, project.idField, rejections) : [];
-  const first = rejections.firstRecord();
-  if (strict && first) throw new RunStopped(`${first.file}:${first.line}${first.problems[0]?.field ? `: field \`${first.problems[0].field}\`` : ""}: ${first.problems[0]?.message ?? "cannot be read"} (--strict stops at the first bad row)`);
+  if (strict) stopAtFirstBadRow(rejections);
   // Outcomes of accounts the snapshots never show cannot be replayed: said, not dropped unseen.
   const known = new Set(data.accounts.map((a) => a.id));
   const strangers = [...new Set([...outcomes.map((o) => o.account), ...mrr.map((m) => m.account)].filter((id) => !known.has(id)))];
