@@ -132,7 +132,8 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     const suggestion = closestName(column, contract.map((f) => f.name));
     const message = `column \`${column}\` of ${source.file} is not in the playbook's data contract and is ignored${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`;
     if (strict) throw new DataError(`${message} (--strict stops at unknown columns)`);
-    warnings.push(message);
+    // The file's layout changes no figure of one account (explain): it is said by run.
+    if (only === undefined) warnings.push(message);
   }
 
   const texts = columns.map((c, i) => `${c.text === undefined ? defaultText(sql, c.field) : `COALESCE(${c.text}, ${defaultText(sql, c.field)})`} AS t${i}`);

@@ -104,6 +104,15 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(out).toContain("warning: column `region` of");
   });
 
+  it("explain says what it left out of this account, not how the file is laid out", async () => {
+    const explain = await project.main("explain", project.dir, "A1", "--as-of", "2026-03-01");
+    expect(explain.code, explain.stderr).toBe(0);
+    expect(explain.stdout).not.toContain("column `region`");
+    // A1's second row is the one rejected for it; the other accounts' bad rows are not read.
+    expect(explain.stdout).toContain("accounts.csv:8: field `account_id`: duplicate account id A1 (first on line 2); this row is skipped");
+    expect(explain.stdout).not.toContain("accounts.csv:3:");
+  });
+
   it("writes each rejected row, with its problems, to the rejects file", async () => {
     const rejects = project.read(".touchline/rejects.jsonl").trim().split("\n").map((l) => JSON.parse(l));
     expect(rejects.map((r) => r.line)).toEqual([3, 4, 5, 6, 7, 8, 9]);
