@@ -1,6 +1,6 @@
 import { epochDayOf, isoDateOf } from "../expression/literals.js";
 import { relative } from "node:path";
-import { DataError } from "../data/duckdb.js";
+import { DataError, EngineSettingError } from "../data/duckdb.js";
 import { OutputError, PathConflict } from "../run/files.js";
 import { readFileSync } from "node:fs";
 import { loadProject, ProjectError, ProjectSchemaError } from "../run/project.js";
@@ -36,7 +36,7 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
   try {
     return await work();
   } catch (error) {
-    if (error instanceof PathConflict || error instanceof OutputError || error instanceof StateWriteError || error instanceof SettingsError) {
+    if (error instanceof PathConflict || error instanceof OutputError || error instanceof StateWriteError || error instanceof SettingsError || error instanceof EngineSettingError) {
       io.err(`touchline: ${error.message}`);
       return EXIT.usage;
     }

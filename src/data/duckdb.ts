@@ -23,12 +23,15 @@ const DEFAULT_MEMORY = "512MB";
 /** The environment variable that sets the engine's memory limit for every command (over the command's own default). */
 export const MEMORY_VARIABLE = "TOUCHLINE_ENGINE_MEMORY";
 
+/** A setting of the engine's (an environment variable) that is not valid: a mistake in how the command was called. */
+export class EngineSettingError extends DataError {}
+
 /** The memory limit to open the engine with: the environment's, when set (checked), else the command's. */
 function memoryLimit(requested: string | undefined): string {
   const fromEnvironment = process.env[MEMORY_VARIABLE];
   if (fromEnvironment === undefined || fromEnvironment === "") return requested ?? DEFAULT_MEMORY;
   const size = fromEnvironment.replace(/\s+/g, "");
-  if (!(bytesOf(size) > 0)) throw new DataError(`${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got ${JSON.stringify(fromEnvironment)}`);
+  if (!(bytesOf(size) > 0)) throw new EngineSettingError(`${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got ${JSON.stringify(fromEnvironment)}`);
   return size;
 }
 

@@ -157,5 +157,10 @@ describe("the data engine's memory", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("the input needs more memory than the data engine's limit of 2MB");
     expect(result.stderr).not.toMatch(/SET |at .*\.js:\d+/);
+    // A value that is not a size is a mistake in how the command was called: exit 2, as for other settings.
+    process.env[MEMORY_VARIABLE] = "lots";
+    const bad = p.cli("run", ".", "--as-of", "2026-03-01", "--no-state");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(`touchline: ${MEMORY_VARIABLE} must be a size such as 512MB or 2GB, got "lots"\n`);
   });
 });
