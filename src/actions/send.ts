@@ -108,10 +108,10 @@ async function deliverOutbox(project: Project, statePath: string, settings: Deli
 }
 
 /** Opens a project's ledger for commands that read or change it (outbox, suppress, unsubscribe). */
-export function withLedger<T>(statePath: string, work: (ledger: OutboxLedger) => T): T {
+export function withLedger<T>(statePath: string, work: (ledger: OutboxLedger, store: StateStore) => T): T {
   const store = StateStore.forWriting(statePath, 30_000);
   try {
-    return work(new OutboxLedger(store.database));
+    return work(new OutboxLedger(store.database), store);
   } finally {
     store.close();
   }

@@ -7,7 +7,7 @@ import { verifyUnsubscribeToken } from "../actions/unsubscribe.js";
 import { epochDayOf } from "../expression/literals.js";
 import { loadProject, type Project } from "../run/project.js";
 import { preparePlaybook } from "../run/run.js";
-import { StateStore } from "../run/state-store.js";
+import type { StateStore } from "../run/state-store.js";
 import { DEFAULT_CATEGORY } from "../actions/plan.js";
 import { clockOption, deliveryProgress, withProject } from "./run-command.js";
 import { EXIT, UsageError, type Io } from "./output.js";
@@ -131,20 +131,24 @@ export async function runOutboxDeliver(projectPath: string, options: OutboxListO
   });
 }
 
+/** The project's playbooks, checked and compiled; undefined when one has errors (check reports them). */
+function preparedPlaybooks(project: Project): ReturnType<typeof preparePlaybook>[] | undefined {
+  try {
+    return project.playbooks.map((file) => preparePlaybook(project, file));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An account id that the runs so far have not seen: a typo would otherwise
- * suppress nobody, silently. Only a warning: when the state or a playbook
- * cannot be read, nothing is said.
+ * suppress nobody, silently. Only a warning: when the state cannot be read,
+ * or a playbook whose state it would be, nothing is said.
  */
-function accountUnknown(project: Project, accountId: string): boolean {
+function accountUnknown(project: Project, playbooks: ReturnType<typeof preparePlaybook>[] | undefined, store: StateStore, accountId: string): boolean {
+  if (project.statePerPlaybook && !playbooks) return false;
   try {
-    const scopes = project.statePerPlaybook ? project.playbooks.map((file) => preparePlaybook(project, file).plan.name) : undefined;
-    const store = StateStore.forReading(project.state);
-    try {
-      return store?.hasSeenAccount(accountId, scopes) === false;
-    } finally {
-      store?.close();
-    }
+    return store.hasSeenAccount(accountId, project.statePerPlaybook ? playbooks!.map((p) => p.plan.name) : undefined) === false;
   } catch {
     return false;
   }
@@ -157,16 +161,18 @@ export async function runSuppress(projectPath: string, action: string, target: s
   const now = clockOption(options.now);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
-    return withLedger(project.state, (ledger) => {
+    return withLedger(project.state, (ledger, store) => {
       const kind = options.account ? "account" : "address";
       if (action === "add") {
         const added = ledger.suppress({ kind, value: target!, category: options.category ?? "*", reason: options.reason ?? "added by hand", source: "touchline suppress" }, now());
         const shown = kind === "address" ? target!.trim().toLowerCase() : target!;
-        const categories = emailCategories(project);
+        // The playbooks are compiled once, and only when a warning needs them.
+        const playbooks = options.category || (kind === "account" && project.statePerPlaybook) ? preparedPlaybooks(project) : undefined;
+        const categories = options.category && playbooks ? emailCategories(playbooks) : undefined;
         if (options.category && categories && !categories.includes(options.category)) {
           io.err(`warning: no email template of this project has the category ${options.category} (they have ${categories.join(", ")}): this entry holds nothing back until one does`);
         }
-        if (kind === "account" && accountUnknown(project, target!)) {
+        if (kind === "account" && accountUnknown(project, playbooks, store, target!)) {
           io.err(`warning: no run so far has evaluated an account ${target} (ids are matched exactly, case included): this entry holds nothing back until one does`);
         }
         io.out(added ? `Suppressed ${kind === "account" ? "the account " : ""}${shown}${options.category ? ` for ${options.category} emails` : ""}.` : `${shown} was already suppressed.`);
@@ -265,17 +271,10 @@ export async function runServeUnsubscribe(projectPath: string, options: { port: 
   });
 }
 
-/** The categories of the project's email templates (the default one included); undefined when a playbook cannot be read (then nobody knows). */
-function emailCategories(project: Project): string[] | undefined {
+/** The categories of the email templates of the project's playbooks, the default one included. */
+function emailCategories(playbooks: readonly ReturnType<typeof preparePlaybook>[]): string[] {
   const categories = new Set<string>([DEFAULT_CATEGORY]);
-  for (const file of project.playbooks) {
-    try {
-      for (const template of Object.values(preparePlaybook(project, file).checked.model.templates ?? {})) if (template?.category) categories.add(template.category);
-    } catch {
-      // A playbook with errors may have the category: check reports its errors.
-      return undefined;
-    }
-  }
+  for (const { checked } of playbooks) for (const template of Object.values(checked.model.templates ?? {})) if (template?.category) categories.add(template.category);
   return [...categories].sort();
 }
 

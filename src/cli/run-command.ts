@@ -209,23 +209,28 @@ function tierOrder(result: RunResult, tier: string): number {
 }
 
 /**
- * Rejected input as a person reads it: a few rows of a kind are listed one
- * per line; more of the same kind (one column, one problem) are one line
- * with a count and the first lines, and a hint when most rows fail alike.
- */
-/**
  * What reading one account (explain, preview) left out: the warnings and the
  * rejected rows. Lines that cannot be read at all and the overrides file are
  * read whole, so not every row listed need be this account's: each names its
  * file and line. A block already said (by another playbook's section) is not repeated.
  */
 export function renderInputLeftOut(result: RunResult, said = new Set<string>()): string[] {
-  const lines = result.warnings.map((warning) => `warning: ${warning}`);
-  if (result.rejected > 0) lines.push(`Rejected input (${rowCount(result.rejected)}, not counted here):`, ...renderRejectGroups(result.rejectGroups, 0));
+  const lines = renderWarningsAndRejects(result, 0, ", not counted here");
   if (lines.length === 0) return [];
   const key = lines.join("\n");
   if (said.has(key)) return ["The same input was left out as above."];
   said.add(key);
+  return lines;
+}
+
+/**
+ * What reading the input found, as the commands that print it in one block
+ * say it: a line per warning, then the rejected rows under their count
+ * (`note` after it), grouped as renderRejectGroups does.
+ */
+export function renderWarningsAndRejects(read: { warnings: readonly string[]; rejected: number; rejectGroups: readonly RejectGroup[] }, accounts: number, note = ""): string[] {
+  const lines = read.warnings.map((warning) => `warning: ${warning}`);
+  if (read.rejected > 0) lines.push(`Rejected input (${rowCount(read.rejected)}${note}):`, ...renderRejectGroups(read.rejectGroups, accounts));
   return lines;
 }
 
@@ -234,6 +239,11 @@ export function rowCount(rows: number): string {
   return `${thousands(rows)} row${rows === 1 ? "" : "s"}`;
 }
 
+/**
+ * Rejected input as a person reads it: a few rows of a kind are listed one
+ * per line; more of the same kind (one column, one problem) are one line
+ * with a count and the first lines, and a hint when most rows fail alike.
+ */
 export function renderRejectGroups(groups: readonly RejectGroup[], accounts: number, limit = 12): string[] {
   const lines: string[] = [];
   const where = (file: string) => relative(process.cwd(), file) || file;

@@ -7,7 +7,7 @@ import { loadProject } from "../run/project.js";
 import { htmlReport } from "../simulate/html-report.js";
 import { portfolioKpis, type PortfolioReport } from "../simulate/portfolio.js";
 import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
-import { renderRejectGroups, rowCount, withProject } from "./run-command.js";
+import { renderWarningsAndRejects, withProject } from "./run-command.js";
 import { UsageError, type Io } from "./output.js";
 import { renderTable, thousands } from "./table.js";
 
@@ -96,8 +96,7 @@ export async function runSimulate(projectPath: string, options: SimulateCommandO
 
 function summary(report: SimulationReport): string[] {
   const lines = [`Playbook ${report.playbook.name}${report.playbook.version !== null ? ` v${report.playbook.version}` : ""} replayed ${report.step === "week" ? "weekly" : "daily"} from ${report.from} to ${report.to}: ${thousands(report.accounts)} accounts, ${thousands(report.accountDays)} account-days. Dry run: nothing was sent.`];
-  for (const warning of report.warnings) lines.push(`warning: ${warning}`);
-  if (report.rejected > 0) lines.push(`Rejected input (${rowCount(report.rejected)}):`, ...renderRejectGroups(report.rejectGroups, report.accounts));
+  lines.push(...renderWarningsAndRejects(report, report.accounts));
   const byKind = new Map<string, number>();
   for (const action of report.actions) byKind.set(`${action.trigger} ${action.kind}`, (byKind.get(`${action.trigger} ${action.kind}`) ?? 0) + 1);
   lines.push("", `Actions decided: ${thousands(report.actions.length)}`);
@@ -208,7 +207,7 @@ export async function runKpi(projectPath: string, options: { format: string }, i
   return withProject(projectPath, io, async () => {
     const report = await portfolioKpis(loadProject(projectPath));
     // Warnings and rejected rows are part of the table's story (stdout, as simulate prints them); with json or csv they stay off the data (stderr).
-    const said = [...report.warnings.map((warning) => `warning: ${warning}`), ...(report.rejected > 0 ? [`Rejected input (${rowCount(report.rejected)}):`, ...renderRejectGroups(report.rejectGroups, 0)] : [])].join("\n");
+    const said = renderWarningsAndRejects(report, 0).join("\n");
     if (said && options.format !== "table") io.err(said);
     if (said && options.format === "table") io.out(`${said}\n`);
     if (options.format === "json") io.out(JSON.stringify(report, null, 2));
