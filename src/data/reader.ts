@@ -7,7 +7,7 @@ import { loadAccounts, type AccountSource, type LoadedAccounts } from "./account
 import type { DuckDBDataChunk } from "@duckdb/node-api";
 import { booleanColumn, DataError, numberColumn, textColumn, type DataEngine } from "./duckdb.js";
 import { decimalColumn, exactAverage, exactNumber } from "./exact.js";
-import { createAccountEnum, EventAggregation, type EventDeclarations, type EventSource, type RunWindows } from "./events.js";
+import { createAccountNumbers, EventAggregation, type EventDeclarations, type EventSource, type RunWindows } from "./events.js";
 import type { Rejections } from "./rejects.js";
 import { Sql, sqlNumber } from "./sql.js";
 
@@ -106,7 +106,7 @@ export class ProjectData {
     });
     const zoneColumn = plan.timezoneField && this.accounts.hasZone ? "__zone" : undefined;
     const query = `SELECT acc.__id, ${zoneColumn ? "COALESCE(zm.idx, 0)" : "0"} AS __zone${values.length > 0 ? ", " : ""}${values.join(", ")}${aggregates.length > 0 ? ", " : ""}${aggregates.join(", ")}
-      FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} ${hasAggs ? `LEFT JOIN aggs g ON g.__idx = enum_code(CAST(acc.__id AS ${RUN_ACCOUNTS}))` : ""}
+      FROM acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""} ${hasAggs ? `LEFT JOIN ${RUN_ACCOUNTS} n ON n.__id = acc.__id LEFT JOIN aggs g ON g.__idx = n.__number` : ""}
       ${account === undefined ? "" : `WHERE acc.__id = ${sql.param(account)}`} ORDER BY acc.__ord`;
     const clocks = this.zones.map((zone) => this.calendars.clock(zone));
     for await (const chunk of this.engine.chunks(query, sql.params)) {
@@ -234,18 +234,18 @@ async function resolveZones(engine: DataEngine, accounts: LoadedAccounts, plan: 
   return zones;
 }
 
-/** The ENUM type of a run's valid account ids (see NumberedAccounts). */
-const RUN_ACCOUNTS = "run_account_id";
+/** The table of a run's valid account ids and their numbers (see NumberedAccounts). */
+const RUN_ACCOUNTS = "run_account_number";
 
 /** Numbers the valid accounts zone by zone, with each zone's window bounds on the run's day. */
 async function numberRunAccounts(engine: DataEngine, zoneColumn: string | undefined, zones: readonly string[], calendars: Calendars, days: readonly number[]): Promise<RunWindows> {
   const zone = zoneColumn ? "COALESCE(zm.idx, 0)" : "0";
   const from = `acc_ok acc ${zoneColumn ? `LEFT JOIN zone_map zm ON zm.text = acc.${zoneColumn}` : ""}`;
-  await createAccountEnum(engine, RUN_ACCOUNTS, `SELECT acc.__id FROM ${from} ORDER BY ${zoneColumn ? `${zone}, ` : ""}acc.__ord`);
+  await createAccountNumbers(engine, RUN_ACCOUNTS, `SELECT acc.__id, ${zone} AS zone, acc.__ord FROM ${from}`, "zone, __ord");
   const counts = new Map((await engine.rows(`SELECT ${zone} AS zone, count(*) AS n FROM ${from} GROUP BY 1`)).map((row) => [Number(row.zone), Number(row.n)]));
   let end = 0;
   return {
-    type: RUN_ACCOUNTS,
+    table: RUN_ACCOUNTS,
     days,
     zones: zones.map((name, index) => {
       const clock = calendars.clock(name);

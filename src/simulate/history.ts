@@ -2,7 +2,7 @@ import type { AccountSource } from "../data/accounts.js";
 import { loadAccounts } from "../data/accounts.js";
 import { DataEngine, DataError, numberColumn, textColumn } from "../data/duckdb.js";
 import { decimalColumn } from "../data/exact.js";
-import { createAccountEnum, EventAggregation, type EventDeclarations, type EventSource, type NumberedAccounts } from "../data/events.js";
+import { EventAggregation, type EventDeclarations, type EventSource, type NumberedAccounts } from "../data/events.js";
 import { fieldValuesSql, readFields } from "../data/reader.js";
 import type { Rejections } from "../data/rejects.js";
 import { readSmallTable, type FileSpec } from "../data/sources.js";
@@ -198,7 +198,7 @@ export async function loadHistory(
 }
 
 /**
- * Numbers the accounts zone by zone, as an ENUM type of their ids (see
+ * Numbers the accounts zone by zone, in a table of their ids (see
  * NumberedAccounts), with each zone's UTC offsets from `firstDay` to `to`;
  * `byNumber` gives the account of each number.
  */
@@ -208,13 +208,12 @@ async function numberAccounts(engine: DataEngine, order: readonly AccountHistory
   const byNumber = [...order].sort((a, b) => zoneOf.get(a.zone)! - zoneOf.get(b.zone)!);
   await engine.run("CREATE OR REPLACE TEMP TABLE sim_acc (__id VARCHAR, __number INTEGER)");
   await engine.appendRows("sim_acc", byNumber.map((a, i) => [a.id, i]), ["text", "integer"]);
-  await createAccountEnum(engine, "sim_account_id", "SELECT __id FROM sim_acc ORDER BY __number");
   const counts = new Array<number>(zoneNames.length).fill(0);
   for (const account of order) counts[zoneOf.get(account.zone)!]!++;
   const margin = 2 * MS_PER_DAY;
   let end = 0;
   const zones = zoneNames.map((zone, i) => ({ ...offsetChanges(zone, firstDay * MS_PER_DAY - margin, (to + 1) * MS_PER_DAY + margin), end: (end += counts[i]!) }));
-  return { accounts: { type: "sim_account_id", zones }, byNumber };
+  return { accounts: { table: "sim_acc", zones }, byNumber };
 }
 
 /** Reads one distinct aggregate's values, account by account, into each account's DistinctDays. */

@@ -174,6 +174,20 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(strict.stderr).toContain("events.csv:3: has 2 values");
   });
 
+  it("reads an events file whose first lines are mostly broken line by line, as it reads a clean one", async () => {
+    // DuckDB's sniffer gives up on such a file; it is then read with the dialect fixed, and each bad line said.
+    const events = new TestProject({
+      "playbook.play": PLAYBOOK,
+      "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
+      "events.csv": 'account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1,extra\nA1\n"A1,2026-02-21T10:00:00Z,login,u2\n',
+    });
+    const run = await events.run("2026-03-01", "--no-state");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("events.csv:2: has 5 values but the header has 4 columns");
+    expect(run.stdout).toContain("events.csv:3: has 1 value but the header has 4 columns");
+    expect(run.decisions.get("A1")!.metrics.logins).toBe(0);
+  });
+
   it("reports a playbook with errors instead of running it, with exit code 1", async () => {
     const broken = new TestProject({ "playbook.play": PLAYBOOK.replace("scale(seats", "scale(seat"), "accounts.csv": `${HEADER}\n` });
     const run = broken.cli("run", ".", "--as-of", "2026-03-01");
