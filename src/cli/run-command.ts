@@ -41,7 +41,7 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
       return EXIT.usage;
     }
     if (error instanceof RunStopped && error.rejected && error.rejected.count > 0) {
-      io.err(`Rejected input (${thousands(error.rejected.count)} rows${error.rejected.path ? `; all listed in ${relative(process.cwd(), error.rejected.path)}` : ""}):`);
+      io.err(`Rejected input (${rowCount(error.rejected.count)}${error.rejected.path ? `; all listed in ${relative(process.cwd(), error.rejected.path)}` : ""}):`);
       io.err(renderRejectGroups(error.rejected.groups, error.rejected.accounts).join("\n"));
     }
     if (error instanceof ProjectSchemaError) {

@@ -338,7 +338,7 @@ function whyUnusable(project: Project, data: DataSummary, rejected: number, acco
   if (!limit) return undefined;
   const allowed = "count" in limit ? limit.count : Math.floor((limit.percent / 100) * data.accounts);
   if (rejected <= allowed) return undefined;
-  return `${rejected.toLocaleString("en-US")} input rows were rejected, more than max_rejects allows (${"count" in limit ? limit.count : `${limit.percent}% of ${data.accounts.toLocaleString("en-US")} accounts = ${allowed}`}): nothing was evaluated`;
+  return `${rejected === 1 ? "1 input row was" : `${rejected.toLocaleString("en-US")} input rows were`} rejected, more than max_rejects allows (${"count" in limit ? limit.count : `${limit.percent}% of ${data.accounts.toLocaleString("en-US")} accounts = ${allowed}`}): nothing was evaluated`;
 }
 
 export { OutputError };

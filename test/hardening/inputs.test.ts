@@ -109,7 +109,7 @@ describe("nothing usable is an error, and the state records nothing", () => {
     ["a header and no rows", { "accounts.csv": `${HEADER}\n` }, {}, /has no account rows/],
     ["a wrong id column", { "accounts.csv": `${HEADER}\nA1,3,100,0.5\n` }, { id_field: "customer_id" }, /no column `customer_id` holds the account id/],
     ["every row rejected", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,y,100,0.5\n` }, {}, /none of the 2 account rows .* is usable/],
-    ["more rejects than max_rejects allows", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,3,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: "10%" }, /1 input rows were rejected, more than max_rejects allows \(10% of 3 accounts = 0\)/],
+    ["more rejects than max_rejects allows", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,3,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: "10%" }, /Rejected input \(1 row[;)][^]*1 input row was rejected, more than max_rejects allows \(10% of 3 accounts = 0\)/],
     ["a count of max_rejects", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,y,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: 1 }, /2 input rows were rejected, more than max_rejects allows \(1\)/],
   ];
   for (const [what, files, config, message] of cases) {
