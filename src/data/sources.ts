@@ -95,6 +95,9 @@ export async function openRelation(engine: DataEngine, spec: FileSpec, what: str
   }
 }
 
+/** The longest line DuckDB reads (its default is 2 MB): a quoted text or a JSON object may be long. */
+const MAX_LINE_BYTES = 8388608;
+
 async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id: number): Promise<Relation> {
   const delimiter = spec.delimiter ?? ",";
   let headers: string[];
@@ -136,8 +139,6 @@ async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id:
     },
   };
 }
-
-const MAX_LINE_BYTES = 8388608;
 
 /** With the dialect given, what DuckDB's sniffer may still settle is the line ending: it skips no rows and sees no comment lines. */
 const SNIFF_ONLY_LINE_ENDINGS = "skip = 0, comment = ''";
