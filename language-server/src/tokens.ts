@@ -1,4 +1,4 @@
-import { Lexer } from "chevrotain";
+import { Lexer } from "../../src/expression/chevrotain.js";
 import type { SemanticTokensLegend } from "vscode-languageserver/node";
 import type { CheckedPlaybook } from "../../src/language/check/index.js";
 import { dslTokens, KEYWORDS } from "../../src/language/dsl/tokens.js";

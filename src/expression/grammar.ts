@@ -1,4 +1,5 @@
-import { EmbeddedActionsParser, EOF, type IToken, type TokenType } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
+import { EmbeddedActionsParser, EOF } from "./chevrotain.js";
 import type { DiagnosticCode } from "../text/diagnostic.js";
 import { coverSpans, type Span } from "../text/source.js";
 import type { BinaryOperator, Expr } from "./ast.js";

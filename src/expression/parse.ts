@@ -1,4 +1,5 @@
-import { Lexer, type ILexingError, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import type { ILexingError, IRecognitionException, IToken, TokenType } from "chevrotain";
+import { Lexer } from "./chevrotain.js";
 import type { DiagnosticCode } from "../text/diagnostic.js";
 import type { Span } from "../text/source.js";
 import type { Expr } from "./ast.js";

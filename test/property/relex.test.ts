@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Lexer, type ILexingResult, type IToken } from "chevrotain";
+import type { ILexingResult, IToken } from "chevrotain";
+import { Lexer } from "../../src/expression/chevrotain.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Relexer } from "../../src/language/dsl/relex.js";

@@ -1,4 +1,5 @@
-import { Lexer, tokenMatcher, type ILexingResult, type IToken, type TokenType } from "chevrotain";
+import type { ILexingResult, IToken, TokenType } from "chevrotain";
+import { Lexer, tokenMatcher } from "../../expression/chevrotain.js";
 import type { Expr } from "../../expression/ast.js";
 import { ExpressionGrammar } from "../../expression/grammar.js";
 import { unquote } from "../../expression/literals.js";

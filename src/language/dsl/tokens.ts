@@ -1,4 +1,5 @@
-import { createToken, type TokenType } from "chevrotain";
+import type { TokenType } from "chevrotain";
+import { createToken } from "../../expression/chevrotain.js";
 import { Identifier, tokenVocabulary } from "../../expression/tokens.js";
 
 /**
