@@ -66,7 +66,7 @@ export interface ZoneWindows {
 
 export type RunWindows = NumberedAccounts<ZoneWindows> & { days: readonly number[] };
 
-/** Creates the table `table` of the account ids `ids` selects (column `__id`, each id once), numbered in the order of `order`. */
+/** Creates the table `table` of the account ids `ids` selects (column `__id`), numbered in the order of `order`. Each id must be there once: joined to the events, a second row would count its events twice. */
 export async function createAccountNumbers(engine: DataEngine, table: string, ids: string, order: string): Promise<void> {
   await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT __id, CAST(row_number() OVER (ORDER BY ${order}) - 1 AS INTEGER) AS __number FROM (${ids})`);
 }

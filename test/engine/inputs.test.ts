@@ -174,8 +174,8 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(strict.stderr).toContain("events.csv:3: has 2 values");
   });
 
-  it("reads an events file whose first lines are mostly broken line by line, as it reads a clean one", async () => {
-    // DuckDB's sniffer gives up on such a file; it is then read with the dialect fixed, and each bad line said.
+  it("reads an events file with a quote error near its top line by line, as it reads a clean one", async () => {
+    // DuckDB's sniffer refuses such a file; it is then read with the sniffer off, and each bad line said.
     const events = new TestProject({
       "playbook.play": PLAYBOOK,
       "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
