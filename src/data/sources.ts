@@ -115,7 +115,8 @@ async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id:
   }
   const rejectsTable = `csv_rejects_${id}`;
   const columns = headers.map((_, i) => `'c${i}': 'VARCHAR'`).join(", ");
-  const dialect = (sql: Sql) => `header = true, columns = {${columns}}, delim = ${sql.param(delimiter)}, quote = '"', escape = '"'`;
+  // With all of this given, what DuckDB's sniffer may still settle is the line ending: it skips no rows and sees no comment lines.
+  const dialect = (sql: Sql) => `header = true, columns = {${columns}}, delim = ${sql.param(delimiter)}, quote = '"', escape = '"', skip = 0, comment = ''`;
   const sniffed = await sniffs(engine, spec.file, dialect);
   let scans = 0;
   return {
@@ -127,7 +128,7 @@ async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id:
       // Each scan records its own rejects; the first scan's are the ones reported.
       scans++;
       const table = scans === 1 ? rejectsTable : `${rejectsTable}_${scans}`;
-      return `read_csv(${sql.param(spec.file)}, ${sniffed ? `${dialect(sql)}, ${SNIFF_ONLY_LINE_ENDINGS}` : `auto_detect = false, ${dialect(sql)}`}, ignore_errors = true, store_rejects = true, rejects_table = '${table}', rejects_scan = '${table}_scan', max_line_size = ${MAX_LINE_BYTES})`;
+      return `read_csv(${sql.param(spec.file)}, ${sniffed ? "" : "auto_detect = false, "}${dialect(sql)}, ignore_errors = true, store_rejects = true, rejects_table = '${table}', rejects_scan = '${table}_scan', max_line_size = ${MAX_LINE_BYTES})`;
     },
     async locate(ordinals) {
       const rejectedRows = scans === 0 ? [] : await rejectsOf(engine, rejectsTable);
@@ -140,9 +141,6 @@ async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id:
   };
 }
 
-/** With the dialect given, what DuckDB's sniffer may still settle is the line ending: it skips no rows and sees no comment lines. */
-const SNIFF_ONLY_LINE_ENDINGS = "skip = 0, comment = ''";
-
 /**
  * Whether DuckDB's sniffer accepts the file's sample with the dialect
  * given. With the sniffer on, the grouping of 20M events took 7 s against
@@ -154,7 +152,7 @@ const SNIFF_ONLY_LINE_ENDINGS = "skip = 0, comment = ''";
 async function sniffs(engine: DataEngine, file: string, dialect: (sql: Sql) => string): Promise<boolean> {
   const sql = new Sql();
   try {
-    await engine.rows(`DESCRIBE SELECT * FROM read_csv(${sql.param(file)}, ${dialect(sql)}, ${SNIFF_ONLY_LINE_ENDINGS}, ignore_errors = true, max_line_size = ${MAX_LINE_BYTES})`, sql.params);
+    await engine.rows(`DESCRIBE SELECT * FROM read_csv(${sql.param(file)}, ${dialect(sql)}, ignore_errors = true, max_line_size = ${MAX_LINE_BYTES})`, sql.params);
     return true;
   } catch {
     return false;
@@ -180,7 +178,8 @@ async function rejectsOf(engine: DataEngine, table: string): Promise<{ record: n
 function describeCsvReject(type: string, message: string): string {
   const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
   if (counts && (type === "TOO MANY COLUMNS" || type === "MISSING COLUMNS")) {
-    return `has ${counts[2]} value${counts[2] === "1" ? "" : "s"} but the header has ${counts[1]} column${counts[1] === "1" ? "" : "s"}${type === "MISSING COLUMNS" ? " (a truncated or broken line?)" : " (an unquoted separator in a value?)"}`;
+    const counted = (n: string, what: string) => `${n} ${what}${n === "1" ? "" : "s"}`;
+    return `has ${counted(counts[2]!, "value")} but the header has ${counted(counts[1]!, "column")}${type === "MISSING COLUMNS" ? " (a truncated or broken line?)" : " (an unquoted separator in a value?)"}`;
   }
   if (type === "UNQUOTED VALUE" || type === "UNTERMINATED QUOTES") return "has a quote that is never closed or a value after a closing quote";
   if (type === "INVALID ENCODING" || type === "INVALID UNICODE") return "is not valid UTF-8 text (save the file as UTF-8)";

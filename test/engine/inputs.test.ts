@@ -67,6 +67,9 @@ describe("reading accounts in every supported format", () => {
   });
 });
 
+/** The two good accounts, with these events. */
+const withEvents = (eventsCsv: string) => new TestProject({ "playbook.play": PLAYBOOK, "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`, "events.csv": eventsCsv });
+
 describe("bad input: a clear error for each bad row, nothing valid lost", () => {
   const bad = [
     "B1,lots,4,2026-01-10,true,pro,9,b1@x.io", // wrong type
@@ -132,11 +135,7 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
   });
 
   it("rejects a bad events row and goes on", async () => {
-    const events = new TestProject({
-      "playbook.play": PLAYBOOK,
-      "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
-      "events.csv": "account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,yesterday,login,u1\n,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-20T10:00:00Z,logout,u1\nA2,2026-02-22T10:00:00Z\nA2,not-a-time,login,u2\n",
-    });
+    const events = withEvents("account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,yesterday,login,u1\n,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-20T10:00:00Z,logout,u1\nA2,2026-02-22T10:00:00Z\nA2,not-a-time,login,u2\n");
     const run = (await events.run("2026-03-01", "--no-state"));
     expect(run.code).toBe(0);
     expect(run.decisions.get("A1")!.metrics.logins).toBe(1);
@@ -158,11 +157,7 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
   });
 
   it("says an events line it cannot split into fields, even when every other event is good", async () => {
-    const events = new TestProject({
-      "playbook.play": PLAYBOOK,
-      "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
-      "events.csv": "account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-21T10:00:00Z\n",
-    });
+    const events = withEvents("account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1\nA1,2026-02-21T10:00:00Z\n");
     const run = await events.run("2026-03-01", "--no-state");
     expect(run.code).toBe(0);
     expect(run.decisions.get("A1")!.metrics.logins).toBe(1);
@@ -176,11 +171,7 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
 
   it("reads an events file with a quote error near its top line by line, as it reads a clean one", async () => {
     // DuckDB's sniffer refuses such a file; it is then read with the sniffer off, and each bad line said.
-    const events = new TestProject({
-      "playbook.play": PLAYBOOK,
-      "accounts.csv": `${HEADER}\n${GOOD.join("\n")}\n`,
-      "events.csv": 'account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1,extra\nA1\n"A1,2026-02-21T10:00:00Z,login,u2\n',
-    });
+    const events = withEvents('account_id,timestamp,type,user_id\nA1,2026-02-20T10:00:00Z,login,u1,extra\nA1\n"A1,2026-02-21T10:00:00Z,login,u2\n');
     const run = await events.run("2026-03-01", "--no-state");
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("events.csv:2: has 5 values but the header has 4 columns");
