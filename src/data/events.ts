@@ -202,14 +202,16 @@ export class EventAggregation {
     });
     const union = parts.map((p) => `(${p})`).join(" UNION ALL ");
     const only = account === undefined ? "" : ` WHERE acc = ${sql.param(account)}`;
-    // A time that names its zone (Z, +01:00, -0500, UTC) after its clock time; a date alone or a bare time does not.
-    const zoned = `regexp_matches(ts, '[0-9]:[0-9][0-9](:[0-9][0-9]([.][0-9]+)?)?\\s*(Z|z|[+-][0-9][0-9](:?[0-9][0-9])?|UTC)\\s*$')`;
-    // One cast for both: a time without a zone is read as if it were UTC, which is its wall-clock time, compared with local windows.
-    const time = "epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ))";
+    // A time that names its zone after its clock time (Z, +01:00, -0500, UTC, utc, GMT, EST, Europe/Berlin: all that the
+    // cast below reads as instants); a date alone or a bare clock time does not. Anything else after the time fails the cast.
+    const zoned = `regexp_matches(ts, '[0-9]:[0-9][0-9](:[0-9][0-9]([.][0-9]+)?)?\\s*[A-Za-z+-]')`;
+    // A time without a zone is its wall-clock time (compared with local windows), read as a plain TIMESTAMP: DuckDB's
+    // zone-aware cast keeps the last zone it was given by name (Asia/Kolkata) and would read the next zone-less times in it.
+    const time = "CASE WHEN z THEN epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ)) ELSE epoch_ms(TRY_CAST(ts AS TIMESTAMP)) END";
     const declaredTypes = this.declared ? [...this.declared.keys()] : undefined;
     const undeclared = declaredTypes ? `(type IS NOT NULL AND NOT (${sql.oneOf("type", declaredTypes)}))` : "false";
     const problem = `CASE WHEN __bad IS NOT NULL THEN __bad WHEN acc IS NULL THEN 'id' WHEN type IS NULL THEN 'type' WHEN ts IS NULL THEN 'no_timestamp' WHEN t IS NULL THEN 'timestamp' ${this.propertyChecks(sql)} END`;
-    return `(SELECT *, ${problem} AS problem FROM (SELECT *, ${time} AS t, ${zoned} AS z, ${undeclared} AS undeclared FROM (${union})${only}) WHERE __bad IS DISTINCT FROM 'blank')`;
+    return `(SELECT *, ${problem} AS problem FROM (SELECT *, ${time} AS t FROM (SELECT *, ${zoned} AS z, ${undeclared} AS undeclared FROM (${union})${only})) WHERE __bad IS DISTINCT FROM 'blank')`;
   }
 
   /** For each declared type, the first of its properties whose value does not fit: 'p<k>:<code>'. */

@@ -15,7 +15,8 @@ export interface FieldSql {
 
 const DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00([.]0+)?)?)?$";
 const DATETIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?\\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)?$";
-const ZONE_SUFFIX = "(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$";
+/** A zone after a clock time: a date alone (2024-10-17, whose "-17" is no offset) is wall-clock time in the account's zone. */
+export const ZONE_SUFFIX = "[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?\\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$";
 const DURATION = "^[0-9]+(d|w|mo|y)$";
 const EMAIL = "^[^@\\s]+@[^@\\s]+$";
 export const TRUE_WORDS = ["true", "t", "yes", "y", "1"];

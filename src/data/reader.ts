@@ -9,6 +9,7 @@ import { booleanColumn, DataError, numberColumn, textColumn, type DataEngine } f
 import { decimalColumn, exactAverage, exactNumber } from "./exact.js";
 import { createAccountNumbers, EventAggregation, type EventDeclarations, type EventSource, type RunWindows } from "./events.js";
 import type { Rejections } from "./rejects.js";
+import { ZONE_SUFFIX } from "./fields.js";
 import { Sql, sqlNumber } from "./sql.js";
 
 /** Everything a run reads, as `touchline.yaml` declares it. */
@@ -151,7 +152,7 @@ export function fieldValuesSql(accounts: LoadedAccounts, plan: CompiledPlaybook,
   return fields.map((field, i) => {
     const value = accounts.valueSql(sql, field.name);
     if (field.type.name !== "datetime") return `${value} AS v_${i}`;
-    return `${value} AS v_${i}, regexp_matches(acc.t${plan.fields.indexOf(field)}, '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$') AS z_${i}`;
+    return `${value} AS v_${i}, regexp_matches(acc.t${plan.fields.indexOf(field)}, '${ZONE_SUFFIX}') AS z_${i}`;
   });
 }
 

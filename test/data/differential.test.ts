@@ -44,6 +44,8 @@ interface GeneratedEvent {
   /** minutes from the as-of day's midnight UTC (negative: before) */
   offset: number;
   zoned: boolean;
+  /** how a zoned timestamp names its zone (an index into ZONE_FORMS) */
+  form?: number;
   type: "login" | "ticket";
   user: number;
   minutes: number;
@@ -56,6 +58,7 @@ const eventArb = fc.record({
   // Mostly within the windows; some long before them, across other daylight-saving changes (days_since_last looks back that far).
   offset: fc.oneof({ arbitrary: fc.integer({ min: -40 * 24 * 60, max: 2 * 24 * 60 }), weight: 4 }, { arbitrary: fc.integer({ min: -400 * 24 * 60, max: -40 * 24 * 60 }), weight: 1 }),
   zoned: fc.boolean(),
+  form: fc.integer({ min: 0, max: 7 }),
   type: fc.constantFrom("login" as const, "ticket" as const),
   user: fc.integer({ min: 0, max: 4 }),
   minutes: fc.double({ min: -50, max: 500, noNaN: true }).map((m) => Math.round(m * 100) / 100),
@@ -67,12 +70,25 @@ function pad(n: number): string {
   return String(n).padStart(2, "0");
 }
 
-/** A timestamp as exports write it: ISO with Z, or a zone-less "2026-03-08 02:30:00" read in the account's zone. */
-function timestampText(ms: number, zoned: boolean): string {
-  const d = new Date(ms);
+/** The ways exports name an instant's zone after its time: each suffix with the UTC offset (minutes) its wall clock is written in. */
+const ZONE_FORMS: { suffix: string; offset: number; separator: string }[] = [
+  { suffix: "Z", offset: 0, separator: "T" },
+  { suffix: "+00:00", offset: 0, separator: " " },
+  { suffix: " UTC", offset: 0, separator: " " },
+  { suffix: " utc", offset: 0, separator: " " },
+  { suffix: " GMT", offset: 0, separator: " " },
+  { suffix: "+0530", offset: 330, separator: "T" },
+  { suffix: " Asia/Kolkata", offset: 330, separator: " " },
+  { suffix: "-05", offset: -300, separator: " " },
+];
+
+/** A timestamp as exports write it: an instant with its zone (ZONE_FORMS), or a zone-less "2026-03-08 02:30:00" read in the account's zone. */
+function timestampText(ms: number, zoned: boolean, form = 0): string {
+  const zone = ZONE_FORMS[form]!;
+  const d = new Date(zoned ? ms + zone.offset * 60_000 : ms);
   const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
   const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return zoned ? `${date}T${time}Z` : `${date} ${time}`;
+  return zoned ? `${date}${zone.separator}${time}${zone.suffix}` : `${date} ${time}`;
 }
 
 describe("the SQL aggregates agree with the in-memory oracle, and a replay of history with the run", () => {
@@ -100,7 +116,7 @@ ${AGGREGATES.map((a, i) => `  metric m${i} = ${a}`).join("\n")}
         const lines = ["account_id,timestamp,type,user,minutes,priority,channel"];
         for (const e of events) {
           const wall = day * 86_400_000 + e.offset * 60_000;
-          const text = timestampText(wall, e.zoned);
+          const text = timestampText(wall, e.zoned, e.form);
           const at = e.zoned ? wall : localTimeToInstant(zones[e.account]!, wall);
           const properties: Record<string, Value> = e.type === "login" ? { user: `u${e.user}` } : { minutes: e.minutes, priority: e.priority, channel: e.channel };
           lines.push([`A${e.account}`, text, e.type, e.type === "login" ? `u${e.user}` : "", e.type === "ticket" ? String(e.minutes) : "", e.type === "ticket" ? e.priority : "", e.type === "ticket" ? (e.channel ?? "") : ""].join(","));
