@@ -18,7 +18,7 @@ import { assertSeparatePaths, FileSink, OutputError } from "./files.js";
 import { DecisionWriter } from "./output.js";
 import { readOverrides } from "./overrides.js";
 import type { Project } from "./project.js";
-import { StateStore, type HistoryDetail } from "./state-store.js";
+import { StateStore, type CompactDetail, type HistoryLayout } from "./state-store.js";
 import { RunSummary } from "./summary.js";
 
 /** The playbook of a project has errors: the run stops before reading any data. */
@@ -239,6 +239,7 @@ export async function runProject(project: Project, options: RunOptions): Promise
     const summary = new RunSummary();
     let explained: RunResult["explained"];
     const activations = store?.activations(plan.triggers.map((t) => t.name), day, !explaining);
+    const layout = store && !explaining ? store.recordLayout(historyLayout(plan)) : "";
     for (const path of outputs) writers.push(new DecisionWriter(path, plan, engine));
     for await (const batch of data.batches(options.explainAccount)) {
       const remembered = store?.statesBefore(batch.map((row) => row.id), day);
@@ -255,10 +256,10 @@ export async function runProject(project: Project, options: RunOptions): Promise
           explain: explaining,
         });
         if (explaining) {
-          explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [], inputs: historyDetail(plan, decision, row).inputs, zone: row.zone, stateDay: store?.latestDay(), fields: row.fields };
+          explained = { decision, before: previous, history: store?.healthHistory(row.id) ?? [], inputs: inputsRead(plan, row), zone: row.zone, stateDay: store?.latestDay(), fields: row.fields };
           continue;
         }
-        store?.put(row.id, state, decision.tier?.value ?? null, previous, decision.actions.length > 0, () => historyDetail(plan, decision, row));
+        store?.put(row.id, state, decision.tier?.value ?? null, previous, decision.actions.length > 0, () => historyDetail(plan, layout, decision, row));
         summary.add(decision);
         recordActions?.(decision, row);
         for (const writer of writers) writer.write(decision);
@@ -306,17 +307,34 @@ export async function runProject(project: Project, options: RunOptions): Promise
   }
 }
 
-/** What the health history keeps of a day: each component's weight and score, the values read, the actions. */
-function historyDetail(plan: CompiledPlaybook, decision: AccountDecision, row: AccountRow): HistoryDetail {
+/** The names of what the health history keeps of a day: the values read (fields, then event aggregates by their call), each model's components. */
+function historyLayout(plan: CompiledPlaybook): HistoryLayout {
+  return {
+    inputs: [...plan.fieldsRead, ...plan.aggregates.map((spec) => spec.key)],
+    models: Object.fromEntries(plan.healthModels.map((model) => [model.name, model.components.map((c): [string, number] => [c.name, c.weight])])),
+  };
+}
+
+/** What the health history keeps of a day, in the order of its layout (`layout`, its id): the model and its component scores, the values read, the actions. */
+function historyDetail(plan: CompiledPlaybook, layout: string, decision: AccountDecision, row: AccountRow): CompactDetail {
+  const inputs: unknown[] = [];
+  for (const name of plan.fieldsRead) inputs.push(row.fields[name] ?? null);
+  for (let i = 0; i < plan.aggregates.length; i++) inputs.push(row.aggregates[i] ?? null);
+  return [
+    layout,
+    decision.health?.model ?? null,
+    (decision.health?.components ?? []).map((c) => c.score),
+    inputs,
+    decision.actions.map((a) => [a.trigger, a.kind, a.target, a.status]),
+  ];
+}
+
+/** The values an account's evaluation read, by name (fields, and event aggregates by their call). */
+function inputsRead(plan: CompiledPlaybook, row: AccountRow): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   for (const name of plan.fieldsRead) inputs[name] = row.fields[name] ?? null;
   plan.aggregates.forEach((spec, i) => (inputs[spec.key] = row.aggregates[i] ?? null));
-  return {
-    model: decision.health?.model ?? null,
-    components: (decision.health?.components ?? []).map((c) => ({ name: c.name, weight: c.weight, score: c.score })),
-    inputs,
-    actions: decision.actions.map((a) => ({ trigger: a.trigger, kind: a.kind, target: a.target, status: a.status })),
-  };
+  return inputs;
 }
 
 /** How long the health history keeps rows: the longest `explain --since` reaches back. */

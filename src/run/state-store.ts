@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -12,6 +13,20 @@ export interface HistoryDetail {
   inputs: Record<string, unknown>;
   actions: { trigger: string; kind: string; target: string; status: string }[];
 }
+
+/**
+ * What names the values of a compact history detail, stored once under an
+ * id made from its own text (so a layout never names another's values):
+ * the inputs' names, and each health model's components with their
+ * weights. A row then holds only values (a third of the bytes).
+ */
+export interface HistoryLayout {
+  inputs: string[];
+  models: Record<string, [name: string, weight: number][]>;
+}
+
+/** A history row's detail as written: its layout's id, the model, its component scores, the input values and the actions, in the layout's order. */
+export type CompactDetail = [layout: string, model: string | null, scores: (number | null)[], inputs: unknown[], actions: [trigger: string, kind: string, target: string, status: string][]];
 
 export interface HistoryRow {
   day: number;
@@ -28,8 +43,12 @@ export class StateError extends Error {}
 /** The state file's disk is full or read-only: exit 2, nothing written. */
 export class StateWriteError extends Error {}
 
-/** Touchline's mark in its state files; a file with tables but without it is someone else's database. */
-const FORMAT = 1;
+/**
+ * Touchline's mark in its state files; a file with tables but without it is
+ * someone else's database. Format 2 writes history details compactly, named
+ * by `history_layout` (format 1's details, objects with their names, still read).
+ */
+const FORMAT = 2;
 
 /** Touchline 0.1 wrote its state files without a mark: they are recognised by their tables, and brought up to date. */
 function isFirstFormat(tables: readonly string[]): boolean {
@@ -96,6 +115,9 @@ function createAtomically(path: string): void {
   }
 }
 
+/** The names of compact history details, per playbook version (its hash). */
+const LAYOUT_TABLE = "CREATE TABLE history_layout (id TEXT PRIMARY KEY, layout TEXT NOT NULL) WITHOUT ROWID;";
+
 /** The tables of a state file. */
 const SCHEMA = `
   CREATE TABLE touchline (format INTEGER NOT NULL);
@@ -106,6 +128,7 @@ const SCHEMA = `
     PRIMARY KEY (account_id, day)) WITHOUT ROWID;
   CREATE TABLE trigger_activation (trigger TEXT PRIMARY KEY, day INTEGER NOT NULL);
   CREATE TABLE runs (day INTEGER NOT NULL, playbook TEXT NOT NULL, version INTEGER, accounts INTEGER NOT NULL, rejected INTEGER NOT NULL, PRIMARY KEY (day, playbook));
+  ${LAYOUT_TABLE}
 `;
 
 /** Turns SQLite's errors into ones a person can act on. */
@@ -198,6 +221,7 @@ export class StateStore {
     if (tables.includes("touchline")) {
       const row = this.db.prepare("SELECT format FROM touchline").get() as { format: number } | undefined;
       if (!row || row.format > FORMAT) throw new StateError(`the state file ${this.path} was written by a newer Touchline (format ${row?.format ?? "?"}); upgrade Touchline to use it`);
+      if (row.format < FORMAT && !readOnly) this.db.exec(`BEGIN IMMEDIATE; ${LAYOUT_TABLE} UPDATE touchline SET format = ${FORMAT}; COMMIT;`);
     } else if (isFirstFormat(tables)) {
       if (readOnly) throw new StateError(`the state file ${this.path} was written by Touchline 0.1; run \`touchline run\` once to bring it up to date`);
       // Touchline 0.1 kept the state before each day inside the state itself; it moves to its own column.
@@ -207,6 +231,7 @@ export class StateStore {
         INSERT INTO touchline (format) VALUES (${FORMAT});
         ALTER TABLE account_state ADD COLUMN before TEXT;
         ALTER TABLE health_history ADD COLUMN detail TEXT;
+        ${LAYOUT_TABLE}
         UPDATE account_state SET before = json_extract(state, '$.before'), state = json_remove(state, '$.before');
         COMMIT;
       `);
@@ -309,7 +334,36 @@ export class StateStore {
   healthHistory(accountId: string): HistoryRow[] {
     if (!this.hasSchema()) return [];
     const rows = this.guard(() => this.db.prepare("SELECT day, score, status, tier, playbook, detail FROM health_history WHERE account_id = ? ORDER BY day DESC").all(this.prefix + accountId) as (Omit<HistoryRow, "detail"> & { detail: string | null })[]);
-    return rows.map((row) => ({ ...row, detail: row.detail ? (JSON.parse(row.detail) as HistoryDetail) : undefined }));
+    const layouts = new Map<string, HistoryLayout | undefined>();
+    return rows.map((row) => ({ ...row, detail: row.detail ? this.expandDetail(JSON.parse(row.detail) as HistoryDetail | CompactDetail, layouts) : undefined }));
+  }
+
+  /** A history detail with its names: format 1 wrote them in each row, format 2 once per playbook version. */
+  private expandDetail(detail: HistoryDetail | CompactDetail, layouts: Map<string, HistoryLayout | undefined>): HistoryDetail | undefined {
+    if (!Array.isArray(detail)) return detail;
+    const [id, model, scores, values, actions] = detail;
+    if (!layouts.has(id)) {
+      const row = this.guard(() => this.db.prepare("SELECT layout FROM history_layout WHERE id = ?").get(id) as { layout: string } | undefined);
+      layouts.set(id, row ? (JSON.parse(row.layout) as HistoryLayout) : undefined);
+    }
+    const layout = layouts.get(id);
+    if (!layout) return undefined;
+    const inputs: Record<string, unknown> = {};
+    layout.inputs.forEach((name, i) => (inputs[name] = values[i] ?? null));
+    return {
+      model,
+      components: (model === null ? [] : (layout.models[model] ?? [])).map(([name, weight], i) => ({ name, weight, score: scores[i] ?? null })),
+      inputs,
+      actions: actions.map(([trigger, kind, target, status]) => ({ trigger, kind, target, status })),
+    };
+  }
+
+  /** Stores the names of compact history details (once: the same layout has the same id); returns the id the details carry. */
+  recordLayout(layout: HistoryLayout): string {
+    const text = JSON.stringify(layout);
+    const id = createHash("sha256").update(text).digest("hex").slice(0, 12);
+    if (this.hasSchema()) this.guard(() => this.db.prepare("INSERT OR IGNORE INTO history_layout (id, layout) VALUES (?, ?)").run(id, text));
+    return id;
   }
 
   /**
@@ -318,7 +372,7 @@ export class StateStore {
    * or when actions were decided: the history grows with change, not with
    * days, and `detail` (components, inputs, actions) is written only then.
    */
-  put(accountId: string, state: AccountState, tier: string | null, previous: AccountState | undefined, acted: boolean, detail: () => HistoryDetail): void {
+  put(accountId: string, state: AccountState, tier: string | null, previous: AccountState | undefined, acted: boolean, detail: () => CompactDetail): void {
     this.guard(() => {
       this.putState.run(this.prefix + accountId, state.day, encodeState(state));
       const health = state.health;

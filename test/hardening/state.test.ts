@@ -210,7 +210,38 @@ describe("state files of Touchline 0.1", () => {
     expect((await p.run("2026-03-01")).decisions.get("A1")!.actions).toMatchObject([{ trigger: "nudge", status: "planned" }]);
     expect((await p.run("2026-03-05")).decisions.get("A1")!.actions).toEqual([]);
     const upgraded = new Database(p.path(".touchline/state.db"), { readonly: true });
-    expect(upgraded.prepare("SELECT format FROM touchline").get()).toEqual({ format: 1 });
+    expect(upgraded.prepare("SELECT format FROM touchline").get()).toEqual({ format: 2 });
+    upgraded.close();
+  }, 60_000);
+});
+
+describe("state files of format 1 (history details with their names in each row)", () => {
+  it("are read as they are, brought to format 2 by the next run, and explain --since reads both kinds of rows", async () => {
+    const playbook = 'playbook "e" {\n  account { usage: number  other: number }\n  health {\n    usage 50% = scale(usage, 0 .. 100)\n    other 50% = scale(other, 0 .. 100)\n  }\n}\n';
+    const p = new TestProject({ "playbook.play": playbook, "accounts.csv": "account_id,usage,other\nE1,80,20\n" });
+    expect((await p.run("2026-03-01")).code).toBe(0);
+    // Format 2 writes values only, named once by their layout: a third of the bytes of format 1's rows.
+    const db = new Database(p.path(".touchline/state.db"));
+    const compact = db.prepare("SELECT detail FROM health_history").get() as { detail: string };
+    expect(compact.detail).toMatch(/^\["[0-9a-f]{12}","default",\[80,20\],\[80,20\],\[\]\]$/);
+    // The same history as format 1 wrote it.
+    db.prepare("UPDATE health_history SET detail = ?").run(
+      JSON.stringify({ model: "default", components: [{ name: "usage", weight: 0.5, score: 80 }, { name: "other", weight: 0.5, score: 20 }], inputs: { usage: 80, other: 20 }, actions: [] }),
+    );
+    db.exec("DROP TABLE history_layout; UPDATE touchline SET format = 1");
+    db.close();
+    p.write("accounts.csv", "account_id,usage,other\nE1,30,20\n");
+    const fromFormat1 = p.cli("explain", ".", "E1", "--as-of", "2026-03-08", "--since", "7d");
+    expect(fromFormat1.code, fromFormat1.stderr).toBe(0);
+    expect(fromFormat1.stdout).toContain("score 50 -> 25 (-25): -25 from the data (usage 80 -> 30)");
+    expect((await p.run("2026-03-08")).code).toBe(0);
+    p.write("accounts.csv", "account_id,usage,other\nE1,30,90\n");
+    const mixed = p.cli("explain", ".", "E1", "--as-of", "2026-03-09", "--since", "2026-03-01");
+    expect(mixed.stdout).toContain("score 50 -> 60 (+10): +10 from the data (usage 80 -> 30, other 20 -> 90)");
+    expect(p.cli("explain", ".", "E1", "--as-of", "2026-03-09", "--since", "1d").stdout).toContain("score 25 -> 60 (+35): +35 from the data (other 20 -> 90)");
+    const upgraded = new Database(p.path(".touchline/state.db"), { readonly: true });
+    expect(upgraded.prepare("SELECT format FROM touchline").get()).toEqual({ format: 2 });
+    expect(upgraded.prepare("SELECT count(*) AS n FROM history_layout").get()).toEqual({ n: 1 });
     upgraded.close();
   }, 60_000);
 });
