@@ -462,7 +462,7 @@ export class EventAggregation {
   /** Says so when the events were grouped on one thread: the run took longer than it would with more memory. */
   private withOneThreadNotice(report: EventReport, oneThread: boolean): EventReport {
     if (!oneThread) return report;
-    const { memory, threads } = this.engine;
+    const { groupingMemory: memory, threads } = this.engine;
     return { ...report, warnings: [...report.warnings, `the events were grouped on one thread, slower: they are too large for ${threads} threads within the data engine's memory limit of ${memory} (${MEMORY_VARIABLE} raises it)`] };
   }
 

@@ -81,16 +81,40 @@ describe("the data engine's memory", () => {
     }
   });
 
+  it("groups events within 640 MB by default and is back at 512 MB afterwards; a limit asked for or set holds throughout", async () => {
+    delete process.env[MEMORY_VARIABLE];
+    const grouping = "CREATE OR REPLACE TEMP TABLE small AS SELECT i % 10 AS k, count(*) AS n FROM range(1000) t(i) GROUP BY 1";
+    const byDefault = await DataEngine.open();
+    const asked = await DataEngine.open({ memory: "1GB" });
+    process.env[MEMORY_VARIABLE] = "300MB";
+    const fromEnvironment = await DataEngine.open();
+    try {
+      const statements = recordStatements(byDefault);
+      expect(await setting(byDefault, "memory_limit")).toBe("488.2 MiB");
+      expect(await byDefault.runGrouping(grouping)).toBe(false);
+      expect(statements).toEqual(["SET memory_limit = '640MB'", grouping, "SET memory_limit = '512MB'"]);
+      expect([byDefault.memory, byDefault.groupingMemory, await setting(byDefault, "memory_limit")]).toEqual(["512MB", "640MB", "488.2 MiB"]);
+      for (const engine of [asked, fromEnvironment]) {
+        const own = recordStatements(engine);
+        await engine.runGrouping(grouping);
+        expect(own).toEqual([grouping]);
+        expect(engine.groupingMemory).toBe(engine.memory);
+      }
+    } finally {
+      for (const engine of [byDefault, asked, fromEnvironment]) engine.close();
+    }
+  });
+
   it("groups an input many times larger than its memory limit on one thread from the start", async () => {
     delete process.env[MEMORY_VARIABLE];
     const engine = await DataEngine.open({ memory: "16MB", threads: 4 });
     const statements = recordStatements(engine);
     const grouping = "CREATE OR REPLACE TEMP TABLE small AS SELECT i % 10 AS k, count(*) AS n FROM range(1000) t(i) GROUP BY 1";
     try {
-      expect(await engine.runGrouping(grouping, [], 4 * 16e6)).toBe(false);
+      expect(await engine.runGrouping(grouping, [], 8 * 16e6)).toBe(false);
       expect(statements).toEqual([grouping]);
       statements.length = 0;
-      expect(await engine.runGrouping(grouping, [], 4 * 16e6 + 1)).toBe(true);
+      expect(await engine.runGrouping(grouping, [], 8 * 16e6 + 1)).toBe(true);
       expect(statements).toEqual(["SET threads = 1", grouping, "SET threads = 4"]);
     } finally {
       engine.close();
