@@ -56,10 +56,11 @@ export function bytesOf(size: string): number {
 const TEMP_FOLDER_PREFIX = "touchline-duckdb-";
 
 /**
- * Inputs this many times larger than the memory limit are grouped on one
- * thread from the start. 100M events (4.5 GB of CSV) on two threads ran out
- * of memory at 512 MB (after growing past 1 GB with an older DuckDB), and fit
- * at 600 MB with a peak of 0.74 GB, in 47 s where one thread takes about 70.
+ * Inputs this many times larger than the grouping's memory limit are grouped
+ * on one thread from the start (a failed try on two would cost its time
+ * first). 100M events (4.5 GB of CSV) on two threads ran out of memory at
+ * 512 MB, and within 640 MB took about 50 s (the run's peak 0.79 GB) where
+ * one thread takes about 70. Measured at those two limits only.
  */
 const ONE_THREAD_INPUT_RATIO = 8;
 
@@ -134,6 +135,7 @@ export class DataEngine {
     try {
       return await this.group(sql, params, inputBytes);
     } finally {
+      // Best effort: a failure to go back must not hide the grouping's own error (and leaves the engine at the grouping's limit).
       await this.setMemory(memory).catch(() => undefined);
     }
   }

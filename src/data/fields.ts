@@ -14,7 +14,8 @@ export interface FieldSql {
 }
 
 const DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00([.]0+)?)?)?$";
-const DATETIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?\\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)?$";
+/** A zone only after a clock time, and as DuckDB's casts read it: Z or an offset right after it, UTC after a space. */
+const DATETIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|\\s+UTC)?)?$";
 /** A zone after a clock time: a date alone (2024-10-17, whose "-17" is no offset) is wall-clock time in the account's zone. */
 export const ZONE_SUFFIX = "[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?\\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$";
 const DURATION = "^[0-9]+(d|w|mo|y)$";

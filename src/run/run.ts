@@ -18,7 +18,8 @@ import { assertSeparatePaths, FileSink, OutputError } from "./files.js";
 import { DecisionWriter } from "./output.js";
 import { readOverrides } from "./overrides.js";
 import type { Project } from "./project.js";
-import { StateStore, type CompactDetail, type HistoryLayout } from "./state-store.js";
+import { historyDetail, historyLayout, inputsRead } from "./history-detail.js";
+import { StateStore } from "./state-store.js";
 import { RunSummary } from "./summary.js";
 
 /** The playbook of a project has errors: the run stops before reading any data. */
@@ -305,36 +306,6 @@ export async function runProject(project: Project, options: RunOptions): Promise
     store?.close();
     engine.close();
   }
-}
-
-/** The names of what the health history keeps of a day: the values read (fields, then event aggregates by their call), each model's components. */
-function historyLayout(plan: CompiledPlaybook): HistoryLayout {
-  return {
-    inputs: [...plan.fieldsRead, ...plan.aggregates.map((spec) => spec.key)],
-    models: Object.fromEntries(plan.healthModels.map((model) => [model.name, model.components.map((c): [string, number] => [c.name, c.weight])])),
-  };
-}
-
-/** What the health history keeps of a day, in the order of its layout (`layout`, its id): the model and its component scores, the values read, the actions. */
-function historyDetail(plan: CompiledPlaybook, layout: string, decision: AccountDecision, row: AccountRow): CompactDetail {
-  const inputs: unknown[] = [];
-  for (const name of plan.fieldsRead) inputs.push(row.fields[name] ?? null);
-  for (let i = 0; i < plan.aggregates.length; i++) inputs.push(row.aggregates[i] ?? null);
-  return [
-    layout,
-    decision.health?.model ?? null,
-    (decision.health?.components ?? []).map((c) => c.score),
-    inputs,
-    decision.actions.map((a) => [a.trigger, a.kind, a.target, a.status]),
-  ];
-}
-
-/** The values an account's evaluation read, by name (fields, and event aggregates by their call). */
-function inputsRead(plan: CompiledPlaybook, row: AccountRow): Record<string, unknown> {
-  const inputs: Record<string, unknown> = {};
-  for (const name of plan.fieldsRead) inputs[name] = row.fields[name] ?? null;
-  plan.aggregates.forEach((spec, i) => (inputs[spec.key] = row.aggregates[i] ?? null));
-  return inputs;
 }
 
 /** How long the health history keeps rows: the longest `explain --since` reaches back. */

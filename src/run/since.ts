@@ -3,6 +3,7 @@ import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { AccountDecision } from "../engine/decision.js";
 import { evaluateAccount } from "../engine/evaluate.js";
 import type { Value } from "../expression/value.js";
+import { inputNames } from "./history-detail.js";
 import type { HistoryRow } from "./state-store.js";
 
 /** One component of the health score on the earlier day and today. */
@@ -58,10 +59,10 @@ export function scoreChange(plan: CompiledPlaybook, today: AccountDecision, toda
   const change: ScoreChange = { earlier, scoreBefore: earlier.score, scoreAfter: today.health?.score ?? null, components, split: undefined, noSplit: undefined, between };
   const inputs = earlier.detail?.inputs;
   if (!inputs) {
-    change.noSplit = "the remembered day kept no inputs (it was written by an older Touchline)";
+    change.noSplit = "the remembered day kept no inputs (written by an older Touchline, or its names are missing from the state file)";
     return change;
   }
-  const missing = [...plan.fieldsRead, ...plan.aggregates.map((a) => a.key)].filter((name) => !Object.hasOwn(inputs, name));
+  const missing = inputNames(plan).filter((name) => !Object.hasOwn(inputs, name));
   if (earlier.playbook !== plan.hash && missing.length > 0) {
     change.noSplit = `today's playbook reads ${missing.slice(0, 3).map((m) => `\`${m}\``).join(", ")}, which the remembered day did not keep`;
     return change;

@@ -115,8 +115,8 @@ function createAtomically(path: string): void {
   }
 }
 
-/** The names of compact history details, per playbook version (its hash). */
-const LAYOUT_TABLE = "CREATE TABLE history_layout (id TEXT PRIMARY KEY, layout TEXT NOT NULL) WITHOUT ROWID;";
+/** The names of compact history details, each under an id made from its text. */
+const LAYOUT_TABLE = "CREATE TABLE IF NOT EXISTS history_layout (id TEXT PRIMARY KEY, layout TEXT NOT NULL) WITHOUT ROWID;";
 
 /** The tables of a state file. */
 const SCHEMA = `
@@ -168,9 +168,10 @@ export class StateStore {
   ) {
     this.prefix = scope === undefined ? "" : `${scope}\u001f`;
     inspectExisting(path);
+    let opened: Database.Database | undefined;
     try {
       if (!readOnly && path !== ":memory:") makeFolders(dirname(path));
-      this.db = new Database(path, { readonly: readOnly, fileMustExist: readOnly, timeout: waitMs });
+      this.db = opened = new Database(path, { readonly: readOnly, fileMustExist: readOnly, timeout: waitMs });
       // Whose file it is is settled before anything is written to it, even a journal mode.
       this.assertOwn();
       if (!readOnly) {
@@ -180,6 +181,13 @@ export class StateStore {
       }
       this.prepareSchema(readOnly);
     } catch (error) {
+      // A file refused, or an upgrade that failed, must not keep its handle (or a lock) in a process that goes on.
+      try {
+        if (opened?.inTransaction) opened.exec("ROLLBACK");
+        opened?.close();
+      } catch {
+        // Closing is best effort: the refusal below is what matters.
+      }
       throw translate(error, path);
     }
   }
@@ -221,7 +229,6 @@ export class StateStore {
     if (tables.includes("touchline")) {
       const row = this.db.prepare("SELECT format FROM touchline").get() as { format: number } | undefined;
       if (!row || row.format > FORMAT) throw new StateError(`the state file ${this.path} was written by a newer Touchline (format ${row?.format ?? "?"}); upgrade Touchline to use it`);
-      if (row.format < FORMAT && !readOnly) this.db.exec(`BEGIN IMMEDIATE; ${LAYOUT_TABLE} UPDATE touchline SET format = ${FORMAT}; COMMIT;`);
     } else if (isFirstFormat(tables)) {
       if (readOnly) throw new StateError(`the state file ${this.path} was written by Touchline 0.1; run \`touchline run\` once to bring it up to date`);
       // Touchline 0.1 kept the state before each day inside the state itself; it moves to its own column.
@@ -266,11 +273,25 @@ export class StateStore {
    */
   beginRun(day: number, describeDay: (day: number) => string): void {
     this.guard(() => this.db.exec("BEGIN IMMEDIATE"));
+    this.upgradeFormat();
     const latest = this.latestDay();
     if (latest !== undefined && latest > day) {
       this.rollback();
       throw new StateError(`the state in ${this.path} is already at a later day (${describeDay(latest)}); running an earlier day would rewrite history: to look at that day, run it without --send and with --state <new file> or --no-state`);
     }
+  }
+
+  /**
+   * Brings a format-1 file to format 2 (compact history details) inside the
+   * run's transaction: read again under its lock, so a run that waited for
+   * another's upgrade finds it done, and a run that records nothing leaves
+   * the format as it was.
+   */
+  private upgradeFormat(): void {
+    this.guard(() => {
+      const row = this.db.prepare("SELECT format FROM touchline").get() as { format: number } | undefined;
+      if (row && row.format < FORMAT) this.db.exec(`${LAYOUT_TABLE} UPDATE touchline SET format = ${FORMAT};`);
+    });
   }
 
   /** The latest day any run evaluated, or undefined for a fresh store. */
@@ -361,8 +382,14 @@ export class StateStore {
   /** Stores the names of compact history details (once: the same layout has the same id); returns the id the details carry. */
   recordLayout(layout: HistoryLayout): string {
     const text = JSON.stringify(layout);
-    const id = createHash("sha256").update(text).digest("hex").slice(0, 12);
-    if (this.hasSchema()) this.guard(() => this.db.prepare("INSERT OR IGNORE INTO history_layout (id, layout) VALUES (?, ?)").run(id, text));
+    const id = createHash("sha256").update(text).digest("hex").slice(0, 16);
+    if (!this.hasSchema()) return id;
+    this.guard(() => {
+      this.db.prepare("INSERT OR IGNORE INTO history_layout (id, layout) VALUES (?, ?)").run(id, text);
+      const stored = this.db.prepare("SELECT layout FROM history_layout WHERE id = ?").get(id) as { layout: string };
+      // 64 bits of a hash make two layouts with one id all but impossible; were it to happen, rows must not take the other's names.
+      if (stored.layout !== text) throw new StateError(`the state file ${this.path} names another history layout ${id}; point --state at another file`);
+    });
     return id;
   }
 

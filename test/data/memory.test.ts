@@ -94,6 +94,9 @@ describe("the data engine's memory", () => {
       expect(await byDefault.runGrouping(grouping)).toBe(false);
       expect(statements).toEqual(["SET memory_limit = '640MB'", grouping, "SET memory_limit = '512MB'"]);
       expect([byDefault.memory, byDefault.groupingMemory, await setting(byDefault, "memory_limit")]).toEqual(["512MB", "640MB", "488.2 MiB"]);
+      // Also after a grouping that fails.
+      await expect(byDefault.runGrouping("CREATE OR REPLACE TEMP TABLE g AS SELECT * FROM no_such_table")).rejects.toThrow(DataError);
+      expect([byDefault.memory, await setting(byDefault, "memory_limit")]).toEqual(["512MB", "488.2 MiB"]);
       for (const engine of [asked, fromEnvironment]) {
         const own = recordStatements(engine);
         await engine.runGrouping(grouping);

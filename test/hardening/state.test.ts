@@ -223,7 +223,7 @@ describe("state files of format 1 (history details with their names in each row)
     // Format 2 writes values only, named once by their layout: a third of the bytes of format 1's rows.
     const db = new Database(p.path(".touchline/state.db"));
     const compact = db.prepare("SELECT detail FROM health_history").get() as { detail: string };
-    expect(compact.detail).toMatch(/^\["[0-9a-f]{12}","default",\[80,20\],\[80,20\],\[\]\]$/);
+    expect(compact.detail).toMatch(/^\["[0-9a-f]{16}","default",\[80,20\],\[80,20\],\[\]\]$/);
     // The same history as format 1 wrote it.
     db.prepare("UPDATE health_history SET detail = ?").run(
       JSON.stringify({ model: "default", components: [{ name: "usage", weight: 0.5, score: 80 }, { name: "other", weight: 0.5, score: 20 }], inputs: { usage: 80, other: 20 }, actions: [] }),
@@ -234,6 +234,11 @@ describe("state files of format 1 (history details with their names in each row)
     const fromFormat1 = p.cli("explain", ".", "E1", "--as-of", "2026-03-08", "--since", "7d");
     expect(fromFormat1.code, fromFormat1.stderr).toBe(0);
     expect(fromFormat1.stdout).toContain("score 50 -> 25 (-25): -25 from the data (usage 80 -> 30)");
+    // A run that records nothing (an earlier day, refused) leaves the file as it was: an older Touchline can still use it.
+    expect((await p.run("2026-02-01")).code).toBe(1);
+    const untouched = new Database(p.path(".touchline/state.db"), { readonly: true });
+    expect(untouched.prepare("SELECT format FROM touchline").get()).toEqual({ format: 1 });
+    untouched.close();
     expect((await p.run("2026-03-08")).code).toBe(0);
     p.write("accounts.csv", "account_id,usage,other\nE1,30,90\n");
     const mixed = p.cli("explain", ".", "E1", "--as-of", "2026-03-09", "--since", "2026-03-01");
