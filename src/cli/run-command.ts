@@ -11,9 +11,7 @@ import { PlaybookInvalid, runEveryPlaybook, RunStopped, type RunResult } from ".
 import { renderDiagnostic } from "../text/code-frame.js";
 import { EXIT, paintFor, UsageError, type Io } from "./output.js";
 import { renderTable, thousands } from "./table.js";
-import { runAndSend } from "../actions/send.js";
 import { SettingsError } from "../actions/settings.js";
-import { renderDelivery } from "./outbox-command.js";
 
 export interface RunCommandOptions {
   asOf: string;
@@ -117,6 +115,8 @@ export async function runRun(projectPath: string, options: RunCommandOptions, io
     }
     if (options.noState) throw new UsageError("--send needs the state file (it keeps the outbox ledger): drop --no-state");
     const now = clockOption(options.now);
+    // Loaded only to send: a dry run never loads the SMTP client.
+    const [{ runAndSend }, { renderDelivery }] = await Promise.all([import("../actions/send.js"), import("./outbox-command.js")]);
     const sent = await runAndSend(project, runOptions, { now, progress: deliveryProgress(io, options.progress) });
     progress.end();
     const said = new Set<string>();
