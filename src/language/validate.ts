@@ -1,5 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { playbookJsonSchema } from "../model/json-schema.js";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { validate as generatedValidator } from "./playbook-validator.generated.js";
 import { DURATION_PATTERN, PERCENT_PATTERN } from "../model/playbook.js";
 import type { DiagnosticSink } from "../text/diagnostic-sink.js";
 import { SCALAR_TYPES } from "../expression/types.js";
@@ -8,11 +8,9 @@ import { closestName } from "../text/suggest.js";
 import { describePath } from "./describe.js";
 import { pathKey, type ModelPath, type SourceMap } from "./source-map.js";
 
-let validator: ValidateFunction | undefined;
-
+/** The playbook's JSON Schema validator, compiled ahead of time (validator-code.ts says why). */
 function playbookValidator(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(playbookJsonSchema());
-  return validator;
+  return generatedValidator as unknown as ValidateFunction;
 }
 
 export interface ValidateOptions {

@@ -4,12 +4,17 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { playbookJsonSchemaText } from "../../src/model/json-schema.js";
 import { projectJsonSchemaText } from "../../src/run/project-schema.js";
+import { playbookValidatorModule } from "../../src/language/validator-code.js";
 
 const checkedIn = (name: string) => readFileSync(new URL(`../../schemas/${name}`, import.meta.url), "utf8");
 
 describe("schemas/playbook.schema.json", () => {
   it("is the schema generated from the zod model (run `npm run schema` after changing the model)", () => {
     expect(checkedIn("playbook.schema.json")).toBe(playbookJsonSchemaText());
+  });
+
+  it("is what the ahead-of-time validator was generated from (run `npm run schema` after changing the model)", () => {
+    expect(readFileSync(new URL("../../src/language/playbook-validator.generated.ts", import.meta.url), "utf8")).toBe(playbookValidatorModule());
   });
 
   it("describes every setting, so YAML editors can show it on hover", () => {
