@@ -72,11 +72,16 @@ describe("a run killed at any point leaves the state as it was, and the rerun gi
       const result = await run.done;
       if (result.signal === "SIGKILL") {
         killedMidway++;
-        // Killed: no decision file under its name, and the state as the day before left it; or, killed in
-        // the instant between the state's commit and the files' renaming, the day's state (the rerun writes the files).
-        expect(existsSync(p.path(`kill-${k}.jsonl`))).toBe(false);
         const after = stateDump(p.path(state));
-        expect(after === dayBefore || after === expectedState, `state after kill ${k}, before the rerun`).toBe(true);
+        if (existsSync(p.path(`kill-${k}.jsonl`))) {
+          // Killed after its work was done (files under their names, the process not yet gone): the whole day, nothing partial.
+          expect(readFileSync(p.path(`kill-${k}.jsonl`)).equals(expectedDecisions), `decisions of kill ${k}, before the rerun`).toBe(true);
+          expect(after === expectedState, `state after kill ${k}, before the rerun`).toBe(true);
+        } else {
+          // Killed: no decision file under its name, and the state as the day before left it; or, killed in
+          // the instant between the state's commit and the files' renaming, the day's state (the rerun writes the files).
+          expect(after === dayBefore || after === expectedState, `state after kill ${k}, before the rerun`).toBe(true);
+        }
       }
       const rerun = p.cli("run", ".", "--as-of", "2026-03-02", "--state", state, "--out", `kill-${k}.jsonl`);
       expect(rerun.code, rerun.stderr).toBe(0);
