@@ -3,7 +3,7 @@ import { MS_PER_DAY } from "../expression/value.js";
 import { isNumeric, type Type } from "../expression/types.js";
 import { closestName } from "../text/suggest.js";
 import { DataError, MEMORY_VARIABLE, type DataEngine, type SqlParam } from "./duckdb.js";
-import { problemMessage, typeFromText } from "./fields.js";
+import { problemMessage, typeFromText, zonedInstantMs } from "./fields.js";
 import { filterSql } from "./filter-sql.js";
 import type { RejectedRecord, Rejections } from "./rejects.js";
 import { assertReadableFile, openRelation, type FileSpec, type Relation } from "./sources.js";
@@ -207,7 +207,7 @@ export class EventAggregation {
     const zoned = `regexp_matches(ts, '[0-9]:[0-9][0-9](:[0-9][0-9]([.][0-9]+)?)?\\s*[A-Za-z+-]')`;
     // A time without a zone is its wall-clock time (compared with local windows), read as a plain TIMESTAMP: DuckDB's
     // zone-aware cast keeps the last zone it was given by name (Asia/Kolkata) and would read the next zone-less times in it.
-    const time = "CASE WHEN z THEN epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ)) ELSE epoch_ms(TRY_CAST(ts AS TIMESTAMP)) END";
+    const time = `CASE WHEN z THEN ${zonedInstantMs("ts")} ELSE epoch_ms(TRY_CAST(ts AS TIMESTAMP)) END`;
     const declaredTypes = this.declared ? [...this.declared.keys()] : undefined;
     const undeclared = declaredTypes ? `(type IS NOT NULL AND NOT (${sql.oneOf("type", declaredTypes)}))` : "false";
     const problem = `CASE WHEN __bad IS NOT NULL THEN __bad WHEN acc IS NULL THEN 'id' WHEN type IS NULL THEN 'type' WHEN ts IS NULL THEN 'no_timestamp' WHEN t IS NULL THEN 'timestamp' ${this.propertyChecks(sql)} END`;

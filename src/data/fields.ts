@@ -18,6 +18,16 @@ const DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00([.]0+)?)?)?$";
 const DATETIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|\\s+UTC)?)?$";
 /** A zone after a clock time: a date alone (2024-10-17, whose "-17" is no offset) is wall-clock time in the account's zone. */
 export const ZONE_SUFFIX = "[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?\\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?|UTC)$";
+/**
+ * Milliseconds since 1970 of a date-time text that names its zone, by
+ * DuckDB's zone-aware cast; a time without seconds before its zone
+ * (`19:00Z`, `19:00+02`, `19:00 UTC`, valid ISO 8601) is read with `:00`
+ * added, as the cast reads no zone after hours and minutes alone.
+ */
+export function zonedInstantMs(text: string): string {
+  return `epoch_ms(COALESCE(TRY_CAST(${text} AS TIMESTAMPTZ), TRY_CAST(regexp_replace(${text}, '^([0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2})([^0-9:.])', '\\1:00\\2') AS TIMESTAMPTZ)))`;
+}
+
 const DURATION = "^[0-9]+(d|w|mo|y)$";
 const EMAIL = "^[^@\\s]+@[^@\\s]+$";
 export const TRUE_WORDS = ["true", "t", "yes", "y", "1"];
@@ -84,7 +94,7 @@ function typing(sql: Sql, type: Type, text: string, required: boolean): { value:
     }
     case "datetime": {
       const zoned = `regexp_matches(${text}, '${ZONE_SUFFIX}')`;
-      const value = `CAST(CASE WHEN ${zoned} THEN epoch_ms(TRY_CAST(${text} AS TIMESTAMPTZ)) ELSE epoch_ms(TRY_CAST(${text} AS TIMESTAMP)) END AS DOUBLE)`;
+      const value = `CAST(CASE WHEN ${zoned} THEN ${zonedInstantMs(text)} ELSE epoch_ms(TRY_CAST(${text} AS TIMESTAMP)) END AS DOUBLE)`;
       return {
         value: () => value,
         problem: () => guard(`WHEN NOT regexp_full_match(${text}, '${DATETIME}') THEN 'datetime' WHEN ${value} IS NULL THEN 'calendar'`),
