@@ -23,9 +23,10 @@ const DEFAULT_MEMORY = "512MB";
 /**
  * The default limit while the events are grouped, when nothing else is held
  * outside the engine: two threads group 100M events (4.5 GB of CSV) within
- * 640 MB (they ran out at 512 MB), and the run's peak stays under 1 GB. The
- * rest of a run keeps 512 MB (1M accounts peaked at 0.92 GB with 640 MB
- * throughout, 0.84 GB with 512 MB).
+ * 640 MB (they ran out at 512 MB), and the run's peak stays under 1 GB (the
+ * data-engine benchmark: 0.81 GB). The rest of a run keeps 512 MB (1M
+ * accounts peaked at 0.92-0.94 GB with 640 MB throughout, 0.84-0.85 GB with
+ * 512 MB, two runs each).
  */
 const DEFAULT_GROUPING_MEMORY = "640MB";
 
@@ -59,8 +60,9 @@ const TEMP_FOLDER_PREFIX = "touchline-duckdb-";
  * Inputs this many times larger than the grouping's memory limit are grouped
  * on one thread from the start (a failed try on two would cost its time
  * first). 100M events (4.5 GB of CSV) on two threads ran out of memory at
- * 512 MB, and within 640 MB took about 50 s (the run's peak 0.79 GB) where
- * one thread takes about 70. Measured at those two limits only.
+ * 512 MB; within 640 MB the whole run took 49.7 s (median of the benchmark's
+ * 3 rounds, peak 0.81 GB) where it took 71.2 s on one thread. Measured at
+ * those two limits only.
  */
 const ONE_THREAD_INPUT_RATIO = 8;
 

@@ -9,9 +9,7 @@ import { describePath } from "./describe.js";
 import { pathKey, type ModelPath, type SourceMap } from "./source-map.js";
 
 /** The playbook's JSON Schema validator, compiled ahead of time (validator-code.ts says why). */
-function playbookValidator(): ValidateFunction {
-  return generatedValidator as unknown as ValidateFunction;
-}
+const playbookValidator = generatedValidator as unknown as ValidateFunction;
 
 export interface ValidateOptions {
   /** a playbook that extends another may leave out what the base defines */
@@ -40,7 +38,7 @@ export function fieldWithoutTypeMessage(name: string): string {
  * words: "unknown setting `wieght`; did you mean `weight`?".
  */
 export function validatePlaybookData(data: unknown, map: SourceMap, sink: DiagnosticSink, options: ValidateOptions = {}): ModelPath[] {
-  const validate = playbookValidator();
+  const validate = playbookValidator;
   if (validate(data)) return [];
   const selected = selectUnionBranches(validate.errors ?? []);
   // A value that is both of the wrong kind and not one of the allowed values: the list of allowed values says it all.

@@ -2,9 +2,6 @@ import { Ajv } from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import { playbookJsonSchema } from "../model/json-schema.js";
 
-/** The options the playbook's validator is compiled with: every error, with the value it is about. */
-export const VALIDATOR_OPTIONS = { allErrors: true, verbose: true, strict: false } as const;
-
 /**
  * The playbook's validator as a module (Ajv's standalone code), generated
  * ahead of time into playbook-validator.generated.ts by `npm run schema`:
@@ -12,7 +9,8 @@ export const VALIDATOR_OPTIONS = { allErrors: true, verbose: true, strict: false
  * reads a playbook, loading the module ~0.02 s. A test holds it to the schema.
  */
 export function playbookValidatorModule(): string {
-  const ajv = new Ajv({ ...VALIDATOR_OPTIONS, code: { source: true, esm: true } });
+  // Every error, with the value it is about.
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, code: { source: true, esm: true } });
   // The CommonJS module's default export, whichever way the loader hands it over.
   type Generate = (ajv: Ajv, validate: ReturnType<Ajv["compile"]>) => string;
   const module = standaloneCode as unknown as Generate | { default: Generate };

@@ -359,7 +359,7 @@ export class StateStore {
     return rows.map((row) => ({ ...row, detail: row.detail ? this.expandDetail(JSON.parse(row.detail) as HistoryDetail | CompactDetail, layouts) : undefined }));
   }
 
-  /** A history detail with its names: format 1 wrote them in each row, format 2 once per playbook version. */
+  /** A history detail with its names: format 1 wrote them in each row, format 2 once per layout. */
   private expandDetail(detail: HistoryDetail | CompactDetail, layouts: Map<string, HistoryLayout | undefined>): HistoryDetail | undefined {
     if (!Array.isArray(detail)) return detail;
     const [id, model, scores, values, actions] = detail;
