@@ -66,6 +66,14 @@ const TEMP_FOLDER_PREFIX = "touchline-duckdb-";
  */
 const ONE_THREAD_INPUT_RATIO = 8;
 
+/** TOUCHLINE_DEBUG_SQL=1 writes each statement's time and start to standard error (=full: the whole statement and its parameters). */
+function debugSql(sql: string, params: readonly SqlParam[], started: number, more = ""): void {
+  const mode = process.env.TOUCHLINE_DEBUG_SQL;
+  if (!mode) return;
+  const text = mode === "full" ? `${sql}\n${JSON.stringify(params)}` : sql.slice(0, 80).replace(/\s+/g, " ");
+  process.stderr.write(`[sql ${Math.round(performance.now() - started)} ms${more}] ${text}\n`);
+}
+
 function isOutOfMemory(error: unknown): boolean {
   return error instanceof DataError && error.outOfMemory;
 }
@@ -173,12 +181,14 @@ export class DataEngine {
   async run(sql: string, params: readonly SqlParam[] = []): Promise<void> {
     const started = performance.now();
     await this.guard(() => this.connection.run(sql, params as DuckDBValue[]));
-    if (process.env.TOUCHLINE_DEBUG_SQL) process.stderr.write(`[sql ${Math.round(performance.now() - started)} ms] ${process.env.TOUCHLINE_DEBUG_SQL === "full" ? `${sql}\n${JSON.stringify(params)}` : sql.slice(0, 80).replace(/\s+/g, " ")}\n`);
+    debugSql(sql, params, started);
   }
 
   /** A small result as plain rows (counts come back as numbers). */
   async rows(sql: string, params: readonly SqlParam[] = []): Promise<Record<string, unknown>[]> {
+    const started = performance.now();
     const reader = await this.guard(() => this.connection.runAndReadAll(sql, params as DuckDBValue[]));
+    debugSql(sql, params, started);
     return reader.getRowObjects().map(plainRow);
   }
 
@@ -195,7 +205,7 @@ export class DataEngine {
       rows += chunk.rowCount;
       yield chunk;
     }
-    if (process.env.TOUCHLINE_DEBUG_SQL) process.stderr.write(`[sql ${Math.round(performance.now() - started)} ms, first chunk ${Math.round(firstChunk)} ms, ${rows} rows] ${process.env.TOUCHLINE_DEBUG_SQL === "full" ? `${sql}\n${JSON.stringify(params)}` : sql.slice(0, 80).replace(/\s+/g, " ")}\n`);
+    debugSql(sql, params, started, `, first chunk ${Math.round(firstChunk ?? 0)} ms, ${rows} rows`);
   }
 
   /** Appends rows to a temporary table the engine created; each column is appended as its kind says. */
