@@ -146,7 +146,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .description("Portfolio KPIs by month from the history's revenue: MRR, ARR, movements, churn, GRR, NRR, retention, renewal")
     .argument("<project>", "a project folder with a touchline.yaml whose history names mrr")
     .option("--format <table|json|csv>", "how to print them", "table")
-    .action(async (project: string, opts: { format: string }) => setExit(await (await simulateCommand()).runKpi(project, opts, io)));
+    .option("--threads <n>", "replay accounts on n threads side by side, as simulate does (default: one per core, up to 8, with at least 1,000 accounts each)")
+    .action(async (project: string, opts: { format: string; threads?: string }) => setExit(await (await simulateCommand()).runKpi(project, opts, io)));
   cli
     .command("explain")
     .description("Show why an account has its score, tier and actions on a day")

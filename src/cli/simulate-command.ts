@@ -63,8 +63,7 @@ export async function runSimulate(projectPath: string, options: SimulateCommandO
   if (options.out !== undefined && existsSync(options.out) && !statSync(options.out).isDirectory()) throw new UsageError(`--out ${options.out} is a file: --out names a folder for the report files`);
   const horizon = /^([0-9]+)d$/.exec(options.horizon);
   if (!horizon || Number(horizon[1]) < 1) throw new UsageError(`--horizon is a number of days of at least 1, written like 90d, not ${options.horizon}`);
-  const threads = options.threads === undefined ? undefined : /^[0-9]+$/.test(options.threads) ? Number(options.threads) : Number.NaN;
-  if (threads !== undefined && !(threads >= 1 && threads <= 64)) throw new UsageError(`--threads is a whole number from 1 to 64, not ${options.threads}`);
+  const threads = threadsOption(options.threads);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);
     // Refused before any work: a report file must never overwrite what the replay reads.
@@ -201,11 +200,19 @@ function writeReport(folder: string, report: SimulationReport): string[] {
   return sinks.map((sink) => sink.path);
 }
 
+/** --threads: a whole number from 1 to 64, or undefined for the default. */
+function threadsOption(text: string | undefined): number | undefined {
+  const threads = text === undefined ? undefined : /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (threads !== undefined && !(threads >= 1 && threads <= 64)) throw new UsageError(`--threads is a whole number from 1 to 64, not ${text}`);
+  return threads;
+}
+
 /** `touchline kpi`: portfolio KPIs by month, overall and by tier, each with its formula. */
-export async function runKpi(projectPath: string, options: { format: string }, io: Io): Promise<number> {
+export async function runKpi(projectPath: string, options: { format: string; threads?: string | undefined }, io: Io): Promise<number> {
   if (options.format !== "json" && options.format !== "csv" && options.format !== "table") throw new UsageError(`--format is table, json or csv, not ${options.format}`);
+  const threads = threadsOption(options.threads);
   return withProject(projectPath, io, async () => {
-    const report = await portfolioKpis(loadProject(projectPath));
+    const report = await portfolioKpis(loadProject(projectPath), { threads });
     // Warnings and rejected rows are part of the table's story (stdout, as simulate prints them); with json or csv they stay off the data (stderr).
     const said = renderWarningsAndRejects(report, 0).join("\n");
     if (said && options.format !== "table") io.err(said);

@@ -6,8 +6,9 @@ import type { CompiledPlaybook } from "../engine/compiled.js";
 import type { Project } from "../run/project.js";
 import { RunStopped } from "../run/run.js";
 import type { AccountHistory, HistoryData } from "./history.js";
+import { MonthEndsObserver, type MonthEndsPart } from "./month-ends.js";
 import { ReplayObserver, type ObserverPart } from "./observer.js";
-import { replay, type ReplayOptions } from "./replay.js";
+import { replay, type ReplayOptions, type ReplayVisitor } from "./replay.js";
 
 /**
  * The worker's script, next to this module once compiled. Run from the
@@ -18,6 +19,11 @@ const WORKER_SCRIPT = fileURLToPath(new URL("./replay-worker.js", import.meta.ur
 
 /** The fewest accounts worth a thread of their own: below it, starting one costs more than it saves. */
 const ACCOUNTS_PER_THREAD = 1_000;
+
+/** What a replay keeps of the account-days it evaluates: what `simulate` reports, or the month ends `kpi` needs (with NPS answers when the playbook reads them). */
+export type Observing = { kind: "report" } | { kind: "month-ends"; nps: boolean };
+type MonthEnds = Extract<Observing, { kind: "month-ends" }>;
+const REPORT: Observing = { kind: "report" };
 
 /** What one thread replays: a contiguous run of the history's accounts, with what it needs to compile the same playbook. */
 export interface ReplayJob {
@@ -31,9 +37,10 @@ export interface ReplayJob {
   firstDay: number;
   accounts: AccountHistory[];
   churns: [string, number[]][];
+  observing: Observing;
 }
 
-export type ReplayMessage = { kind: "progress"; accounts: number } | { kind: "done"; part: ObserverPart } | { kind: "stopped"; message: string };
+export type ReplayMessage = { kind: "progress"; accounts: number } | { kind: "done"; part: ObserverPart | MonthEndsPart } | { kind: "stopped"; message: string };
 
 /** Threads a replay of `accounts` accounts uses unless told: one per core, up to 8, each with at least ACCOUNTS_PER_THREAD accounts. */
 export function defaultThreads(accounts: number): number {
@@ -41,18 +48,31 @@ export function defaultThreads(accounts: number): number {
 }
 
 /** Replays `data` and observes every account-day, on the main thread: what each thread does with its accounts. */
-export function replayObserved(plan: CompiledPlaybook, data: Pick<HistoryData, "accounts" | "firstDay">, options: ReplayOptions, accountDone: () => void): ReplayObserver {
-  const observer = new ReplayObserver(plan);
+export function replayObserved(plan: CompiledPlaybook, data: Pick<HistoryData, "accounts" | "firstDay">, options: ReplayOptions, accountDone: () => void, observing: Observing = REPORT): ReplayObserver | MonthEndsObserver {
+  let see: ReplayVisitor;
+  let observer: ReplayObserver | MonthEndsObserver;
+  if (observing.kind === "report") {
+    const report = (observer = new ReplayObserver(plan));
+    see = (account, decision, state) => report.observe(account.id, decision, state);
+  } else {
+    const ends = (observer = new MonthEndsObserver(observing.nps));
+    see = (account, decision, _state, fields) => ends.observe(account.id, decision, fields);
+  }
   let current: AccountHistory | undefined;
-  replay(plan, data, options, (account, decision, state) => {
+  replay(plan, data, options, (account, decision, state, fields) => {
     if (account !== current) {
       if (current) accountDone();
       current = account;
     }
-    observer.observe(account.id, decision, state);
+    see(account, decision, state, fields);
   });
   if (current) accountDone();
   return observer;
+}
+
+/** The buffers of a thread's part, moved rather than copied back: a report's trails (month ends have none). */
+export function partBuffers(part: ObserverPart | MonthEndsPart): ArrayBuffer[] {
+  return "trails" in part ? part.trails.flatMap(([, trail]) => [trail.days.buffer, trail.statuses.buffer, trail.tiers.buffer, trail.scores.buffer] as ArrayBuffer[]) : [];
 }
 
 /**
@@ -72,16 +92,36 @@ export async function replayOnThreads(
   options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
   threads: number,
   progress: (done: number, total: number) => void,
-): Promise<ReplayObserver> {
+): Promise<ReplayObserver>;
+export async function replayOnThreads(
+  project: Project,
+  playbook: string,
+  plan: CompiledPlaybook,
+  data: HistoryData,
+  options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
+  threads: number,
+  progress: (done: number, total: number) => void,
+  observing: MonthEnds,
+): Promise<MonthEndsObserver>;
+export async function replayOnThreads(
+  project: Project,
+  playbook: string,
+  plan: CompiledPlaybook,
+  data: HistoryData,
+  options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
+  threads: number,
+  progress: (done: number, total: number) => void,
+  observing: Observing = REPORT,
+): Promise<ReplayObserver | MonthEndsObserver> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads is a whole number of at least 1, not ${threads}`);
   const total = data.accounts.length;
   let done = 0;
   const tick = (accounts: number) => progress((done += accounts), total);
   const count = Math.min(threads, total);
-  if (count <= 1 || !existsSync(WORKER_SCRIPT)) return replayObserved(plan, data, options, () => tick(1));
+  if (count <= 1 || !existsSync(WORKER_SCRIPT)) return replayObserved(plan, data, options, () => tick(1), observing);
   const slices = Array.from({ length: count }, (_, i) => data.accounts.slice(Math.floor((i * total) / count), Math.floor(((i + 1) * total) / count)));
   const workers: Worker[] = [];
-  const observer = new ReplayObserver(plan);
+  const observer = observing.kind === "report" ? new ReplayObserver(plan) : new MonthEndsObserver(observing.nps);
   try {
     const parts = slices.map((accounts) => {
       const job: ReplayJob = {
@@ -94,6 +134,7 @@ export async function replayOnThreads(
         firstDay: data.firstDay,
         accounts,
         churns: accounts.flatMap((a) => (options.churns.has(a.id) ? [[a.id, [...options.churns.get(a.id)!]] as [string, number[]]] : [])),
+        observing,
       };
       const worker = new Worker(WORKER_SCRIPT, { workerData: job, transferList: transferables(job.accounts) });
       workers.push(worker);
@@ -102,7 +143,8 @@ export async function replayOnThreads(
       part.catch(() => undefined);
       return part;
     });
-    for (const part of await Promise.all(parts)) observer.absorb(part);
+    // Each thread observed the same kind of part as `observer`.
+    for (const part of await Promise.all(parts)) observer.absorb(part as ObserverPart & MonthEndsPart);
   } finally {
     // A thread that stopped stops the others: their work would be thrown away, and they would keep the process alive.
     await Promise.all(workers.map((worker) => worker.terminate()));
@@ -124,7 +166,7 @@ function transferables(accounts: readonly AccountHistory[]): ArrayBuffer[] {
 }
 
 /** What a thread observed, once it is done; its progress goes to `tick` meanwhile. */
-function finished(worker: Worker, tick: (accounts: number) => void): Promise<ObserverPart> {
+function finished(worker: Worker, tick: (accounts: number) => void): Promise<ObserverPart | MonthEndsPart> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (outcome: () => void) => {

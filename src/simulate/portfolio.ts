@@ -4,7 +4,8 @@ import type { Project } from "../run/project.js";
 import { preparePlaybook, RunStopped } from "../run/run.js";
 import { HISTORY_ENGINE_LIMITS, loadHistory, loadMrr, loadOutcomes, type MrrRow, type OutcomeRow } from "./history.js";
 import { firstDayOfMonth, FORMULAS, monthlyFigures, monthOfDay, monthText, netPromoterScore, renewalRate, type MonthFigures, type NpsFigures } from "./kpi.js";
-import { replay } from "./replay.js";
+import type { MonthEndsObserver } from "./month-ends.js";
+import { defaultThreads, replayOnThreads } from "./parallel.js";
 
 export interface PortfolioMonth extends MonthFigures {
   upForRenewal: number | null;
@@ -28,49 +29,30 @@ export interface PortfolioReport {
 }
 
 
-/** What the replay saw of each account on the last day of each month it was replayed in. */
-interface MonthEnds {
-  /** account -> month -> tier on its last replayed day of the month */
-  tiers: Map<string, Map<number, string>>;
-  nps: Map<number, number[]>;
-  onboarding: Map<number, { tracked: number; complete: number }>;
-  /** the history's warnings */
-  warnings: string[];
+/** What the replay saw of each account on the last day of each month it was replayed in, and the history's warnings. */
+type MonthEnds = Pick<MonthEndsObserver, "tiers" | "nps" | "onboarding"> & { warnings: string[] };
+
+/** How `kpi` works. */
+export interface PortfolioOptions {
+  /** threads replaying accounts side by side (default: as simulate); 1 replays on the main thread */
+  threads?: number | undefined;
 }
 
 /**
  * Replays the playbook day by day over the months of the revenue history
- * (exactly as `simulate` does) to learn each account's tier, NPS answer and
- * onboarding at each month's end.
+ * (exactly as `simulate` does, on as many threads) to learn each account's
+ * tier, NPS answer and onboarding at each month's end.
  */
-async function replayMonthEnds(engine: DataEngine, project: Project, from: number, to: number, outcomes: readonly OutcomeRow[] | undefined, rejections: Rejections): Promise<MonthEnds> {
+async function replayMonthEnds(engine: DataEngine, project: Project, from: number, to: number, outcomes: readonly OutcomeRow[] | undefined, rejections: Rejections, threads: number | undefined): Promise<MonthEnds> {
   const history = project.history!;
   const { plan, checked } = preparePlaybook(project);
   const hasNps = plan.fields.some((f) => f.name === "nps");
   const data = await loadHistory(engine, plan, checked.environment.eventTypes, { snapshots: history.snapshots!, events: history.events, timezone: project.timezone }, from, to, rejections, false, hasNps ? ["nps"] : []);
   const churns = new Map<string, number[]>();
   for (const o of outcomes ?? []) if (o.outcome === "churned") (churns.get(o.account) ?? churns.set(o.account, []).get(o.account)!).push(o.day);
-  const ends: MonthEnds = { tiers: new Map(), nps: new Map(), onboarding: new Map(), warnings: data.warnings };
-  replay(plan, data, { from, to, step: 1, churns }, (account, decision, _state, fields) => {
-    const month = monthOfDay(decision.day);
-    if (decision.tier?.value) {
-      let months = ends.tiers.get(account.id);
-      if (!months) ends.tiers.set(account.id, (months = new Map()));
-      months.set(month, decision.tier.value);
-    }
-    // Only the month's last day counts for NPS and onboarding: the portfolio as it stood at month end.
-    if (monthOfDay(decision.day + 1) === month) return;
-    const answer = hasNps ? fields.nps : null;
-    if (typeof answer === "number") (ends.nps.get(month) ?? ends.nps.set(month, []).get(month)!).push(answer);
-    const onboarding = decision.onboarding;
-    if (onboarding && !onboarding.milestones.every((m) => m.status === "outside_window")) {
-      const counts = ends.onboarding.get(month) ?? { tracked: 0, complete: 0 };
-      counts.tracked++;
-      if (onboarding.complete) counts.complete++;
-      ends.onboarding.set(month, counts);
-    }
-  });
-  return ends;
+  const warnings = data.warnings;
+  const observed = await replayOnThreads(project, project.playbook, plan, data, { from, to, step: 1, churns }, threads ?? defaultThreads(data.accounts.length), () => {}, { kind: "month-ends", nps: hasNps });
+  return { tiers: observed.tiers, nps: observed.nps, onboarding: observed.onboarding, warnings };
 }
 
 /** An account's tier at a month's end: the one it had on its last replayed day up to then. */
@@ -86,7 +68,7 @@ function tierAt(tiers: ReadonlyMap<number, string> | undefined, month: number): 
  * outcomes), and, when the history has snapshots, by tier, with NPS and
  * onboarding completion from a replay of the playbook.
  */
-export async function portfolioKpis(project: Project): Promise<PortfolioReport> {
+export async function portfolioKpis(project: Project, options: PortfolioOptions = {}): Promise<PortfolioReport> {
   const history = project.history;
   if (!history?.mrr) throw new RunStopped(`${project.configFile} names no history mrr: add history: { mrr: <file with account_id, month, mrr> } for revenue KPIs`);
   const engine = await DataEngine.open(HISTORY_ENGINE_LIMITS);
@@ -99,7 +81,7 @@ export async function portfolioKpis(project: Project): Promise<PortfolioReport> 
     const last = Math.max(...rows.map((r) => r.month));
     if (last === first) throw new RunStopped(`${history.mrr.file} covers one month only (${monthText(first)}): a month's movements compare it with the month before, so at least two months are needed`);
     // The first month has no month before it in the file: its movements would all read as new.
-    const ends = history.snapshots ? await replayMonthEnds(engine, project, firstDayOfMonth(first), firstDayOfMonth(last + 1) - 1, outcomes, rejections) : undefined;
+    const ends = history.snapshots ? await replayMonthEnds(engine, project, firstDayOfMonth(first), firstDayOfMonth(last + 1) - 1, outcomes, rejections, options.threads) : undefined;
     const months = monthlyFigures(rows, first + 1, last).map((figures, i): PortfolioMonth => {
       const month = first + 1 + i;
       const inMonth = (outcome: string) => (outcomes ? outcomes.filter((o) => o.outcome === outcome && monthOfDay(o.day) === month).length : null);

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { recordMaker } from "../engine/records.js";
 import { PlaybookInvalid, preparePlaybook, RunStopped } from "../run/run.js";
-import { replayObserved, type ReplayJob, type ReplayMessage } from "./parallel.js";
+import { partBuffers, replayObserved, type ReplayJob, type ReplayMessage } from "./parallel.js";
 
 /** One thread of a replay (see replayOnThreads): its accounts replayed and observed, what it observed sent back. */
 const job = workerData as ReplayJob;
@@ -21,11 +21,11 @@ try {
     if (++unreported < 100) return;
     post({ kind: "progress", accounts: unreported });
     unreported = 0;
-  });
+  }, job.observing);
   if (unreported > 0) post({ kind: "progress", accounts: unreported });
   const part = observer.part();
   // The trails' arrays are this part's own copies: moved, not copied again.
-  post({ kind: "done", part }, part.trails.flatMap(([, trail]) => [trail.days.buffer, trail.statuses.buffer, trail.tiers.buffer, trail.scores.buffer]));
+  post({ kind: "done", part }, partBuffers(part));
 } catch (error) {
   // Errors lose their class between threads: each is said here as the main thread would say it.
   if (error instanceof RunStopped) post({ kind: "stopped", message: error.message });

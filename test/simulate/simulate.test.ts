@@ -303,6 +303,14 @@ describe("touchline kpi", () => {
     const lines = csvOut.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^tier,month,customersStart,.*,nps,promoters,passives,detractors,nps_answers,onboarding_tracked,onboarding_complete,onboarding_completion_rate$/);
     expect(lines.filter((l) => l.startsWith("big,"))).toHaveLength(2);
+    // The CLI as a process (threads need the compiled thread script): an account per thread adds up to the same figures, byte for byte.
+    expect(existsSync(new URL("../../dist/src/simulate/replay-worker.js", import.meta.url))).toBe(true);
+    const threaded = project.cli("kpi", ".", "--format", "json", "--threads", "3");
+    expect(threaded.code, threaded.stderr).toBe(0);
+    expect(threaded.stdout.trim()).toBe(json.stdout.trim());
+    const refused = project.cli("kpi", ".", "--threads", "0");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--threads is a whole number from 1 to 64, not 0");
   }, 120_000);
 
   it("kpi says what reading the history found, as simulate does: events of accounts it does not know, and event lines it cannot read", async () => {
