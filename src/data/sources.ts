@@ -97,6 +97,15 @@ export async function openRelation(engine: DataEngine, spec: FileSpec, what: str
 
 /** The longest line DuckDB reads (its default is 2 MB): a quoted text or a JSON object may be long. */
 const MAX_LINE_BYTES = 8388608;
+/**
+ * The CSV reader's buffer, set rather than left to DuckDB, which makes it 16
+ * times the longest line (128 MB here) for every file a query scans: a run
+ * with usage, tickets, churn and a lookup file scanned four at once, and ran
+ * out of its 512 MB before it could say which rows it rejected. 32 MB is
+ * DuckDB's own default with its default line length, and holds lines of 8 MB.
+ */
+const CSV_BUFFER_BYTES = 4 * MAX_LINE_BYTES;
+const LINE_LIMITS = `max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${CSV_BUFFER_BYTES}`;
 
 async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id: number): Promise<Relation> {
   const delimiter = spec.delimiter ?? ",";
@@ -128,7 +137,7 @@ async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id:
       // Each scan records its own rejects; the first scan's are the ones reported.
       scans++;
       const table = scans === 1 ? rejectsTable : `${rejectsTable}_${scans}`;
-      return `read_csv(${sql.param(spec.file)}, ${sniffed ? "" : "auto_detect = false, "}${dialect(sql)}, ignore_errors = true, store_rejects = true, rejects_table = '${table}', rejects_scan = '${table}_scan', max_line_size = ${MAX_LINE_BYTES})`;
+      return `read_csv(${sql.param(spec.file)}, ${sniffed ? "" : "auto_detect = false, "}${dialect(sql)}, ignore_errors = true, store_rejects = true, rejects_table = '${table}', rejects_scan = '${table}_scan', ${LINE_LIMITS})`;
     },
     async locate(ordinals) {
       const rejectedRows = scans === 0 ? [] : await rejectsOf(engine, rejectsTable);
@@ -152,7 +161,7 @@ async function csvRelation(engine: DataEngine, spec: FileSpec, what: string, id:
 async function sniffs(engine: DataEngine, file: string, dialect: (sql: Sql) => string): Promise<boolean> {
   const sql = new Sql();
   try {
-    await engine.rows(`DESCRIBE SELECT * FROM read_csv(${sql.param(file)}, ${dialect(sql)}, ignore_errors = true, max_line_size = ${MAX_LINE_BYTES})`, sql.params);
+    await engine.rows(`DESCRIBE SELECT * FROM read_csv(${sql.param(file)}, ${dialect(sql)}, ignore_errors = true, ${LINE_LIMITS})`, sql.params);
     return true;
   } catch {
     return false;
@@ -192,7 +201,7 @@ function jsonRelation(spec: FileSpec, wanted: readonly string[]): Relation {
   const source = (sql: Sql) =>
     lines
       ? // Each line a record: read as one text column (no delimiter or quote can occur raw in JSON text).
-        `(SELECT l, try_cast(l AS JSON) AS j FROM read_csv(${sql.param(spec.file)}, auto_detect = false, header = false, columns = {'l': 'VARCHAR'}, delim = chr(31), quote = '', escape = '', new_line = '\\n', max_line_size = ${MAX_LINE_BYTES}, strict_mode = false))`
+        `(SELECT l, try_cast(l AS JSON) AS j FROM read_csv(${sql.param(spec.file)}, auto_detect = false, header = false, columns = {'l': 'VARCHAR'}, delim = chr(31), quote = '', escape = '', new_line = '\\n', ${LINE_LIMITS}, strict_mode = false))`
       : `(SELECT json AS l, json AS j FROM read_json_objects(${sql.param(spec.file)}, format = 'array'))`;
   return {
     spec,

@@ -27,6 +27,25 @@ describe("the data engine's memory", () => {
     else process.env[MEMORY_VARIABLE] = saved;
   });
 
+  it("reads five CSV files in one query within the default limit: a run with a rejected row and four event sources reports the row (each file's reader buffer was 128 MB)", async () => {
+    delete process.env[MEMORY_VARIABLE];
+    const eventTypes = ["usage", "ticket", "churn", "nps"];
+    const project = new TestProject(
+      {
+        "playbook.play": `playbook "p" {\n  account { plan: enum(basic, pro) }\n  events { ${eventTypes.map((t) => `${t} { }`).join("  ")} }\n${eventTypes.map((t) => `  metric ${t}_30d = count("${t}", 30d)\n`).join("")}}\n`,
+        "accounts.csv": "account_id,plan\nA1,basic\nA2,enterprize\nA3,pro\n",
+        "lookup.csv": "subscription,account\nS1,A1\nS2,A2\nS3,A3\n",
+        ...Object.fromEntries(eventTypes.map((t) => [`${t}.csv`, "subscription,at\nS1,2026-02-20\nS2,2026-02-21\nS3,2026-02-22\n"])),
+      },
+      { events: eventTypes.map((t) => ({ file: `${t}.csv`, type: t, timestamp: "at", account_lookup: { file: "lookup.csv", column: "subscription", id: "account" } })) },
+    );
+    const result = await project.run("2026-03-01", "--no-state");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/2 accounts evaluated/);
+    expect(result.stdout).toContain('accounts.csv:3: field `plan`: expected one of basic, pro, got "enterprize"');
+    expect(result.decisions.get("A1")!.metrics).toMatchObject({ usage_30d: 1, ticket_30d: 1, churn_30d: 1, nps_30d: 1 });
+  });
+
   it(`takes its limit from ${MEMORY_VARIABLE} over the command's own, and refuses a value that is not a size`, async () => {
     delete process.env[MEMORY_VARIABLE];
     const asked = await DataEngine.open({ memory: "300MB" });
