@@ -148,6 +148,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     problems.push(`${day.problem} AS p_as_of`, `${day.value} AS __as_of`);
   }
   const baseId = trimmed(`r.c${relation.headers.indexOf(source.id)}`);
+  for (let j = 0; j < joins.length; j++) await assertOneRowPerAccount(engine, joins[j]!, source.joins[j]!, only);
   const joinSql = joins.map((join, j) => joinFrom(sql, join, source.joins[j]!, j, baseId)).join(" ");
   const unreadable = relation.unreadable ? relation.unreadable("r") : "NULL";
   const valid = `__bad IS NULL AND __id IS NOT NULL AND ${columns.map((_, i) => `p${i} IS NULL`).concat(asOfText !== undefined ? ["p_as_of IS NULL"] : []).join(" AND ") || "true"}`;
@@ -198,13 +199,36 @@ function defaultText(sql: Sql, field: FieldContract): string {
   return field.default === undefined || field.default === null ? "NULL::VARCHAR" : sql.param(String(field.default));
 }
 
-/** A joined file reduced to one row per account: its latest by `latest`, or its last. */
+/**
+ * A joined file without `latest` must hold one row per account: which of
+ * several rows is the account's would be a guess (the last in the file is
+ * no rule an export keeps), and a guess changes tiers without a word.
+ */
+async function assertOneRowPerAccount(engine: DataEngine, relation: Relation, join: JoinSpec, only: string | undefined): Promise<void> {
+  const on = relation.headers.indexOf(join.on);
+  if (join.latest !== undefined || on < 0) return;
+  const sql = new Sql();
+  const id = trimmed(`c${on}`);
+  const [found] = await engine.rows(
+    `SELECT count(*) AS accounts, array_to_string(list(id || ' (' || n || ' rows)' ORDER BY id)[1:3], ', ') AS examples
+     FROM (SELECT ${id} AS id, count(*) AS n FROM ${relation.from(sql)} WHERE ${id} IS NOT NULL${only === undefined ? "" : ` AND ${id} = ${sql.param(only)}`} GROUP BY 1 HAVING count(*) > 1)`,
+    sql.params,
+  );
+  const accounts = Number(found!.accounts);
+  if (accounts === 0) return;
+  throw new DataError(
+    `${join.file} has several rows for ${accounts === 1 ? "an account" : `${accounts.toLocaleString("en-US")} accounts`} (${String(found!.examples)}${accounts > 3 ? ", ..." : ""}): say which row is the account's with \`latest: <column>\` on this join in touchline.yaml (the row with the greatest value wins, such as the latest start date), or give it one row per account`,
+  );
+}
+
+/** A joined file reduced to one row per account: its latest by `latest` (the last in the file breaks ties). */
 function joinFrom(sql: Sql, relation: Relation, join: JoinSpec, index: number, baseId: string): string {
   const on = relation.headers.indexOf(join.on);
   if (on < 0) throw new DataError(`${join.file}: no column \`${join.on}\` to join the accounts on (set on: <column> for this join)`);
   const latest = join.latest === undefined ? -1 : relation.headers.indexOf(join.latest);
   if (join.latest !== undefined && latest < 0) throw new DataError(`${join.file}: no column \`${join.latest}\` to pick the latest row by`);
   // Texts compare as written: ISO dates and zero-padded numbers sort correctly; the last row in the file breaks ties.
+  // Without `latest` there is one row per account (assertOneRowPerAccount).
   const order = latest >= 0 ? `c${latest} DESC NULLS LAST, __o DESC` : "__o DESC";
   const rows = `(SELECT row_number() OVER () AS __o, * FROM ${relation.from(sql)})`;
   return `LEFT JOIN (SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY ${trimmed(`c${on}`)} ORDER BY ${order}) AS __n FROM ${rows}) WHERE __n = 1) j${index} ON ${trimmed(`j${index}.c${on}`)} = ${baseId}`;

@@ -184,6 +184,28 @@ describe("export quirks", () => {
   });
 });
 
+describe("a joined file", () => {
+  it("without latest, must have one row per account: several are refused with the accounts named and the fix, not settled by file order", async () => {
+    const project = new TestProject(
+      {
+        "playbook.play": 'playbook "p" {\n  account { mrr: money }\n  tiers {\n    big when mrr >= 100\n    small otherwise\n  }\n}\n',
+        "accounts.csv": "account_id\nA1\nA2\nA3\n",
+        "subscriptions.csv": "account_id,start,mrr\nA1,2024-01-01,50\nA2,2024-01-01,500\nA1,2024-06-01,200\nA3,2024-01-01,10\nA1,2023-01-01,5\nA3,2024-02-01,20\n",
+      },
+      { accounts: { file: "accounts.csv", join: [{ file: "subscriptions.csv", on: "account_id", columns: { mrr: "mrr" } }] } },
+    );
+    const refused = await project.run("2026-03-01", "--no-state");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`touchline: ${project.path("subscriptions.csv")} has several rows for 2 accounts (A1 (3 rows), A3 (2 rows)): say which row is the account's with \`latest: <column>\` on this join in touchline.yaml (the row with the greatest value wins, such as the latest start date), or give it one row per account\n`);
+    expect(refused.decisions.size).toBe(0);
+
+    project.write("touchline.yaml", "playbook: playbook.play\naccounts:\n  file: accounts.csv\n  join:\n    - { file: subscriptions.csv, on: account_id, latest: start, columns: { mrr: mrr } }\n");
+    const latest = await project.run("2026-03-01", "--no-state");
+    expect(latest.code, latest.stderr).toBe(0);
+    expect([...latest.decisions.values()].map((d) => [d.account, d.tier!.value])).toEqual([["A1", "big"], ["A2", "big"], ["A3", "small"]]);
+  });
+});
+
 describe("date-times without a zone", () => {
   it("a date alone is midnight in the account's zone, like a zone-less time, and an event's zone name changes no other row", async () => {
     const project = new TestProject(
