@@ -63,6 +63,7 @@ export interface MilestoneResult {
 export interface TriggerResult {
   name: string;
   inScope: boolean;
+  /** the trigger's condition holds (in scope or not: it acts only when both are true) */
   condition: boolean;
   /** entered today */
   entered: boolean;

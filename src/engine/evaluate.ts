@@ -434,7 +434,8 @@ function evaluateTrigger(plan: CompiledPlaybook, trigger: TriggerPlan, holds: bo
   state.triggers[trigger.name] = ts;
   const parts = explain ? trigger.parts.map((p) => ({ text: p.text, value: p.value(scope) })) : [];
   const decidedBy = explain ? decidingPart(trigger, parts) : undefined;
-  const result: TriggerResult = { name: trigger.name, inScope, condition, entered: false, reason: "", parts, decidedBy };
+  // The condition as written, whatever the scope: explain shows both, and the part that decided it.
+  const result: TriggerResult = { name: trigger.name, inScope, condition: holds, entered: false, reason: "", parts, decidedBy };
   const goalReached = trigger.goal?.(scope) === true;
 
   // A running sequence: stop at the goal, else take the steps that are due.

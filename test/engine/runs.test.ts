@@ -59,6 +59,8 @@ describe("the saas-b2b example (the README's first command)", () => {
     expect(result.stdout).toContain("Tier: high_touch (the rules say");
     expect(result.stdout).toContain("notice: tier set by hand to high_touch by dana@touchline.example");
     expect(result.stdout).toMatch(/adoption_nudge\s+(yes|no)\s+(true|false)/);
+    // Out of scope, the condition is still shown as it holds, agreeing with the part that decided it.
+    expect(result.stdout).toMatch(/renewal_risk\s+no\s+true\s+not in scope\s+champion_left = true/);
     expect(result.stdout).toMatch(/Since the previous run:\n {2}(score|status|tier)/);
     const missing = touchline("explain", "examples/saas-b2b", "NOPE", "--as-of", "2026-03-02", "--state", join(scratch, "a.db"));
     expect(missing.code).toBe(1);
