@@ -324,7 +324,14 @@ function whyUnusable(project: Project, data: DataSummary, rejected: number, acco
   if (data.accounts === 0) return `${file} has no account rows: nothing to evaluate (is it the right file?)`;
   if (data.valid === 0) return `none of the ${data.accounts.toLocaleString("en-US")} account rows of ${file} is usable (all rejected): nothing was evaluated`;
   const limit = project.maxRejects;
-  if (!limit) return undefined;
+  if (!limit) {
+    // Without a limit set, a run on a minority of the accounts is taken for a misdeclared input, not a dirty one.
+    // Rejected rows include those the reader could not split into fields, which are in no count of records read.
+    const rows = data.valid + data.rejectedAccounts;
+    if (data.rejectedAccounts * 2 <= rows) return undefined;
+    const share = Math.floor((data.rejectedAccounts * 100) / rows);
+    return `${data.rejectedAccounts.toLocaleString("en-US")} of the ${rows.toLocaleString("en-US")} account rows of ${file} were rejected (${share}%): more than half, which looks like a declaration that does not fit the file (the problems above say why) rather than a few bad rows; nothing was evaluated. Fix it, or set max_rejects in touchline.yaml to say how many rejects a run may have (max_rejects: 100% runs on what is left)`;
+  }
   const allowed = "count" in limit ? limit.count : Math.floor((limit.percent / 100) * data.accounts);
   if (rejected <= allowed) return undefined;
   return `${rejected === 1 ? "1 input row was" : `${rejected.toLocaleString("en-US")} input rows were`} rejected, more than max_rejects allows (${"count" in limit ? limit.count : `${limit.percent}% of ${data.accounts.toLocaleString("en-US")} accounts = ${allowed}`}): nothing was evaluated`;

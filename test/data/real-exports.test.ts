@@ -232,7 +232,7 @@ describe("date-times without a zone", () => {
 describe("rejections a person can read", () => {
   it("one recurring mistake in a column reads as one line with a count, the first lines and a hint", async () => {
     const rows = Array.from({ length: 60 }, (_, i) => `A${i},${i % 20 === 0 ? "basic" : "Pro Plan"}`);
-    const project = new TestProject({ "playbook.play": 'playbook "p" {\n  account { plan: enum(basic, pro) }\n}\n', "accounts.csv": `account_id,plan\n${rows.join("\n")}\n` });
+    const project = new TestProject({ "playbook.play": 'playbook "p" {\n  account { plan: enum(basic, pro) }\n}\n', "accounts.csv": `account_id,plan\n${rows.join("\n")}\n` }, { max_rejects: "100%" });
     const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('accounts.csv: field `plan`: 57 rows: expected one of basic, pro, got "Pro Plan" (lines 3, 4, 5, ...)');

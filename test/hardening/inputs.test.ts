@@ -19,7 +19,8 @@ function project(files: Record<string, string>, config: Record<string, unknown> 
 
 describe("numbers are finite, wherever they come from", () => {
   it("CSV account fields: 1e309, 9e999 and a 20-digit whole number are rejected with file, line and field", async () => {
-    const p = project({ "accounts.csv": `${HEADER}\nA1,3,100,0.5\nA2,1e309,100,0.5\nA3,3,9e999,0.5\nA4,123456789012345678901,100,0.5\n` });
+    // Three bad rows of four: more than half, so a limit is set (a run without one stops at that share).
+    const p = project({ "accounts.csv": `${HEADER}\nA1,3,100,0.5\nA2,1e309,100,0.5\nA3,3,9e999,0.5\nA4,123456789012345678901,100,0.5\n` }, { max_rejects: "100%" });
     const run = (await p.run("2026-03-01", "--no-state"));
     expect(run.code).toBe(0);
     expect([...run.decisions.keys()]).toEqual(["A1"]);
@@ -110,7 +111,7 @@ describe("nothing usable is an error, and the state records nothing", () => {
     ["a wrong id column", { "accounts.csv": `${HEADER}\nA1,3,100,0.5\n` }, { id_field: "customer_id" }, /no column `customer_id` holds the account id/],
     ["every row rejected", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,y,100,0.5\n` }, {}, /none of the 2 account rows .* is usable/],
     ["more rejects than max_rejects allows", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,3,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: "10%" }, /Rejected input \(1 row[;)][^]*1 input row was rejected, more than max_rejects allows \(10% of 3 accounts = 0\)/],
-    ["a count of max_rejects", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,y,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: 1 }, /2 input rows were rejected, more than max_rejects allows \(1\)/],
+    ["a count of max_rejects", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,y,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: 1 }, /2 input rows were rejected, more than max_rejects allows \(1\)/],    ["more than half the account rows rejected, with no max_rejects set", { "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,y,100,0.5\nA3,3,100,0.5\n` }, {}, /2 of the 3 account rows of .*accounts\.csv were rejected \(66%\): more than half[^]*set max_rejects in touchline\.yaml/],
   ];
   for (const [what, files, config, message] of cases) {
     it(what, async () => {
@@ -127,6 +128,15 @@ describe("nothing usable is an error, and the state records nothing", () => {
   it("max_rejects lets a run through below its limit", async () => {
     const p = project({ "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,3,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: "50%" });
     expect((await p.run("2026-03-01", "--no-state")).code).toBe(0);
+  });
+
+  it("without max_rejects, half the account rows rejected still run; max_rejects: 100% runs on what is left of more", async () => {
+    const half = project({ "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,3,100,0.5\n` });
+    expect((await half.run("2026-03-01", "--no-state")).decisions.size).toBe(1);
+    const most = project({ "accounts.csv": `${HEADER}\nA1,x,100,0.5\nA2,y,100,0.5\nA3,3,100,0.5\n` }, { max_rejects: "100%" });
+    const run = await most.run("2026-03-01", "--no-state");
+    expect(run.code, run.stderr).toBe(0);
+    expect([...run.decisions.keys()]).toEqual(["A3"]);
   });
 });
 
@@ -167,7 +177,7 @@ describe("every file problem is a message with the file, never a stack trace or 
       p.write("a.json", '[{"account_id": ');
     }, 1, /a\.json/],
     ["a JSON Lines file with a broken line", (p) => {
-      p.write("touchline.yaml", "playbook: playbook.play\naccounts: a.jsonl\n");
+      p.write("touchline.yaml", "playbook: playbook.play\naccounts: a.jsonl\nmax_rejects: 100%\n");
       p.write("a.jsonl", '{"account_id":"A1","seats":3,"arr":1,"usage":0.5}\n{"account_id": \n[1,2]\n');
     }, 0, /a\.jsonl:2: is not valid JSON[\s\S]*a\.jsonl:3: is not a JSON object/],
     ["an SQLite file without the table", (p) => {
