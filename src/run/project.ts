@@ -110,7 +110,7 @@ export const ProjectConfig = z
     id_field: Column.default("account_id").describe("The column with the account id, for every input that does not name its own"),
     timezone: z.string().default("UTC").describe("For accounts without a time zone of their own"),
     state: z.string().min(1).default(".touchline/state.db").describe("What is remembered between runs (SQLite)"),
-    max_rejects: MaxRejects.optional().describe("Fail the run when more input rows than this are rejected (a count or a percentage of the accounts)"),
+    max_rejects: MaxRejects.optional().describe("Fail the run when more input rows than this are rejected (a count or a percentage of the accounts); unset, a run fails when more than half the account rows are rejected"),
     history: History.optional().describe("The past, for touchline simulate and touchline kpi"),
     delivery: Delivery.optional().describe("How touchline run --send delivers: SMTP settings file, sender, holidays, rate, task sink"),
   })
