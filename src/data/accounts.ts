@@ -128,10 +128,16 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
   const readHere = [...contract.map((f) => f.name), ...(options.alsoRead ?? [])].filter((name) => !source.joins.some((j) => j.columns[name] !== undefined));
   const used = new Set([source.id, ...(asOf ? [asOf] : []), ...readHere.map((name) => source.columns[name] ?? name)]);
   const unknown = headers.filter((h) => !used.has(h) && h !== "");
+  // A column can only be a misspelling of a field that found no column of its own (an optional one, read as missing).
+  const unread = columns.filter((c) => c.text === undefined).map((c) => c.field.name);
   for (const column of unknown) {
-    const suggestion = closestName(column, contract.map((f) => f.name));
-    const message = `column \`${column}\` of ${source.file} is not in the playbook's data contract and is ignored${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`;
-    if (strict) throw new DataError(`${message} (--strict stops at unknown columns)`);
+    const suggestion = closestName(column, unread);
+    if (strict && suggestion) {
+      throw new DataError(
+        `column \`${column}\` of ${source.file} is not in the playbook's data contract, and its field \`${suggestion}\` has no column: is it misspelt? Name it in touchline.yaml (columns: { ${suggestion}: ${column} }) or rename the column (--strict stops at a column that looks like a misspelt field, which would read as missing)`,
+      );
+    }
+    const message = `column \`${column}\` of ${source.file} is not in the playbook's data contract and is ignored${suggestion ? ` (did you mean \`${suggestion}\`? it has no column, so it reads as missing)` : ""}`;
     // The file's layout changes no figure of one account (explain): it is said by run.
     if (only === undefined) warnings.push(message);
   }

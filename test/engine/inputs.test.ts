@@ -124,10 +124,20 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
   });
 
   it("stops at the first bad row with --strict, writing nothing", async () => {
+    // An extra column (region) is no bad row: the first bad row stops it.
     const strict = project.cli("run", ".", "--as-of", "2026-03-01", "--strict", "--out", "strict.jsonl");
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toContain("--strict stops at unknown columns");
+    expect(strict.stderr).toContain("accounts.csv:3: field `arr`: expected an amount, got \"lots\" (--strict stops at the first bad row)");
     expect(project.exists("strict.jsonl") ? project.read("strict.jsonl") : "").toBe("");
+    // A column that looks like an optional field with no column of its own (nps read as missing) stops it first.
+    project.write("accounts.csv", `${HEADER.replace(",nps,", ",npss,")}\n${GOOD[0]}\n`);
+    const misspelt = project.cli("run", ".", "--as-of", "2026-03-01", "--strict");
+    expect(misspelt.code).toBe(1);
+    expect(misspelt.stderr).toMatch(/column `npss` of \S*accounts\.csv /);
+    expect(misspelt.stderr).toContain("accounts.csv is not in the playbook's data contract, and its field `nps` has no column: is it misspelt? Name it in touchline.yaml (columns: { nps: npss }) or rename the column (--strict stops at a column that looks like a misspelt field, which would read as missing)");
+    const lenient = project.cli("run", ".", "--as-of", "2026-03-01", "--no-state");
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toContain("accounts.csv is not in the playbook's data contract and is ignored (did you mean `nps`? it has no column, so it reads as missing)");
     project.write("accounts.csv", `${HEADER}\n${GOOD[0]}\nB1,lots,4,2026-01-10,true,pro,9,b1@x.io\n`);
     const badRow = project.cli("run", ".", "--as-of", "2026-03-01", "--strict");
     expect(badRow.code).toBe(1);
