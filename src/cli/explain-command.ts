@@ -6,7 +6,7 @@ import type { Value } from "../expression/value.js";
 import { loadProject } from "../run/project.js";
 import { runProject, RunStopped } from "../run/run.js";
 import { EXIT, UsageError, type Io } from "./output.js";
-import { renderInputLeftOut, withProject } from "./run-command.js";
+import { checkAsOf, renderInputLeftOut, withProject } from "./run-command.js";
 import { renderTable } from "./table.js";
 
 function show(value: Value | undefined): string {
@@ -18,6 +18,7 @@ function show(value: Value | undefined): string {
 
 /** `touchline explain`: why one account has its score, tier and actions on a day. */
 export async function runExplain(projectPath: string, accountId: string, options: { asOf: string; state?: string | undefined; since?: string | undefined }, io: Io): Promise<number> {
+  checkAsOf(options.asOf);
   const sinceDays = options.since === undefined ? undefined : /^[0-9]+d$/.test(options.since) ? Number(options.since.slice(0, -1)) : undefined;
   const sinceDate = options.since !== undefined && sinceDays === undefined ? epochDayOf(options.since) : undefined;
   if (options.since !== undefined && sinceDays === undefined && sinceDate === undefined) throw new UsageError(`--since takes a number of days (7d) or a date (YYYY-MM-DD), not ${options.since}`);

@@ -9,10 +9,11 @@ import { closestName } from "../text/suggest.js";
 import { loadProject } from "../run/project.js";
 import { runProject } from "../run/run.js";
 import { EXIT, UsageError, type Io } from "./output.js";
-import { renderInputLeftOut, withProject } from "./run-command.js";
+import { checkAsOf, renderInputLeftOut, withProject } from "./run-command.js";
 
 /** `touchline preview`: one template rendered for one account on one day, exactly as run --send would render it. */
 export async function runPreview(projectPath: string, account: string, template: string, options: { asOf: string; format: string }, io: Io): Promise<number> {
+  checkAsOf(options.asOf);
   if (!["text", "html", "eml"].includes(options.format)) throw new UsageError(`--format must be text, html or eml, not ${options.format}`);
   return withProject(projectPath, io, async () => {
     const project = loadProject(projectPath);

@@ -3,14 +3,14 @@ import { relative } from "node:path";
 import { DataError, EngineSettingError } from "../data/duckdb.js";
 import { OutputError, PathConflict } from "../run/files.js";
 import { readFileSync } from "node:fs";
-import { loadProject, ProjectError, ProjectSchemaError } from "../run/project.js";
+import { loadProject, ProjectError, ProjectNotFound, ProjectSchemaError } from "../run/project.js";
 import { checkProjectFile } from "../run/project-check.js";
 import { StateError, StateWriteError } from "../run/state-store.js";
 import type { RejectGroup } from "../data/rejects.js";
 import { PlaybookInvalid, runEveryPlaybook, RunStopped, type RunResult } from "../run/run.js";
 import { renderDiagnostic } from "../text/code-frame.js";
 import { EXIT, paintFor, UsageError, type Io } from "./output.js";
-import { renderTable, thousands } from "./table.js";
+import { counted, renderTable, thousands } from "./table.js";
 import { SettingsError } from "../actions/settings.js";
 
 export interface RunCommandOptions {
@@ -29,12 +29,17 @@ export interface RunCommandOptions {
   now?: string | undefined;
 }
 
+/** --as-of is a calendar date: anything else is the command used wrongly (exit 2), found before any work. */
+export function checkAsOf(text: string): void {
+  if (epochDayOf(text) === undefined) throw new UsageError(`--as-of must be a calendar date as YYYY-MM-DD, not ${JSON.stringify(text)}`);
+}
+
 /** Turns project, data and playbook problems into messages and exit codes; shared by run and explain. */
 export async function withProject<T>(projectPath: string, io: Io, work: () => Promise<T>): Promise<T | number> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof PathConflict || error instanceof OutputError || error instanceof StateWriteError || error instanceof SettingsError || error instanceof EngineSettingError) {
+    if (error instanceof PathConflict || error instanceof OutputError || error instanceof StateWriteError || error instanceof SettingsError || error instanceof EngineSettingError || error instanceof ProjectNotFound) {
       io.err(`touchline: ${error.message}`);
       return EXIT.usage;
     }
@@ -90,6 +95,7 @@ function progressReporter(io: Io, enabled: boolean): { tick: (done: number) => v
 
 /** `touchline run`: a dry run of a project's playbook on one day. */
 export async function runRun(projectPath: string, options: RunCommandOptions, io: Io): Promise<number> {
+  checkAsOf(options.asOf);
   if (options.noState && options.state) throw new UsageError("--state and --no-state cannot be used together");
   const wait = options.wait === undefined ? undefined : Number(options.wait);
   if (wait !== undefined && (!Number.isFinite(wait) || wait < 0 || !/^[0-9]+(\.[0-9]+)?$/.test(options.wait!))) throw new UsageError(`--wait takes a number of seconds, not ${options.wait}`);
@@ -158,7 +164,7 @@ export function deliveryProgress(io: Io, enabled: boolean): (done: number, total
 export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was sent.", said = new Set<string>()): string {
   const { plan, summary } = result;
   const lines: string[] = [];
-  lines.push(`Playbook ${plan.name}${plan.version !== undefined ? ` v${plan.version}` : ""} (${plan.hash}) as of ${isoDateOf(result.day)}: ${thousands(summary.accounts)} accounts evaluated${result.rejected > 0 ? `, ${rowCount(result.rejected)} rejected` : ""}.`);
+  lines.push(`Playbook ${plan.name}${plan.version !== undefined ? ` v${plan.version}` : ""} (${plan.hash}) as of ${isoDateOf(result.day)}: ${counted(summary.accounts, "account")} evaluated${result.rejected > 0 ? `, ${rowCount(result.rejected)} rejected` : ""}.`);
   lines.push(mode);
   const repeated = result.warnings.filter((warning) => said.has(warning));
   for (const warning of result.warnings) if (!said.has(warning)) lines.push(`warning: ${warning}`);
@@ -236,7 +242,27 @@ export function renderWarningsAndRejects(read: { warnings: readonly string[]; re
 
 /** "1 row", "2,500 rows" */
 export function rowCount(rows: number): string {
-  return `${thousands(rows)} row${rows === 1 ? "" : "s"}`;
+  return counted(rows, "row");
+}
+
+/** What fixes a column where most rows fail alike, by the kind of problem. */
+function commonFix(field: string, kind: string): string {
+  switch (kind) {
+    case "duplicate":
+      return `the file has several rows per \`${field}\` (orders, a history?): the accounts input needs one row per account (a join takes the latest with latest: <column>)`;
+    case "missing":
+      return `make \`${field}\` optional in the playbook's account block (${field}: <type>?) or give it a default (${field}: <type> = <value>)`;
+    case "date":
+    case "datetime":
+    case "calendar":
+      return `dates are read as ISO 8601 (2024-10-16, 2024-10-16 19:00:00); write the column that way in the export, or declare \`${field}\` as a string`;
+    case "whole":
+      return `declare \`${field}\` as number or money if its values have decimals`;
+    case "id":
+      return `name the column that holds the account id in touchline.yaml (id: <column>)`;
+    default:
+      return `declare \`${field}\` with the type its values have (string, bool?...), or map its values in touchline.yaml (values: { ${field}: { "as exported": value } })`;
+  }
 }
 
 /**
@@ -255,9 +281,7 @@ export function renderRejectGroups(groups: readonly RejectGroup[], accounts: num
     }
     const first = group.examples[0]!;
     lines.push(`  ${where(group.file)}${field}: ${thousands(group.count)} rows: ${first.message} (lines ${group.examples.map((e) => e.line).join(", ")}, ...)`);
-    if (group.field && accounts > 0 && group.count >= accounts / 2) {
-      lines.push(`    most rows fail the same way: declare \`${group.field}\` with the type its values have (string, bool?...), or map its values in touchline.yaml (values: { ${group.field}: { "as exported": value } })`);
-    }
+    if (group.field && accounts > 0 && group.count >= accounts / 2) lines.push(`    most rows fail the same way: ${commonFix(group.field, group.kind)}`);
   }
   if (groups.length > limit) lines.push(`  ... and ${groups.length - limit} more kinds of problems`);
   return lines;

@@ -9,7 +9,7 @@ import { portfolioKpis, type PortfolioReport } from "../simulate/portfolio.js";
 import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
 import { renderWarningsAndRejects, withProject } from "./run-command.js";
 import { UsageError, type Io } from "./output.js";
-import { renderTable, thousands } from "./table.js";
+import { counted, renderTable, thousands } from "./table.js";
 
 export interface SimulateCommandOptions {
   from: string;
@@ -113,7 +113,7 @@ function taskLoadLines(report: SimulationReport): string[] {
   const owners = new Set(report.taskLoad.map((t) => t.owner));
   const busiest = [...report.taskLoad].sort((a, b) => b.tasks - a.tasks || (a.week < b.week ? -1 : 1))[0]!;
   const over = report.taskLoad.filter((t) => t.overCapacity);
-  const lines = ["", `CSM tasks: ${thousands(report.taskLoad.reduce((n, t) => n + t.tasks, 0))} planned for ${thousands(owners.size)} owners; busiest week: ${busiest.owner}, ${busiest.tasks} tasks in the week of ${busiest.week}.`];
+  const lines = ["", `CSM tasks: ${thousands(report.taskLoad.reduce((n, t) => n + t.tasks, 0))} planned for ${counted(owners.size, "owner")}; busiest week: ${busiest.owner}, ${busiest.tasks} tasks in the week of ${busiest.week}.`];
   lines.push(`  The first day replayed (${report.from}) enrolls every account already matching a trigger (each trigger counts as first run then): that week carries the backlog.`);
   if (report.taskCapacity === null) lines.push("  (the playbook states no task_capacity: no week is flagged)");
   else if (over.length === 0) lines.push(`  No owner went over the capacity of ${report.taskCapacity} tasks a week.`);

@@ -142,7 +142,7 @@ export function problemMessage(code: string, type: Type, field: string, raw: str
     case "finite":
       return `expected ${expected}, got ${got}: too large to be a number`;
     case "whole":
-      return `expected ${expected}, got ${got} (not a whole number)`;
+      return `expected ${expected}, got ${got}, which has decimals`;
     case "calendar":
       return `expected ${expected}, got ${got} (no such calendar date)`;
     case "percent_range":

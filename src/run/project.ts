@@ -171,6 +171,9 @@ function relativeTo(root: string, file: string): string {
 /** A mistake in the project config: reported with its file, never as a stack trace. */
 export class ProjectError extends Error {}
 
+/** The project folder named on the command line has no touchline.yaml (or is no folder): the command used wrongly. */
+export class ProjectNotFound extends ProjectError {}
+
 /** touchline.yaml does not fit the project's schema: `check`'s diagnostics say where, each with its line. */
 export class ProjectSchemaError extends ProjectError {
   constructor(
@@ -201,8 +204,8 @@ function fileSpec(root: string, spec: { file: string; format?: InputFormat | und
 /** Reads `touchline.yaml` from a project folder (or the file itself). */
 export function loadProject(path: string): Project {
   const configFile = existsSync(path) && statSync(path).isDirectory() ? join(path, CONFIG_FILE) : path;
-  if (!existsSync(configFile)) throw new ProjectError(`no ${CONFIG_FILE} in ${path}: a project folder names its playbook and data in ${CONFIG_FILE}`);
-  if (!statSync(configFile).isFile()) throw new ProjectError(`${configFile} is not a file`);
+  if (!existsSync(configFile)) throw new ProjectNotFound(`no ${CONFIG_FILE} in ${path}: a project folder names its playbook and data in ${CONFIG_FILE}`);
+  if (!statSync(configFile).isFile()) throw new ProjectNotFound(`${configFile} is not a file`);
   const root = dirname(resolve(configFile));
   let raw: unknown;
   try {

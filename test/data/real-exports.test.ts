@@ -174,7 +174,7 @@ describe("export quirks", () => {
     const result = (await project.run("2026-03-01", "--no-state"));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toContain("rejected");
-    expect(result.stdout).toContain('1 accounts have a time zone nobody knows ("America/Nowhere"): they are evaluated in the project\'s zone, America/New_York');
+    expect(result.stdout).toContain('1 account has a time zone nobody knows ("America/Nowhere"): they are evaluated in the project\'s zone, America/New_York');
     const a1 = result.decisions.get("A1")!;
     // A zone-less time is read in the account's zone (Berlin): 23:30 on 28 February is still in the last 7 days, and
     // 00:30+01:00 on 1 March is today there.

@@ -197,11 +197,15 @@ describe("bad input: a clear error for each bad row, nothing valid lost", () => 
     expect(run.stderr).toContain("TL2003 unknown name `seat`; did you mean `seats`?");
   });
 
-  it("says what is wrong with a project or a date, with exit codes 1 and 2", async () => {
+  it("says what is wrong with the project folder or the date named on the command line, with exit code 2, as check does", async () => {
     const noConfig = new TestProject({ "playbook.play": PLAYBOOK });
-    expect(noConfig.cli("run", "missing-folder", "--as-of", "2026-03-01")).toMatchObject({ code: 1 });
+    expect(noConfig.cli("run", "missing-folder", "--as-of", "2026-03-01")).toMatchObject({ code: 2 });
     expect(noConfig.cli("run", "missing-folder", "--as-of", "2026-03-01").stderr).toContain("no touchline.yaml in missing-folder");
-    expect(noConfig.cli("run", ".", "--as-of", "March 1st").stderr).toContain("--as-of must be a calendar date as YYYY-MM-DD");
+    expect(noConfig.cli("explain", "missing-folder", "A1", "--as-of", "2026-03-01").code).toBe(2);
+    const badDate = noConfig.cli("run", ".", "--as-of", "March 1st");
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain("--as-of must be a calendar date as YYYY-MM-DD");
+    expect(noConfig.cli("explain", ".", "A1", "--as-of", "2026-02-30").code).toBe(2);
     expect(noConfig.cli("run", ".").code).toBe(2);
   });
 });
