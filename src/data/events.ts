@@ -58,6 +58,24 @@ export interface NumberedAccounts<Zone = ZoneOffsets> {
   zones: readonly (Zone & { end: number })[];
 }
 
+/**
+ * Whether the day evaluated lies where the events cannot reach it: before
+ * the first one, or so long after the last that every window is empty. Each
+ * aggregate is then 0 or missing, which reads as a quiet portfolio rather
+ * than a wrong --as-of or an old export. Times are UTC or wall-clock ms;
+ * a day's margin covers every zone.
+ */
+function asOfOutsideEvents(first: number, last: number, asOfDay: number, windowDays: readonly number[]): string | undefined {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const asOf = day(asOfDay * MS_PER_DAY);
+  if (first >= (asOfDay + 2) * MS_PER_DAY) return `every event is after --as-of ${asOf} (the first is on ${day(first)}): each event aggregate is 0 or missing; is --as-of the day you meant?`;
+  const longest = Math.max(0, ...windowDays);
+  if (longest > 0 && last < (asOfDay - longest) * MS_PER_DAY) {
+    return `the latest event is on ${day(last)}, more than the playbook's longest window (${longest} days) before --as-of ${asOf}: every event count over a window is 0; is --as-of the day you meant, or is the events export out of date?`;
+  }
+  return undefined;
+}
+
 /** A zone's window bounds on a run's day (UTC ms): the end of the day, and the start of each window length of `RunWindows.days`. */
 export interface ZoneWindows {
   asOfMs: number;
@@ -308,7 +326,8 @@ export class EventAggregation {
       // are described apart when there are some. A text key beside the number made distinct counts run out of memory.
       `CREATE OR REPLACE TEMP TABLE aggs AS
        SELECT e.__idx AS __idx, count(*) AS __events,
-         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared${columns.length > 0 ? ", " : ""}${columns.join(", ")}
+         count(*) FILTER (WHERE e.problem IS NOT NULL) AS __bad, count(*) FILTER (WHERE e.undeclared AND e.problem IS NULL) AS __undeclared,
+         min(e.t) FILTER (WHERE e.ok) AS __first_t, max(e.t) FILTER (WHERE e.ok) AS __last_t${columns.length > 0 ? ", " : ""}${columns.join(", ")}
        FROM (SELECT e.*, e.problem IS NULL AND NOT e.undeclared AS ok, ${bounds}
              FROM ${withAccountNumber(windows, events)} e) e
        GROUP BY e.__idx`,
@@ -321,6 +340,9 @@ export class EventAggregation {
       const sql = new Sql();
       return { sql: `SELECT DISTINCT type FROM ${this.eventsSql(sql, account)} WHERE undeclared AND problem IS NULL ORDER BY type`, params: sql.params };
     }, orphaned.length === 0 ? undefined : this.orphanRows(windows, account));
+    const span = (await this.engine.rows("SELECT min(__first_t) AS first, max(__last_t) AS last FROM aggs WHERE __idx IS NOT NULL"))[0]!;
+    const outside = span.first === null ? undefined : asOfOutsideEvents(Number(span.first), Number(span.last), asOfDay, windows.days);
+    if (outside) report.warnings.push(outside);
     return this.withOneThreadNotice(report, oneThread);
   }
 

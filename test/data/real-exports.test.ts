@@ -206,6 +206,28 @@ describe("a joined file", () => {
   });
 });
 
+describe("an --as-of the events cannot reach", () => {
+  it("is said: before the first event, or past the longest window after the last (every count 0 reads as a quiet portfolio)", async () => {
+    const project = new TestProject(
+      {
+        "playbook.play": 'playbook "p" {\n  account { n: int }\n  events { login { } }\n  metric logins_30d = count("login", 30d)\n  metric logins_90d = count("login", 90d)\n}\n',
+        "accounts.csv": "account_id,n\nA1,1\n",
+        "events.csv": "account_id,timestamp,type\nA1,2026-01-10T10:00:00Z,login\nA1,2026-02-20T10:00:00Z,login\n",
+      },
+      { events: "events.csv" },
+    );
+    const before = await project.run("2025-06-01", "--no-state");
+    expect(before.stdout).toContain("warning: every event is after --as-of 2025-06-01 (the first is on 2026-01-10): each event aggregate is 0 or missing; is --as-of the day you meant?");
+    const after = await project.run("2026-06-01", "--no-state");
+    expect(after.stdout).toContain("warning: the latest event is on 2026-02-20, more than the playbook's longest window (90 days) before --as-of 2026-06-01: every event count over a window is 0");
+    for (const day of ["2026-03-01", "2026-05-20"]) {
+      const within = await project.run(day, "--no-state");
+      expect(within.code, within.stderr).toBe(0);
+      expect(within.stdout, day).not.toMatch(/every event|latest event/);
+    }
+  });
+});
+
 describe("date-times without a zone", () => {
   it("a date alone is midnight in the account's zone, like a zone-less time, and an event's zone name changes no other row", async () => {
     const project = new TestProject(
