@@ -52,6 +52,13 @@ export interface LoadedAccounts {
 }
 
 /** The text of a column as read, trimmed, NULL when empty: ids and values are compared after this one normalisation. */
+/** "; did you mean `x`?" when a column of `headers` is close to `name`, else the columns there are (a few dozen at most). */
+function meant(name: string, headers: readonly string[]): string {
+  const close = closestName(name, headers);
+  if (close) return `; did you mean \`${close}\`?`;
+  return headers.length > 0 && headers.length <= 40 ? `; its columns are ${headers.map((h) => `\`${h}\``).join(", ")}` : "";
+}
+
 function trimmed(expr: string): string {
   return trimmedText(expr);
 }
@@ -106,7 +113,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
       const name = source.joins[j]!.columns[field];
       if (name === undefined) continue;
       const index = joins[j]!.headers.indexOf(name);
-      if (index < 0) throw new DataError(`${source.joins[j]!.file}: touchline.yaml maps \`${field}\` to the column \`${name}\`, which this file does not have`);
+      if (index < 0) throw new DataError(`${source.joins[j]!.file}: touchline.yaml maps \`${field}\` to the column \`${name}\`, which this file does not have${meant(name, joins[j]!.headers)}`);
       return `j${j}.c${index}`;
     }
     return undefined;
@@ -115,7 +122,7 @@ export async function loadAccounts(engine: DataEngine, source: AccountSource, co
     const name = source.columns[field.name] ?? field.name;
     const raw = joinedColumn(field.name) ?? baseColumn(name) ?? joinColumn(name);
     if (raw === undefined && source.columns[field.name] !== undefined) {
-      throw new DataError(`${source.file}: touchline.yaml maps \`${field.name}\` to the column \`${name}\`, which no accounts file has`);
+      throw new DataError(`${source.file}: touchline.yaml maps \`${field.name}\` to the column \`${name}\`, which no accounts file has${meant(name, [...relation.headers, ...joins.flatMap((j) => j.headers)])}`);
     }
     return { field, text: raw === undefined ? undefined : mapped(sql, trimmed(raw), source.values[field.name]) };
   });

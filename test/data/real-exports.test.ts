@@ -203,6 +203,12 @@ describe("a joined file", () => {
     const latest = await project.run("2026-03-01", "--no-state");
     expect(latest.code, latest.stderr).toBe(0);
     expect([...latest.decisions.values()].map((d) => [d.account, d.tier!.value])).toEqual([["A1", "big"], ["A2", "big"], ["A3", "small"]]);
+
+    // A column mapped that the file does not have: the closest one, or the columns there are.
+    project.write("touchline.yaml", "playbook: playbook.play\naccounts:\n  file: accounts.csv\n  join:\n    - { file: subscriptions.csv, on: account_id, latest: start, columns: { mrr: mrrr } }\n");
+    expect((await project.run("2026-03-01", "--no-state")).stderr).toContain("touchline.yaml maps `mrr` to the column `mrrr`, which this file does not have; did you mean `mrr`?");
+    project.write("touchline.yaml", "playbook: playbook.play\naccounts:\n  file: accounts.csv\n  join:\n    - { file: subscriptions.csv, on: account_id, latest: start, columns: { mrr: monthly_revenue } }\n");
+    expect((await project.run("2026-03-01", "--no-state")).stderr).toContain("which this file does not have; its columns are `account_id`, `start`, `mrr`");
   });
 });
 
