@@ -90,10 +90,10 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
           : `${where}: ${issue.message}`;
       diagnostics.push(createDiagnostic(source, code, missing ? (issue.path.length > 1 ? spanOf(issue.path.slice(0, -1)) : whole) : spanOf(issue.path), message));
     }
-    return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
   }
-  // Files that are not there, and time zones nobody knows, at their setting with a suggestion.
-  const config = parsed.data;
+  // Files that are not there, and time zones nobody knows, at their setting with a suggestion: read from the file as
+  // written, so they are said in the same pass as the schema's problems (each value's kind is checked where it is used).
+  const config = document.toJS() as Partial<Record<string, unknown>> & { accounts?: unknown; history?: Record<string, unknown> };
   const folder = dirname(path);
   const fileAt = (keys: (string | number)[], value: unknown) => {
     // The history is read only by simulate and kpi (and may be written by a script, as RavenStack's is): a warning there.
@@ -112,23 +112,24 @@ export function checkProjectFile(path: string, text: string): { source: SourceFi
   };
   const source_ = (keys: (string | number)[], value: unknown) => (typeof value === "string" ? fileAt(keys, value) : value && typeof value === "object" ? fileAt([...keys, "file"], (value as { file?: unknown }).file) : undefined);
   const sources = (keys: (string | number)[], value: unknown) => (Array.isArray(value) ? value.forEach((v, i) => source_([...keys, i], v)) : source_(keys, value));
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   fileAt(["playbook"], config.playbook);
-  (config.playbooks ?? []).forEach((file, i) => fileAt(["playbooks", i], file));
+  list(config.playbooks).forEach((file, i) => fileAt(["playbooks", i], file));
   source_(["accounts"], config.accounts);
-  if (typeof config.accounts === "object") (config.accounts.join ?? []).forEach((join, i) => fileAt(["accounts", "join", i, "file"], join.file));
+  if (config.accounts && typeof config.accounts === "object") list((config.accounts as { join?: unknown }).join).forEach((join, i) => fileAt(["accounts", "join", i, "file"], (join as { file?: unknown } | null)?.file));
   sources(["events"], config.events);
   fileAt(["overrides"], config.overrides);
-  if (config.history) {
+  if (config.history && typeof config.history === "object") {
     source_(["history", "snapshots"], config.history.snapshots);
     sources(["history", "events"], config.history.events);
     fileAt(["history", "mrr"], config.history.mrr);
     fileAt(["history", "outcomes"], config.history.outcomes);
   }
-  if (!isKnownTimeZone(config.timezone)) {
+  if (typeof config.timezone === "string" && !isKnownTimeZone(config.timezone)) {
     const meant = closestName(config.timezone, Intl.supportedValuesOf("timeZone"));
     diagnostics.push(createDiagnostic(source, "TL3004", spanOf(["timezone"]), `unknown time zone ${config.timezone}${meant ? `; did you mean ${meant}?` : " (use an IANA name such as Europe/Berlin or UTC)"}`));
   }
-  if (diagnostics.some((d) => d.severity === "error")) return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
+  if (!parsed.success || diagnostics.some((d) => d.severity === "error")) return { source, diagnostics: diagnostics.sort(compareDiagnostics) };
   // The rest of the project's rules read the file itself: only when it is what is being checked (an editor may hold unsaved text).
   if (!existsSync(path) || readFileSync(path, "utf8") !== text) return { source, diagnostics };
   try {

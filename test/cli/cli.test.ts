@@ -34,7 +34,8 @@ describe("touchline check (as a process)", () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain("touchline.yaml:3:1 error TL3002 unknown setting `histroy` in touchline.yaml; did you mean `history`?");
     expect(broken.stdout).toContain("touchline.yaml:5:11 error TL3003 `timezone` should be text, not 5");
-    expect(broken.stdout).toContain("0 playbooks and 1 project file checked: 2 errors, 0 warnings");
+    // The missing files are said in the same pass (p.play, a.csv).
+    expect(broken.stdout).toContain("0 playbooks and 1 project file checked: 4 errors, 0 warnings");
     // run says the same, every problem at its line, not the first in the schema's words.
     const run = touchline(["run", dir, "--as-of", "2026-03-01"]);
     expect(run.code).toBe(1);
@@ -44,7 +45,7 @@ describe("touchline check (as a process)", () => {
     writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\nacounts: a.csv\n");
     const misspelt = touchline(["check", join(dir, "touchline.yaml")]);
     expect(misspelt.stdout).toContain("touchline.yaml:2:1 error TL3002 unknown setting `acounts` in touchline.yaml; did you mean `accounts`?");
-    expect(misspelt.stdout).toContain("1 project file checked: 1 error, 0 warnings");
+    expect(misspelt.stdout).toContain("1 project file checked: 2 errors, 0 warnings"); // and p.play, which is not there
     writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\n");
     expect(touchline(["check", join(dir, "touchline.yaml")]).stdout).toContain("touchline.yaml:1:1 error TL3001 `accounts` is required");
     // Files that are not there and unknown time zones, at their setting, with a suggestion.
@@ -54,6 +55,11 @@ describe("touchline check (as a process)", () => {
     expect(missing.stdout).toContain("touchline.yaml:1:11 error TL3004 no such file: p.play");
     expect(missing.stdout).toContain("touchline.yaml:2:11 error TL3004 no such file: acounts.csv; did you mean accounts.csv?");
     expect(missing.stdout).toContain("touchline.yaml:3:11 error TL3004 unknown time zone Europe/Londn; did you mean Europe/London?");
+    // Said in the same pass as the schema's own problems, not after they are fixed.
+    writeFileSync(join(dir, "touchline.yaml"), "playbook: p.play\naccounts: accounts.csv\ntimezone: Europe/Londn\nmax_rejects: lots\n");
+    const both = touchline(["check", join(dir, "touchline.yaml")]);
+    expect(both.stdout).toContain("touchline.yaml:3:11 error TL3004 unknown time zone Europe/Londn; did you mean Europe/London?");
+    expect(both.stdout).toMatch(/touchline\.yaml:4:\d+ error TL300\d `max_rejects`/);
   });
 
   it("exits 1 on errors and shows file:line:col, code, message and a code frame", () => {
