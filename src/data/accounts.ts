@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import type { FieldContract } from "../engine/compiled.js";
 import type { Type } from "../expression/types.js";
 import { closestName } from "../text/suggest.js";
@@ -257,6 +258,10 @@ async function jsonKeys(engine: DataEngine, relation: Relation): Promise<string[
 /** Streams the rejected accounts (bad values, unreadable records, duplicate ids) into `rejections`; returns how many. */
 async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts, source: AccountSource, contract: readonly FieldContract[], rejections: Rejections, asOf: string | undefined): Promise<number> {
   const asOfText = asOf;
+  // A field from a joined file is named with its file and column: the line is the account's, the value is not from it.
+  const joinedFrom = new Map(
+    source.joins.flatMap((join) => Object.entries(join.columns).map(([field, column]): [string, string] => [field, ` (column \`${column}\` of ${basename(join.file)}, joined on \`${join.on}\`${join.latest ? ` by the latest \`${join.latest}\`` : ""})`])),
+  );
   const bad = await engine.rows("SELECT __ord, __first FROM acc_rejected ORDER BY __ord");
   const located = await loaded.relation.locate([...new Set(bad.flatMap((row) => [Number(row.__ord), ...(row.__first === null ? [] : [Number(row.__first)])]))]);
   const unreadable: RejectedRecord[] = located.unreadable.map((u) => ({ file: source.file, line: u.line, problems: [{ field: null, message: u.message, kind: "unreadable" }] }));
@@ -293,7 +298,7 @@ async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts
       if (row.__bad === null) {
         contract.forEach((field, i) => {
           const code = row[`p${i}`];
-          if (code !== null && code !== undefined) problems.push({ field: field.name, message: problemMessage(String(code), field.type as Type, field.name, (row[`t${i}`] as string | null) ?? null), kind: String(code) });
+          if (code !== null && code !== undefined) problems.push({ field: field.name, message: `${problemMessage(String(code), field.type as Type, field.name, (row[`t${i}`] as string | null) ?? null)}${joinedFrom.get(field.name) ?? ""}`, kind: String(code) });
         });
       }
       add({ file: source.file, line: lineOf(ordinal), problems, row: values });

@@ -204,6 +204,10 @@ describe("a joined file", () => {
     expect(latest.code, latest.stderr).toBe(0);
     expect([...latest.decisions.values()].map((d) => [d.account, d.tier!.value])).toEqual([["A1", "big"], ["A2", "big"], ["A3", "small"]]);
 
+    // A bad value from the joined file: the account's line, and the file and column the value came from.
+    project.write("subscriptions.csv", "account_id,start,mrr\nA1,2024-01-01,50\nA2,2024-01-01,500\nA3,2024-02-01,lots\n");
+    const bad = await project.run("2026-03-01", "--no-state");
+    expect(bad.stdout).toContain('accounts.csv:4: field `mrr`: expected an amount, got "lots" (column `mrr` of subscriptions.csv, joined on `account_id` by the latest `start`)');
     // A column mapped that the file does not have: the closest one, or the columns there are.
     project.write("touchline.yaml", "playbook: playbook.play\naccounts:\n  file: accounts.csv\n  join:\n    - { file: subscriptions.csv, on: account_id, latest: start, columns: { mrr: mrrr } }\n");
     expect((await project.run("2026-03-01", "--no-state")).stderr).toContain("touchline.yaml maps `mrr` to the column `mrrr`, which this file does not have; did you mean `mrr`?");
