@@ -388,7 +388,9 @@ export class EventAggregation {
     const orphans = Number(orphanSummary?.orphans ?? 0);
     if (orphans > 0 && account === undefined) {
       const examples = String(orphanSummary!.orphan_examples);
-      warnings.push(`${Number(orphanSummary!.orphan_events).toLocaleString("en-US")} events of ${orphans.toLocaleString("en-US")} accounts that are not among the valid accounts were ignored (for example ${examples})`);
+      const events = Number(orphanSummary!.orphan_events);
+      const counted = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+      warnings.push(`${counted(events, "event")} of ${counted(orphans, "account")} that ${orphans === 1 ? "is" : "are"} not among the valid accounts ${events === 1 ? "was" : "were"} ignored (for example ${examples})`);
     }
     const bad = Number(summary.bad);
     // Records the reader could not split into fields (DuckDB rejected them) are in no row count: they are found apart, and said.

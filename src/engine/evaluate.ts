@@ -511,7 +511,10 @@ function conditionReason(trigger: TriggerPlan, scope: AccountScope, wasActive: b
     if (trigger.joiner === "or") break;
   }
   const what = holding.length > 0 ? holding.join(" and ") : "its condition";
-  return trigger.fire === "while_true" && wasActive ? `${what} still holds` : `${what} became true`;
+  if (trigger.fire === "while_true" && wasActive) return `${what} still holds`;
+  // A trigger with a scope enters when its condition holds in scope: which of the two changed is not remembered.
+  const scoped = [...(trigger.tiers.length > 0 ? [`tier ${String(scope.tier)}`] : []), ...trigger.segments.map((s) => `segment ${s}`)];
+  return scoped.length > 0 ? `${what} holds, in scope (${scoped.join(", ")})` : `${what} became true`;
 }
 
 function describeValue(value: Value): string {

@@ -98,7 +98,7 @@ describe("time zones from the data", () => {
       { timezone: "Asia/Tokyo" },
     );
     const result = await runDay(project, "2026-03-02");
-    expect(result.stdout).toContain('warning: 1 accounts have a time zone nobody knows ("Mars/Olympus"): they are evaluated in the project\'s zone, Asia/Tokyo');
+    expect(result.stdout).toContain('warning: 1 account has a time zone nobody knows ("Mars/Olympus"): they are evaluated in the project\'s zone, Asia/Tokyo');
     const sendAt = (id: string) => (result.decisions.get(id)!.actions as Action[])[0]!.send_at;
     expect(sendAt("K")).toBe("2026-03-03T00:00:00+01:00");
     expect(sendAt("U")).toBe("2026-03-03T00:00:00+09:00");
@@ -264,5 +264,16 @@ describe("the run's summary", () => {
     expect(result.stdout).toContain("First 20 actions:");
     expect(result.stdout).toContain("n < 8 (n = 0) and n >= 0 (n = 0) became true");
     expect(result.stdout).toContain("... 4 more in --out decisions.jsonl");
+  });
+
+  it("says a scoped trigger's condition holds in scope, not that it became true: the account may have entered the scope instead", async () => {
+    const project = new TestProject({
+      "playbook.play": 'playbook "s" {\n  account { n: int  flagged: bool }\n  segment renewal = n > 5\n  trigger call {\n    for renewal\n    when flagged\n    limit once\n    enroll existing\n    task \"Call\"\n  }\n}\n',
+      "accounts.csv": "account_id,n,flagged\nA1,3,true\n",
+    });
+    expect((await project.run("2026-03-01")).decisions.get("A1")!.actions).toEqual([]);
+    project.write("accounts.csv", "account_id,n,flagged\nA1,9,true\n");
+    const entered = await project.run("2026-03-02");
+    expect(entered.decisions.get("A1")!.actions.map((a) => a.reason)).toEqual(["flagged holds, in scope (segment renewal)"]);
   });
 });

@@ -131,7 +131,7 @@ describe("history for a replay", () => {
     // 2026-01-31T15:00Z is February 1st in Tokyo; 2026-02-01T04:59Z is still January 31st in New York.
     expect(history.warnings).toEqual([
       "1 events of types the playbook's `events` does not declare were ignored (logout); declare a type to use it",
-      "1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)",
+      "1 event of 1 account that is not among the valid accounts was ignored (for example Z)",
     ]);
     const [a, b] = history.accounts;
     expect(a!.partials[0]![day("2026-01-15") - history.firstDay]).toBe(1);
@@ -207,6 +207,6 @@ describe("history for a replay", () => {
     expect(on(a, "2026-01-14")).toEqual([1, 1, 0, 1, 1, 0.25, 0.25, 0.25, 0.25, 2]);
     expect(on(b, "2026-01-11")).toEqual([1, 1, 1, 0, 1, 7, 7, 7, 7, 22]);
     expect(on(b, "2026-01-12")).toEqual([2, 1, 2, 0, 2, 10, 5, 3, 7, 23]);
-    expect(history.warnings).toEqual(["1 events of 1 accounts that are not among the valid accounts were ignored (for example Z)"]);
+    expect(history.warnings).toEqual(["1 event of 1 account that is not among the valid accounts was ignored (for example Z)"]);
   });
 });

@@ -319,7 +319,7 @@ describe("touchline kpi", () => {
     const project = historyProject(`${generated.events.trimEnd()}\nNOBODY,2026-02-03T10:00:00Z,login,u1\nR01,2026-02-04T10:00:00Z\n`);
     project.write("mrr.csv", "account_id,month,mrr\nR01,2026-01,100\nR01,2026-02,100\nR01,2026-03,100\n");
     project.write("touchline.yaml", readFileSync(project.path("touchline.yaml"), "utf8").replace(`"outcomes":"outcomes.csv"`, `"outcomes":"outcomes.csv","mrr":"mrr.csv"`));
-    const warning = /warning: 1 events of 1 accounts that are not among the valid accounts were ignored \(for example NOBODY\)/;
+    const warning = /warning: 1 event of 1 account that is not among the valid accounts was ignored \(for example NOBODY\)/;
     const broken = `history-events.csv:${lines + 2}: has 2 values but the header has 4 columns`;
     const table = await cli(project, "kpi", project.dir);
     expect(table.code, table.stderr).toBe(0);
