@@ -76,7 +76,7 @@ function explainOne(result: RunResult & { explained: NonNullable<RunResult["expl
   if (Object.keys(decision.metrics).length > 0) lines.push(`Metrics: ${Object.entries(decision.metrics).map(([k, v]) => `${k}=${show(v)}`).join(", ")}`);
   if (decision.onboarding) {
     lines.push("", `Onboarding: ${Math.round(decision.onboarding.completion * 100)}% complete`);
-    lines.push(renderTable(["milestone", "status", "due", "done on"], decision.onboarding.milestones.map((m) => [m.name, m.status.replace("_", " "), isoDateOf(m.due), m.doneOn === null ? "" : isoDateOf(m.doneOn)])));
+    lines.push(renderTable(["milestone", "status", "due", "done on"], decision.onboarding.milestones.map((m) => [m.name, m.status.replace("_", " "), isoDateOf(m.due), m.doneOn !== null ? isoDateOf(m.doneOn) : m.beforeTracking ? "before tracking" : ""])));
   }
   lines.push("", "Triggers:");
   lines.push(

@@ -194,6 +194,26 @@ describe("onboarding from the first run", () => {
     expect(second.time_to_value_days).toBeNull();
   });
 
+  it("a milestone due after one done before tracking is due from that one's due day, whatever day tracking began", async () => {
+    const after = `playbook "a" {
+  account { start: date  setup: bool  value: bool }
+  onboarding from start {
+    setup_done  due 14d                      done when setup
+    first_value due 30d after setup_done      done when value
+  }
+}
+`;
+    const dues = [];
+    for (const day of ["2026-03-01", "2026-03-05"]) {
+      const project = new TestProject({ "playbook.play": after, "accounts.csv": "account_id,start,setup,value\nA,2026-01-01,true,false\n" });
+      const milestones = (await runDay(project, day)).decisions.get("A")!.onboarding!.milestones;
+      expect(milestones.setup_done).toMatchObject({ due: "2026-01-15", before_tracking: true });
+      dues.push(milestones.first_value);
+    }
+    // 30 days after setup_done's due day (2026-01-15): overdue on both days, not due 30 days after the first run.
+    expect(dues).toEqual([{ status: "overdue", due: "2026-02-14", done_on: null }, { status: "overdue", due: "2026-02-14", done_on: null }]);
+  });
+
   it("an account tracked from its start gets its real time to value", async () => {
     const project = new TestProject({ "playbook.play": playbook, "accounts.csv": "account_id,start,setup,value\nA,2026-02-20,false,false\n" });
     await runDay(project, "2026-02-21");
