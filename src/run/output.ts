@@ -142,7 +142,8 @@ export class DecisionWriter {
   ) {
     this.sink = /\.parquet$/i.test(path) ? new ParquetSink(path, engine) : new TextSink(path);
     this.csv = /\.csv$/i.test(path);
-    if (this.csv) this.sink.write(`${CSV_COLUMNS.join(",")}\n`);
+    // After the fixed columns, each health component's score and each metric, as a spreadsheet wants them: a column each.
+    if (this.csv) this.sink.write(`${[...CSV_COLUMNS, ...plan.componentNames.map((c) => `health_${c}`), ...plan.metricNames.map((m) => `metric_${m}`)].map(csvCell).join(",")}\n`);
   }
 
   write(decision: AccountDecision): void {
@@ -156,6 +157,11 @@ export class DecisionWriter {
       decision.account, isoDateOf(decision.day), decision.health?.model, decision.health?.score, decision.health?.status, decision.health?.trend,
       decision.tier?.value, decision.tier?.computed, decision.onboarding ? Math.round(decision.onboarding.completion * 10000) / 10000 : "", overdue,
       decision.actions.filter((a) => a.status === "planned").length, actions, decision.notices.join(" | "),
+      ...this.plan.componentNames.map((name) => {
+        const score = decision.health?.components.find((c) => c.name === name)?.score;
+        return score === null || score === undefined ? "" : Math.round(score * 100) / 100;
+      }),
+      ...this.plan.metricNames.map((name) => plainValue(decision.metrics[name] ?? null)),
     ];
     this.sink.write(`${row.map(csvCell).join(",")}\n`);
   }

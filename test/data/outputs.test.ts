@@ -16,4 +16,13 @@ describe("decision files", () => {
     expect(readdirSync(project.dir).filter((f) => f.includes("partial") || f.endsWith(".parquet.jsonl"))).toEqual([]);
     connection.closeSync();
   });
+
+  it("CSV has a column per health component and per metric, after the fixed ones", () => {
+    const project = new TestProject({ "playbook.play": 'playbook "p" {\n  account { n: int }\n  metric double = n * 2\n  health { usage 100% = scale(n, 0 .. 10) }\n}\n', "accounts.csv": "account_id,n\nA1,3\nA2,12\n" });
+    const result = project.cli("run", ".", "--as-of", "2026-03-01", "--no-state", "--out", "d.csv");
+    expect(result.code, result.stderr).toBe(0);
+    const [header, ...rows] = readFileSync(project.path("d.csv"), "utf8").trim().split("\n").map((line) => line.split(","));
+    expect(header!.slice(-2)).toEqual(["health_usage", "metric_double"]);
+    expect(rows.map((row) => [row[0], ...row.slice(-2)])).toEqual([["A1", "30", "6"], ["A2", "100", "24"]]);
+  });
 });
