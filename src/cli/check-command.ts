@@ -1,10 +1,10 @@
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { checkText, findPlaybookFiles, readFromDisk } from "../language/index.js";
 import { checkProjectFile, isProjectFile } from "../run/project-check.js";
 import { renderDiagnostic } from "../text/code-frame.js";
 import type { Diagnostic } from "../text/diagnostic.js";
 import { SourceFile } from "../text/source.js";
-import { EXIT, paintFor, UsageError, type Io } from "./output.js";
+import { EXIT, paintFor, shownPath, UsageError, type Io } from "./output.js";
 
 export interface CheckOptions {
   format: "human" | "json";
@@ -40,7 +40,7 @@ export function runCheck(paths: string[], options: CheckOptions, io: Io): number
   }
   const errors = all.filter((d) => d.severity === "error").length;
   const warnings = all.filter((d) => d.severity === "warning").length;
-  const display = (file: string) => relative(process.cwd(), file) || file;
+  const display = shownPath;
   if (options.format === "json") {
     const report = {
       files: files.map((f) => display(resolve(f))),

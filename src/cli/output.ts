@@ -1,3 +1,4 @@
+import { isAbsolute, relative, sep } from "node:path";
 import pc from "picocolors";
 import type { Paint } from "../text/code-frame.js";
 
@@ -24,3 +25,13 @@ export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
 /** A mistake in how the command was called: reported in one line, exit code 2. */
 export class UsageError extends Error {}
+
+/**
+ * A file as a person at this terminal names it: relative to the working
+ * folder when it is inside it, else as it is (../../work/shared/... helps no one).
+ */
+export function shownPath(file: string): string {
+  if (!isAbsolute(file)) return file;
+  const inside = relative(process.cwd(), file);
+  return inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? file : inside;
+}

@@ -1,5 +1,4 @@
 import { epochDayOf, isoDateOf } from "../expression/literals.js";
-import { relative } from "node:path";
 import { DataError, EngineSettingError } from "../data/duckdb.js";
 import { OutputError, PathConflict } from "../run/files.js";
 import { readFileSync } from "node:fs";
@@ -9,7 +8,7 @@ import { StateError, StateWriteError } from "../run/state-store.js";
 import type { RejectGroup } from "../data/rejects.js";
 import { PlaybookInvalid, runEveryPlaybook, RunStopped, type RunResult } from "../run/run.js";
 import { renderDiagnostic } from "../text/code-frame.js";
-import { EXIT, paintFor, UsageError, type Io } from "./output.js";
+import { EXIT, paintFor, shownPath, UsageError, type Io } from "./output.js";
 import { counted, renderTable, thousands } from "./table.js";
 import { SettingsError } from "../actions/settings.js";
 
@@ -44,7 +43,7 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
       return EXIT.usage;
     }
     if (error instanceof RunStopped && error.rejected && error.rejected.count > 0) {
-      io.err(`Rejected input (${rowCount(error.rejected.count)}${error.rejected.path ? `; all listed in ${relative(process.cwd(), error.rejected.path)}` : ""}):`);
+      io.err(`Rejected input (${rowCount(error.rejected.count)}${error.rejected.path ? `; all listed in ${shownPath(error.rejected.path)}` : ""}):`);
       io.err(renderRejectGroups(error.rejected.groups, error.rejected.accounts).join("\n"));
     }
     if (error instanceof ProjectSchemaError) {
@@ -53,9 +52,9 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
       const checked = checkProjectFile(file, readFileSync(file, "utf8"));
       const errors = checked.diagnostics.filter((d) => d.severity === "error");
       const paint = paintFor(io);
-      for (const d of errors) io.err(renderDiagnostic(d, checked.source, paint, relative(process.cwd(), file)));
+      for (const d of errors) io.err(renderDiagnostic(d, checked.source, paint, shownPath(file)));
       if (errors.length === 0) io.err(`touchline: ${error.message}`);
-      else io.err(`touchline: ${relative(process.cwd(), file)} has errors; fix them first`);
+      else io.err(`touchline: ${shownPath(file)} has errors; fix them first`);
       return EXIT.problems;
     }
     if (error instanceof ProjectError || error instanceof RunStopped || error instanceof StateError || error instanceof DataError) {
@@ -66,9 +65,9 @@ export async function withProject<T>(projectPath: string, io: Io, work: () => Pr
       const paint = paintFor(io);
       for (const d of error.checked.diagnostics.filter((x) => x.severity === "error")) {
         const source = error.checked.layers.find((l) => l.source.path === d.file)?.source;
-        io.err(renderDiagnostic(d, source, paint, relative(process.cwd(), d.file)));
+        io.err(renderDiagnostic(d, source, paint, shownPath(d.file)));
       }
-      const file = relative(process.cwd(), error.checked.layers[0]?.source.path ?? projectPath);
+      const file = shownPath(error.checked.layers[0]?.source.path ?? projectPath);
       io.err(`touchline: the playbook ${file} has errors; fix them first (touchline check ${file} shows them all)`);
       return EXIT.problems;
     }
@@ -172,7 +171,7 @@ export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was
   for (const warning of result.warnings) said.add(warning);
   if (result.rejected > 0) {
     lines.push("");
-    lines.push(`Rejected input (${rowCount(result.rejected)}; all listed in ${relative(process.cwd(), result.rejectsPath ?? "")}):`);
+    lines.push(`Rejected input (${rowCount(result.rejected)}; all listed in ${shownPath(result.rejectsPath ?? "")}):`);
     lines.push(...renderRejectGroups(result.rejectGroups, result.data.accounts));
   }
   lines.push("");
@@ -203,9 +202,9 @@ export function renderRunSummary(result: RunResult, mode = "Dry run: nothing was
     lines.push("");
     lines.push(`First ${summary.actions.length} actions:`);
     lines.push(renderTable(["account", "trigger", "action", "to", "status", "reason"], summary.actions.map((a) => [a.account, a.trigger, `${a.kind} ${a.target}`, a.to ?? "", a.status.replace("_", " "), a.reason])));
-    if (summary.actionsLeftOut > 0) lines.push(`... ${thousands(summary.actionsLeftOut)} more in ${result.outputs.length > 0 ? relative(process.cwd(), result.outputs[0]!) : "--out decisions.jsonl (write them all with it)"}`);
+    if (summary.actionsLeftOut > 0) lines.push(`... ${thousands(summary.actionsLeftOut)} more in ${result.outputs.length > 0 ? shownPath(result.outputs[0]!) : "--out decisions.jsonl (write them all with it)"}`);
   }
-  for (const output of result.outputs) lines.push(`Wrote ${relative(process.cwd(), output)}`);
+  for (const output of result.outputs) lines.push(`Wrote ${shownPath(output)}`);
   return lines.join("\n");
 }
 
@@ -272,7 +271,7 @@ function commonFix(field: string, kind: string): string {
  */
 export function renderRejectGroups(groups: readonly RejectGroup[], accounts: number, limit = 12): string[] {
   const lines: string[] = [];
-  const where = (file: string) => relative(process.cwd(), file) || file;
+  const where = shownPath;
   for (const group of groups.slice(0, limit)) {
     const field = group.field ? `: field \`${group.field}\`` : "";
     if (group.count <= 3) {

@@ -29,7 +29,7 @@ describe("the saas-b2b example (the README's first command)", () => {
     expect(result.stdout).toMatch(/adoption_nudge\s+email adoption-tips/);
     const lines = readFileSync(join(scratch, "a.jsonl"), "utf8").trim().split("\n");
     expect(lines).toHaveLength(2000);
-    expect(readFileSync(join(scratch, "a.csv"), "utf8").split("\n")[0]).toBe("account,as_of,health_model,health_score,health_status,health_trend,tier,tier_computed,onboarding_completion,overdue_milestones,planned_actions,actions,notices");
+    expect(readFileSync(join(scratch, "a.csv"), "utf8").split("\n")[0]).toBe("account,as_of,health_model,health_score,health_status,health_trend,tier,tier_computed,onboarding_completion,overdue_milestones,planned_actions,actions,notices,health_adoption,health_engagement,health_sentiment,health_support,metric_utilization,metric_logins_30d,metric_logins_per_seat,metric_active_users_30d,metric_key_events_30d,metric_login_trend");
   });
 
   it("gives byte-identical decision files for the same inputs and day", async () => {
