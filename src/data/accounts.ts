@@ -262,6 +262,11 @@ async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts
   const joinedFrom = new Map(
     source.joins.flatMap((join) => Object.entries(join.columns).map(([field, column]): [string, string] => [field, ` (column \`${column}\` of ${basename(join.file)}, joined on \`${join.on}\`${join.latest ? ` by the latest \`${join.latest}\`` : ""})`])),
   );
+  // A value the project's `values` mapping made: the message shows what the file holds, and that the mapping made it.
+  const mappedFrom = (field: string, got: string | null): string => {
+    const from = Object.entries(source.values[field] ?? {}).filter(([, to]) => String(to) === got).map(([exported]) => JSON.stringify(exported));
+    return from.length > 0 ? ` (touchline.yaml maps ${from.join(", ")} to it)` : "";
+  };
   const bad = await engine.rows("SELECT __ord, __first FROM acc_rejected ORDER BY __ord");
   const located = await loaded.relation.locate([...new Set(bad.flatMap((row) => [Number(row.__ord), ...(row.__first === null ? [] : [Number(row.__first)])]))]);
   const unreadable: RejectedRecord[] = located.unreadable.map((u) => ({ file: source.file, line: u.line, problems: [{ field: null, message: u.message, kind: "unreadable" }] }));
@@ -298,7 +303,9 @@ async function reportRejectedAccounts(engine: DataEngine, loaded: LoadedAccounts
       if (row.__bad === null) {
         contract.forEach((field, i) => {
           const code = row[`p${i}`];
-          if (code !== null && code !== undefined) problems.push({ field: field.name, message: `${problemMessage(String(code), field.type as Type, field.name, (row[`t${i}`] as string | null) ?? null)}${joinedFrom.get(field.name) ?? ""}`, kind: String(code) });
+          if (code === null || code === undefined) return;
+          const got = (row[`t${i}`] as string | null) ?? null;
+          problems.push({ field: field.name, message: `${problemMessage(String(code), field.type as Type, field.name, got)}${mappedFrom(field.name, got)}${joinedFrom.get(field.name) ?? ""}`, kind: String(code) });
         });
       }
       add({ file: source.file, line: lineOf(ordinal), problems, row: values });

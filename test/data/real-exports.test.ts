@@ -216,6 +216,17 @@ describe("a joined file", () => {
   });
 });
 
+describe("a value mapped by touchline.yaml that the contract refuses", () => {
+  it("is reported with the value the file holds, so the mapping is the place to look", async () => {
+    const project = new TestProject(
+      { "playbook.play": 'playbook "p" {\n  account { plan: enum(basic, enterprise) }\n}\n', "accounts.csv": "account_id,plan\nA1,Basic\nA2,Enterprise\nA3,Basic\n" },
+      { accounts: { file: "accounts.csv", values: { plan: { Basic: "basic", Enterprise: "enterprize" } } } },
+    );
+    const result = await project.run("2026-03-01", "--no-state");
+    expect(result.stdout).toContain('accounts.csv:3: field `plan`: expected one of basic, enterprise, got "enterprize" (touchline.yaml maps "Enterprise" to it)');
+  });
+});
+
 describe("an --as-of the events cannot reach", () => {
   it("is said: before the first event, or past the longest window after the last (every count 0 reads as a quiet portfolio)", async () => {
     const project = new TestProject(
