@@ -379,8 +379,6 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
   const results: MilestoneResult[] = [];
   const dueOf = new Map<string, number>();
   const doneOf = new Map<string, number | null>();
-  /** milestones done before tracking began: their done day is only the day tracking began */
-  const doneEarly = new Set<string>();
   // Accounts that started longer ago than the onboarding window are not tracked: never overdue.
   const outsideWindow = onboarding.withinDays !== undefined && typeof start === "number" && day - start > onboarding.withinDays;
   let done = 0;
@@ -388,10 +386,9 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
   // The list of done milestones may be the previous state's: copied before the first one is added, never changed in place.
   let copied = false;
   for (const milestone of onboarding.milestones) {
-    // After a milestone done before tracking, its due day is the base: its real done day is unknown, and the first
-    // evaluated day would move this one's due day with the day a state began.
-    const after = milestone.after;
-    const base = after !== undefined ? (doneEarly.has(after) ? dueOf.get(after) : (doneOf.get(after) ?? dueOf.get(after))) : typeof start === "number" ? start : undefined;
+    // After a milestone done before tracking, the day tracking began is the base: the latest its unknown done day can
+    // be, so no account is called overdue on a guess (with no state, every day is that first day).
+    const base = milestone.after !== undefined ? doneOf.get(milestone.after) ?? dueOf.get(milestone.after) : typeof start === "number" ? start : undefined;
     const due = base === undefined || base === null ? day : addMonthsToDay(base, milestone.due.months) + milestone.due.days;
     dueOf.set(milestone.name, due);
     let doneOn: number | null = Object.hasOwn(state.milestonesDone, milestone.name) ? state.milestonesDone[milestone.name]! : null;
@@ -403,10 +400,7 @@ function evaluateOnboarding(plan: CompiledPlaybook, scope: AccountScope, state: 
     }
     // Done on the first day the account was ever evaluated: done before tracking began, on a day nobody saw.
     const early = doneOn !== null && state.trackedSince !== undefined && doneOn === state.trackedSince;
-    if (early) {
-      beforeTracking = true;
-      doneEarly.add(milestone.name);
-    }
+    if (early) beforeTracking = true;
     doneOf.set(milestone.name, doneOn);
     const status: MilestoneResult["status"] =
       doneOn !== null ? "done" : outsideWindow ? "outside_window" : day > due ? "overdue" : due - day <= onboarding.dueSoonDays ? "due_soon" : "on_track";
