@@ -25,6 +25,17 @@ export type Observing = { kind: "report" } | { kind: "month-ends"; nps: boolean 
 type MonthEnds = Extract<Observing, { kind: "month-ends" }>;
 const REPORT: Observing = { kind: "report" };
 
+/** What a replay on threads is given: the project and playbook a thread compiles again, the history, the days, how many threads, and where progress goes. */
+type ReplayArguments = [
+  project: Project,
+  playbook: string,
+  plan: CompiledPlaybook,
+  data: HistoryData,
+  options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
+  threads: number,
+  progress: (done: number, total: number) => void,
+];
+
 /** What one thread replays: a contiguous run of the history's accounts, with what it needs to compile the same playbook. */
 export interface ReplayJob {
   project: Project;
@@ -84,35 +95,9 @@ export function partBuffers(part: ObserverPart | MonthEndsPart): ArrayBuffer[] {
  * accounts' daily partials move to the threads: `data` cannot be replayed
  * again afterwards.
  */
-export async function replayOnThreads(
-  project: Project,
-  playbook: string,
-  plan: CompiledPlaybook,
-  data: HistoryData,
-  options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
-  threads: number,
-  progress: (done: number, total: number) => void,
-): Promise<ReplayObserver>;
-export async function replayOnThreads(
-  project: Project,
-  playbook: string,
-  plan: CompiledPlaybook,
-  data: HistoryData,
-  options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
-  threads: number,
-  progress: (done: number, total: number) => void,
-  observing: MonthEnds,
-): Promise<MonthEndsObserver>;
-export async function replayOnThreads(
-  project: Project,
-  playbook: string,
-  plan: CompiledPlaybook,
-  data: HistoryData,
-  options: ReplayOptions & { churns: ReadonlyMap<string, readonly number[]> },
-  threads: number,
-  progress: (done: number, total: number) => void,
-  observing: Observing = REPORT,
-): Promise<ReplayObserver | MonthEndsObserver> {
+export async function replayOnThreads(...args: ReplayArguments): Promise<ReplayObserver>;
+export async function replayOnThreads(...args: [...ReplayArguments, observing: MonthEnds]): Promise<MonthEndsObserver>;
+export async function replayOnThreads(...[project, playbook, plan, data, options, threads, progress, observing = REPORT]: [...ReplayArguments, observing?: Observing]): Promise<ReplayObserver | MonthEndsObserver> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads is a whole number of at least 1, not ${threads}`);
   const total = data.accounts.length;
   let done = 0;
