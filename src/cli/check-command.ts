@@ -3,6 +3,7 @@ import { checkText, findPlaybookFiles, readFromDisk } from "../language/index.js
 import { checkProjectFile, isProjectFile } from "../run/project-check.js";
 import { renderDiagnostic } from "../text/code-frame.js";
 import type { Diagnostic } from "../text/diagnostic.js";
+import { counted } from "../text/counted.js";
 import { SourceFile } from "../text/source.js";
 import { EXIT, paintFor, shownPath, UsageError, type Io } from "./output.js";
 
@@ -10,9 +11,6 @@ export interface CheckOptions {
   format: "human" | "json";
 }
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
 
 /** `touchline check`: every problem in every playbook under the given paths. */
 export function runCheck(paths: string[], options: CheckOptions, io: Io): number {
@@ -59,8 +57,8 @@ export function runCheck(paths: string[], options: CheckOptions, io: Io): number
   } else {
     const paint = paintFor(io);
     for (const diagnostic of all) io.out(`${renderDiagnostic(diagnostic, sources.get(diagnostic.file), paint, display(diagnostic.file))}\n`);
-    const what = playbooks === files.length ? plural(files.length, "playbook") : `${plural(playbooks, "playbook")} and ${plural(files.length - playbooks, "project file")}`;
-    const summary = errors + warnings === 0 ? `${what} checked: no problems` : `${what} checked: ${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+    const what = playbooks === files.length ? counted(files.length, "playbook") : `${counted(playbooks, "playbook")} and ${counted(files.length - playbooks, "project file")}`;
+    const summary = errors + warnings === 0 ? `${what} checked: no problems` : `${what} checked: ${counted(errors, "error")}, ${counted(warnings, "warning")}`;
     io.out(errors > 0 ? paint.red(summary) : summary);
   }
   return errors > 0 ? EXIT.problems : EXIT.ok;

@@ -6,10 +6,11 @@ import { loadProject, ProjectError, ProjectNotFound, ProjectSchemaError } from "
 import { checkProjectFile } from "../run/project-check.js";
 import { StateError, StateWriteError } from "../run/state-store.js";
 import type { RejectGroup } from "../data/rejects.js";
-import { PlaybookInvalid, runEveryPlaybook, RunStopped, type RunResult } from "../run/run.js";
+import { parseAsOf, PlaybookInvalid, runEveryPlaybook, RunStopped, type RunResult } from "../run/run.js";
 import { renderDiagnostic } from "../text/code-frame.js";
 import { EXIT, paintFor, shownPath, UsageError, type Io } from "./output.js";
-import { counted, renderTable, thousands } from "./table.js";
+import { counted } from "../text/counted.js";
+import { renderTable, thousands } from "./table.js";
 import { SettingsError } from "../actions/settings.js";
 
 export interface RunCommandOptions {
@@ -30,7 +31,11 @@ export interface RunCommandOptions {
 
 /** --as-of is a calendar date: anything else is the command used wrongly (exit 2), found before any work. */
 export function checkAsOf(text: string): void {
-  if (epochDayOf(text) === undefined) throw new UsageError(`--as-of must be a calendar date as YYYY-MM-DD, not ${JSON.stringify(text)}`);
+  try {
+    parseAsOf(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** Turns project, data and playbook problems into messages and exit codes; shared by run and explain. */

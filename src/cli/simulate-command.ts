@@ -9,7 +9,8 @@ import { portfolioKpis, type PortfolioReport } from "../simulate/portfolio.js";
 import { simulateProject, type SimulationReport } from "../simulate/simulate.js";
 import { renderWarningsAndRejects, withProject } from "./run-command.js";
 import { UsageError, type Io } from "./output.js";
-import { counted, renderTable, thousands } from "./table.js";
+import { counted } from "../text/counted.js";
+import { renderTable, thousands } from "./table.js";
 
 export interface SimulateCommandOptions {
   from: string;

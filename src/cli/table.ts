@@ -10,8 +10,3 @@ export function renderTable(header: string[], rows: (string | number)[][]): stri
 export function thousands(n: number): string {
   return n.toLocaleString("en-US");
 }
-
-/** "1 account", "2,500 accounts" */
-export function counted(n: number, word: string): string {
-  return `${thousands(n)} ${word}${n === 1 ? "" : "s"}`;
-}

@@ -52,7 +52,6 @@ export interface LoadedAccounts {
   hasZone: boolean;
 }
 
-/** The text of a column as read, trimmed, NULL when empty: ids and values are compared after this one normalisation. */
 /** "; did you mean `x`?" when a column of `headers` is close to `name`, else the columns there are (a few dozen at most). */
 function meant(name: string, headers: readonly string[]): string {
   const close = closestName(name, headers);
@@ -60,6 +59,7 @@ function meant(name: string, headers: readonly string[]): string {
   return headers.length > 0 && headers.length <= 40 ? `; its columns are ${headers.map((h) => `\`${h}\``).join(", ")}` : "";
 }
 
+/** The text of a column as read, trimmed, NULL when empty: ids and values are compared after this one normalisation. */
 function trimmed(expr: string): string {
   return trimmedText(expr);
 }

@@ -1,6 +1,7 @@
 import type { AggregateSpec } from "../engine/aggregates.js";
 import { MS_PER_DAY } from "../expression/value.js";
 import { isNumeric, type Type } from "../expression/types.js";
+import { counted } from "../text/counted.js";
 import { closestName } from "../text/suggest.js";
 import { DataError, MEMORY_VARIABLE, type DataEngine, type SqlParam } from "./duckdb.js";
 import { problemMessage, typeFromText, zonedInstantMs } from "./fields.js";
@@ -389,7 +390,6 @@ export class EventAggregation {
     if (orphans > 0 && account === undefined) {
       const examples = String(orphanSummary!.orphan_examples);
       const events = Number(orphanSummary!.orphan_events);
-      const counted = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
       warnings.push(`${counted(events, "event")} of ${counted(orphans, "account")} that ${orphans === 1 ? "is" : "are"} not among the valid accounts ${events === 1 ? "was" : "were"} ignored (for example ${examples})`);
     }
     const bad = Number(summary.bad);

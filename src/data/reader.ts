@@ -9,6 +9,7 @@ import { booleanColumn, DataError, numberColumn, textColumn, type DataEngine } f
 import { decimalColumn, exactAverage, exactNumber } from "./exact.js";
 import { createAccountNumbers, EventAggregation, type EventDeclarations, type EventSource, type RunWindows } from "./events.js";
 import type { Rejections } from "./rejects.js";
+import { counted } from "../text/counted.js";
 import { ZONE_SUFFIX } from "./fields.js";
 import { Sql, sqlNumber } from "./sql.js";
 
@@ -229,7 +230,7 @@ async function resolveZones(engine: DataEngine, accounts: LoadedAccounts, plan: 
     if (mapping.length > 0) await engine.appendRows("zone_map", mapping, ["text", "integer"]);
     if (unknown.length > 0) {
       const count = unknown.reduce((sum, u) => sum + u.n, 0);
-      warnings.push(`${count === 1 ? "1 account has" : `${count.toLocaleString("en-US")} accounts have`} a time zone nobody knows (${unknown.slice(0, 5).map((u) => JSON.stringify(u.text)).join(", ")}${unknown.length > 5 ? ", ..." : ""}): they are evaluated in the project's zone, ${projectZone}`);
+      warnings.push(`${counted(count, "account")} ${count === 1 ? "has" : "have"} a time zone nobody knows (${unknown.slice(0, 5).map((u) => JSON.stringify(u.text)).join(", ")}${unknown.length > 5 ? ", ..." : ""}): they are evaluated in the project's zone, ${projectZone}`);
     }
   }
   return zones;

@@ -3,6 +3,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { DataError, type DataEngine } from "./duckdb.js";
 import { csvRecordLines } from "./lines.js";
 import { Sql, sqlNumber, trimmedText } from "./sql.js";
+import { counted } from "../text/counted.js";
 
 export type InputFormat = "csv" | "jsonl" | "json" | "parquet" | "sqlite";
 
@@ -187,8 +188,7 @@ async function rejectsOf(engine: DataEngine, table: string): Promise<{ record: n
 function describeCsvReject(type: string, message: string): string {
   const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
   if (counts && (type === "TOO MANY COLUMNS" || type === "MISSING COLUMNS")) {
-    const counted = (n: string, what: string) => `${n} ${what}${n === "1" ? "" : "s"}`;
-    return `has ${counted(counts[2]!, "value")} but the header has ${counted(counts[1]!, "column")}${type === "MISSING COLUMNS" ? " (a truncated or broken line?)" : " (an unquoted separator in a value?)"}`;
+    return `has ${counted(Number(counts[2]), "value")} but the header has ${counted(Number(counts[1]), "column")}${type === "MISSING COLUMNS" ? " (a truncated or broken line?)" : " (an unquoted separator in a value?)"}`;
   }
   if (type === "UNQUOTED VALUE" || type === "UNTERMINATED QUOTES") return "has a quote that is never closed or a value after a closing quote";
   if (type === "INVALID ENCODING" || type === "INVALID UNICODE") return "is not valid UTF-8 text (save the file as UTF-8)";

@@ -271,7 +271,7 @@ function parseAt(text: string, baseOffset: number): ParsedExpression {
   // One problem with its fix instead of three (an unknown name, `@`, what follows): an owner or a recipient written as it reads.
   const address = UNQUOTED_ADDRESS.exec(text);
   if (address) {
-    const start = baseOffset + address.index + text.indexOf(address[1]!);
+    const start = baseOffset + text.indexOf(address[1]!);
     const span = { start, end: start + address[1]!.length };
     // No quick fix: in a YAML playbook the quotes must survive YAML's own, and which quotes the value sits in is YAML's to know.
     return { expr: { kind: "error", span }, problems: [{ code: "TL1002", span, message: `an address is a text: write it in quotes, "${address[1]}" (in YAML '"${address[1]}"', as YAML takes the outer ones); without them it reads as an expression` }] };
